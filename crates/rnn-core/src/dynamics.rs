@@ -1,0 +1,267 @@
+//! The dynamics of MODEL.md §1: one step, and a whole trial.
+//!
+//! ```text
+//! u(t) = W h(t-1) + W_in x(t)  (+ B y(t-1) in readout-feedback mode)
+//! h(t) = (1 - alpha) h(t-1) + alpha tanh(u(t))
+//! y(t) = W_out h(t)
+//! e(t) = m(t) (y*(t) - y(t))
+//! L    = 1/(2T) sum_t |e(t)|^2
+//! ```
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
+
+use crate::error::{CoreError, Result};
+use crate::network::Network;
+use crate::trial::{InitialState, Trial};
+
+/// The state that carries from one step (or trial) to the next: `h` and, for
+/// readout feedback, the last output `y`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// Unit activities `h`, length `N`.
+    pub h: Vec<f64>,
+    /// Last output `y`, length `N_y` (zero at a fresh start).
+    pub y: Vec<f64>,
+}
+
+impl State {
+    /// The state a trial starts from, by its [`InitialState`] rule.
+    ///
+    /// `previous` is the final state of the previous trial, needed only for
+    /// [`InitialState::CarryOver`].
+    pub fn initial(net: &Network, trial: &Trial, previous: Option<&State>) -> Result<Self> {
+        trial.check_fits(net.config())?;
+        let (n, ny) = (net.n_units(), net.n_outputs());
+        let state = match trial.initial_state() {
+            InitialState::Constant(v) => State {
+                h: vec![*v; n],
+                y: vec![0.0; ny],
+            },
+            InitialState::Given(h0) => State {
+                h: h0.clone(),
+                y: vec![0.0; ny],
+            },
+            InitialState::CarryOver => previous.ok_or(CoreError::MissingCarryOverState)?.clone(),
+        };
+        if state.h.len() != n || state.y.len() != ny {
+            return Err(CoreError::ShapeMismatch {
+                what: "carried-over state (h, y)",
+                expected_rows: n,
+                expected_cols: ny,
+                rows: state.h.len(),
+                cols: state.y.len(),
+            });
+        }
+        Ok(state)
+    }
+}
+
+/// One step of MODEL.md §1: writes `u(t)`, `h(t)` and `y(t)` from `h(t-1)`,
+/// `x(t)` and (readout feedback only) `y(t-1)`. No allocation.
+///
+/// Slices must have lengths `N`, `N_x`, `N_y`; this is checked in debug builds
+/// only, because it runs in the innermost loop (callers check shapes once per
+/// trial with [`Trial::check_fits`]).
+pub fn forward_step(
+    net: &Network,
+    h_prev: &[f64],
+    x: &[f64],
+    y_prev: &[f64],
+    u: &mut [f64],
+    h: &mut [f64],
+    y: &mut [f64],
+) {
+    debug_assert_eq!(h_prev.len(), net.n_units());
+    debug_assert_eq!(x.len(), net.n_inputs());
+    debug_assert_eq!(y_prev.len(), net.n_outputs());
+    let alpha = net.alpha();
+    {
+        let mut u_col = ColMut::from_slice_mut(u);
+        matmul(
+            &mut u_col,
+            Accum::Replace,
+            net.recurrent(),
+            ColRef::from_slice(h_prev),
+            1.0,
+            Par::Seq,
+        );
+        if net.n_inputs() > 0 {
+            matmul(&mut u_col, Accum::Add, net.input(), ColRef::from_slice(x), 1.0, Par::Seq);
+        }
+        if net.config().readout_feedback {
+            matmul(
+                &mut u_col,
+                Accum::Add,
+                net.feedback(),
+                ColRef::from_slice(y_prev),
+                1.0,
+                Par::Seq,
+            );
+        }
+    }
+    for ((h_i, &h_prev_i), &u_i) in h.iter_mut().zip(h_prev).zip(u.iter()) {
+        *h_i = (1.0 - alpha) * h_prev_i + alpha * u_i.tanh();
+    }
+    matmul(
+        ColMut::from_slice_mut(y),
+        Accum::Replace,
+        net.readout(),
+        ColRef::from_slice(h),
+        1.0,
+        Par::Seq,
+    );
+}
+
+/// The masked error `e = m (y* - y)` written into `error`; returns `|e|^2`.
+pub fn masked_error(target: &[f64], y: &[f64], mask: f64, error: &mut [f64]) -> f64 {
+    let mut squared = 0.0;
+    for ((e, &t), &y) in error.iter_mut().zip(target).zip(y) {
+        *e = mask * (t - y);
+        squared += *e * *e;
+    }
+    squared
+}
+
+/// Everything a trial produced, step-major (a column per step).
+///
+/// Column `s` of `u`, `y` and `error` is time `t = s + 1`; `h` has `T + 1`
+/// columns with `h(0)` first, so column `t` of `h` is `h(t)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trajectory {
+    /// Input currents `u(t)`, `N×T`.
+    pub u: Mat<f64>,
+    /// Activities `h(0..=T)`, `N×(T+1)`.
+    pub h: Mat<f64>,
+    /// Outputs `y(t)`, `N_y×T`.
+    pub y: Mat<f64>,
+    /// Masked errors `e(t)`, `N_y×T`.
+    pub error: Mat<f64>,
+    /// Output fed back at the start, `y(0)` (zero unless carried over).
+    pub y_initial: Vec<f64>,
+    /// The loss `L = 1/(2T) sum_t |e(t)|^2`.
+    pub loss: f64,
+}
+
+impl Trajectory {
+    /// Buffers for a trial of `len` steps on `net`, zero-filled.
+    pub fn zeros(net: &Network, len: usize) -> Self {
+        let (n, ny) = (net.n_units(), net.n_outputs());
+        Self {
+            u: Mat::zeros(n, len),
+            h: Mat::zeros(n, len + 1),
+            y: Mat::zeros(ny, len),
+            error: Mat::zeros(ny, len),
+            y_initial: vec![0.0; ny],
+            loss: 0.0,
+        }
+    }
+
+    /// Number of steps `T`.
+    pub fn len(&self) -> usize {
+        self.u.ncols()
+    }
+
+    /// True when the trajectory has no steps.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `h(t)` for `t = 0..=T`.
+    pub fn h_at(&self, t: usize) -> &[f64] {
+        self.h.col_as_slice(t)
+    }
+
+    /// Outputs as `T×N_y` (a view).
+    pub fn outputs(&self) -> MatRef<'_, f64> {
+        self.y.as_ref().transpose()
+    }
+
+    /// The state at the end of the trial, to carry over.
+    pub fn final_state(&self) -> State {
+        let len = self.len();
+        State {
+            h: self.h.col_as_slice(len).to_vec(),
+            y: if len == 0 {
+                self.y_initial.clone()
+            } else {
+                self.y.col_as_slice(len - 1).to_vec()
+            },
+        }
+    }
+
+    fn fits(&self, net: &Network, len: usize) -> bool {
+        self.u.nrows() == net.n_units()
+            && self.y.nrows() == net.n_outputs()
+            && self.len() == len
+    }
+}
+
+impl Network {
+    /// Runs a whole trial with fixed weights and returns its trajectory.
+    ///
+    /// `previous` is the final state of the previous trial, used only when the
+    /// trial's initial state is [`InitialState::CarryOver`].
+    pub fn run_trial(&self, trial: &Trial, previous: Option<&State>) -> Result<Trajectory> {
+        let mut trajectory = Trajectory::zeros(self, trial.len());
+        self.run_trial_into(trial, previous, &mut trajectory)?;
+        Ok(trajectory)
+    }
+
+    /// Like [`Network::run_trial`], reusing `trajectory`'s buffers (resized
+    /// only if the trial's length or the network's sizes differ).
+    pub fn run_trial_into(
+        &self,
+        trial: &Trial,
+        previous: Option<&State>,
+        trajectory: &mut Trajectory,
+    ) -> Result<()> {
+        let start = State::initial(self, trial, previous)?;
+        if !trajectory.fits(self, trial.len()) {
+            *trajectory = Trajectory::zeros(self, trial.len());
+        }
+        trajectory.h.col_as_slice_mut(0).copy_from_slice(&start.h);
+        trajectory.y_initial.copy_from_slice(&start.y);
+        let mut squared_error = 0.0;
+        for step in 0..trial.len() {
+            self.trajectory_step(trial, step, trajectory);
+            let Trajectory { y, error, .. } = trajectory;
+            squared_error += masked_error(
+                trial.target_at(step),
+                y.col_as_slice(step),
+                trial.mask_at(step),
+                error.col_as_slice_mut(step),
+            );
+        }
+        trajectory.loss = squared_error / (2.0 * trial.len() as f64);
+        if !trajectory.loss.is_finite() {
+            return Err(CoreError::NonFinite {
+                what: "trial loss",
+                row: 0,
+                col: 0,
+            });
+        }
+        Ok(())
+    }
+
+    fn trajectory_step(&self, trial: &Trial, step: usize, tr: &mut Trajectory) {
+        let (h_before, h_after) = tr.h.as_mut().split_at_col_mut(step + 1);
+        let h_prev = h_before.col(step).try_as_col_major().expect("contiguous column");
+        let h_next = h_after.col_mut(0).try_as_col_major_mut().expect("contiguous column");
+        let (y_before, y_after) = tr.y.as_mut().split_at_col_mut(step);
+        let y_prev: &[f64] = if step == 0 {
+            &tr.y_initial
+        } else {
+            y_before.col(step - 1).try_as_col_major().expect("contiguous column").as_slice()
+        };
+        forward_step(
+            self,
+            h_prev.as_slice(),
+            trial.input_at(step),
+            y_prev,
+            tr.u.col_as_slice_mut(step),
+            h_next.as_slice_mut(),
+            y_after.col_mut(0).try_as_col_major_mut().expect("contiguous column").as_slice_mut(),
+        );
+    }
+}

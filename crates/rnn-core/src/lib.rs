@@ -1,0 +1,49 @@
+//! # rnn-core
+//!
+//! The rate RNN of Murray, "Local online learning in recurrent networks with
+//! random feedback" (eLife 2019), as specified in the project's `MODEL.md`:
+//! network parameters with seeded initialisation ([`Network`]), the discrete
+//! dynamics ([`forward_step`], [`Network::run_trial`]), the [`Trial`] type that
+//! tasks produce and learners consume, and checksummed save/load ([`io`]).
+//!
+//! ```
+//! use rnn_core::{seeded, InitialState, Network, NetworkConfig, Trial};
+//! use faer::Mat;
+//!
+//! // The periodic task's network: N = 30, no input, one output, tau = 10.
+//! let config = NetworkConfig::new(30, 0, 1);
+//! let net = Network::random(&config, &mut seeded(7))?;
+//!
+//! // A trial of T = 200 steps: no inputs, a sine target, h(0) = 0.1.
+//! let len = 200;
+//! let inputs = Mat::<f64>::zeros(len, 0);
+//! let targets = Mat::from_fn(len, 1, |s, _| (2.0 * std::f64::consts::PI * (s + 1) as f64 / len as f64).sin());
+//! let trial = Trial::new(inputs.as_ref(), targets.as_ref(), None, InitialState::Constant(0.1))?;
+//!
+//! let trajectory = net.run_trial(&trial, None)?;
+//! assert_eq!(trajectory.len(), len);
+//! assert!(trajectory.loss.is_finite());
+//! # Ok::<(), rnn_core::CoreError>(())
+//! ```
+
+pub mod config;
+pub mod dynamics;
+pub mod error;
+pub mod io;
+pub mod network;
+pub mod rng;
+pub mod trial;
+
+pub use config::{NetworkConfig, ReadoutInit};
+pub use dynamics::{State, Trajectory, forward_step, masked_error};
+pub use error::{CoreError, Result};
+pub use network::{Network, Weights, check_matrix};
+pub use rng::{SeededRng, seeded, seeded_stream};
+pub use trial::{InitialState, Trial, TrialCycle, TrialSource};
+
+/// `tanh'(u) = 1 - tanh(u)^2`, the derivative of the nonlinearity `phi = tanh`.
+#[inline]
+pub fn tanh_derivative(u: f64) -> f64 {
+    let t = u.tanh();
+    1.0 - t * t
+}
