@@ -44,16 +44,30 @@ impl State {
             },
             InitialState::CarryOver => previous.ok_or(CoreError::MissingCarryOverState)?.clone(),
         };
-        if state.h.len() != n || state.y.len() != ny {
+        state.check_fits(net)?;
+        Ok(state)
+    }
+
+    /// Checks that `h` has length `N` and `y` length `N_y`, all finite.
+    pub fn check_fits(&self, net: &Network) -> Result<()> {
+        let (n, ny) = (net.n_units(), net.n_outputs());
+        if self.h.len() != n || self.y.len() != ny {
             return Err(CoreError::ShapeMismatch {
-                what: "carried-over state (h, y)",
+                what: "state (rows: len of h, cols: len of y)",
                 expected_rows: n,
                 expected_cols: ny,
-                rows: state.h.len(),
-                cols: state.y.len(),
+                rows: self.h.len(),
+                cols: self.y.len(),
             });
         }
-        Ok(state)
+        match self.h.iter().chain(&self.y).position(|v| !v.is_finite()) {
+            Some(row) => Err(CoreError::NonFinite {
+                what: "state (h then y)",
+                row,
+                col: 0,
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -87,7 +101,14 @@ pub fn forward_step(
             Par::Seq,
         );
         if net.n_inputs() > 0 {
-            matmul(&mut u_col, Accum::Add, net.input(), ColRef::from_slice(x), 1.0, Par::Seq);
+            matmul(
+                &mut u_col,
+                Accum::Add,
+                net.input(),
+                ColRef::from_slice(x),
+                1.0,
+                Par::Seq,
+            );
         }
         if net.config().readout_feedback {
             matmul(
@@ -191,9 +212,7 @@ impl Trajectory {
     }
 
     fn fits(&self, net: &Network, len: usize) -> bool {
-        self.u.nrows() == net.n_units()
-            && self.y.nrows() == net.n_outputs()
-            && self.len() == len
+        self.u.nrows() == net.n_units() && self.y.nrows() == net.n_outputs() && self.len() == len
     }
 }
 
@@ -217,6 +236,19 @@ impl Network {
         trajectory: &mut Trajectory,
     ) -> Result<()> {
         let start = State::initial(self, trial, previous)?;
+        self.run_from_into(trial, &start, trajectory)
+    }
+
+    /// Runs `trial` from the explicit state `start`, ignoring the trial's own
+    /// initial-state rule (learners resolve that rule once per trial).
+    pub fn run_from_into(
+        &self,
+        trial: &Trial,
+        start: &State,
+        trajectory: &mut Trajectory,
+    ) -> Result<()> {
+        trial.check_fits(self.config())?;
+        start.check_fits(self)?;
         if !trajectory.fits(self, trial.len()) {
             *trajectory = Trajectory::zeros(self, trial.len());
         }
@@ -246,13 +278,23 @@ impl Network {
 
     fn trajectory_step(&self, trial: &Trial, step: usize, tr: &mut Trajectory) {
         let (h_before, h_after) = tr.h.as_mut().split_at_col_mut(step + 1);
-        let h_prev = h_before.col(step).try_as_col_major().expect("contiguous column");
-        let h_next = h_after.col_mut(0).try_as_col_major_mut().expect("contiguous column");
+        let h_prev = h_before
+            .col(step)
+            .try_as_col_major()
+            .expect("contiguous column");
+        let h_next = h_after
+            .col_mut(0)
+            .try_as_col_major_mut()
+            .expect("contiguous column");
         let (y_before, y_after) = tr.y.as_mut().split_at_col_mut(step);
         let y_prev: &[f64] = if step == 0 {
             &tr.y_initial
         } else {
-            y_before.col(step - 1).try_as_col_major().expect("contiguous column").as_slice()
+            y_before
+                .col(step - 1)
+                .try_as_col_major()
+                .expect("contiguous column")
+                .as_slice()
         };
         forward_step(
             self,
@@ -261,7 +303,11 @@ impl Network {
             y_prev,
             tr.u.col_as_slice_mut(step),
             h_next.as_slice_mut(),
-            y_after.col_mut(0).try_as_col_major_mut().expect("contiguous column").as_slice_mut(),
+            y_after
+                .col_mut(0)
+                .try_as_col_major_mut()
+                .expect("contiguous column")
+                .as_slice_mut(),
         );
     }
 }

@@ -17,7 +17,9 @@ pub enum CoreError {
         reason: &'static str,
     },
     /// A matrix or vector has the wrong shape.
-    #[error("shape mismatch for {what}: expected {expected_rows}x{expected_cols}, got {rows}x{cols}")]
+    #[error(
+        "shape mismatch for {what}: expected {expected_rows}x{expected_cols}, got {rows}x{cols}"
+    )]
     ShapeMismatch {
         /// What was being checked (e.g. "W_in").
         what: &'static str,

@@ -113,7 +113,9 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], kind: FileKind, path: &Path) ->
         reason,
     };
     if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
-        return Err(corrupt("not a file of this project (no magic header)".into()));
+        return Err(corrupt(
+            "not a file of this project (no magic header)".into(),
+        ));
     }
     let field = |from: usize, to: usize| -> &[u8] { &bytes[from..to] };
     let version = u32::from_le_bytes(field(8, 12).try_into().expect("4 bytes"));

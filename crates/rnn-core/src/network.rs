@@ -147,7 +147,12 @@ fn check_weights(config: &NetworkConfig, w: &Weights) -> Result<()> {
 }
 
 /// Checks that `m` is `rows×cols` with only finite entries.
-pub fn check_matrix(what: &'static str, m: MatRef<'_, f64>, rows: usize, cols: usize) -> Result<()> {
+pub fn check_matrix(
+    what: &'static str,
+    m: MatRef<'_, f64>,
+    rows: usize,
+    cols: usize,
+) -> Result<()> {
     if m.nrows() != rows || m.ncols() != cols {
         return Err(CoreError::ShapeMismatch {
             what,

@@ -64,8 +64,18 @@ impl Trial {
         if len == 0 {
             return Err(CoreError::EmptyTrial);
         }
-        check_matrix("trial targets (N_y x T)", targets.as_ref(), targets.nrows(), len)?;
-        check_matrix("trial inputs (N_x x T)", inputs.as_ref(), inputs.nrows(), len)?;
+        check_matrix(
+            "trial targets (N_y x T)",
+            targets.as_ref(),
+            targets.nrows(),
+            len,
+        )?;
+        check_matrix(
+            "trial inputs (N_x x T)",
+            inputs.as_ref(),
+            inputs.nrows(),
+            len,
+        )?;
         if let Some(mask) = &mask {
             check_mask(mask, len)?;
         }
@@ -146,8 +156,18 @@ impl Trial {
     /// Checks that this trial fits a network with `config`.
     pub fn check_fits(&self, config: &NetworkConfig) -> Result<()> {
         let len = self.len();
-        check_matrix("trial inputs (N_x x T)", self.inputs.as_ref(), config.n_inputs, len)?;
-        check_matrix("trial targets (N_y x T)", self.targets.as_ref(), config.n_outputs, len)?;
+        check_matrix(
+            "trial inputs (N_x x T)",
+            self.inputs.as_ref(),
+            config.n_inputs,
+            len,
+        )?;
+        check_matrix(
+            "trial targets (N_y x T)",
+            self.targets.as_ref(),
+            config.n_outputs,
+            len,
+        )?;
         if let InitialState::Given(h0) = &self.initial_state
             && h0.len() != config.n_units
         {

@@ -1,0 +1,92 @@
+//! Per-step buffers shared by the online (trace and sensitivity) rules.
+
+use rnn_core::{Network, State, Trial, forward_step, masked_error, tanh_derivative};
+
+/// The quantities of one time step, allocated once per rule state.
+///
+/// After [`StepBuffers::advance`] for step `s` (time `t = s + 1`):
+/// `h_prev = h(t-1)`, `u = u(t)`, `h = h(t)`, `y = y(t)`, `error = e(t)`,
+/// `slope = phi'(u(t))`.
+#[derive(Debug, Clone)]
+pub(crate) struct StepBuffers {
+    pub h_prev: Vec<f64>,
+    pub h: Vec<f64>,
+    pub u: Vec<f64>,
+    pub slope: Vec<f64>,
+    pub y_prev: Vec<f64>,
+    pub y: Vec<f64>,
+    pub error: Vec<f64>,
+    pub projected_error: Vec<f64>,
+    squared_error: f64,
+}
+
+impl StepBuffers {
+    pub fn new(net: &Network) -> Self {
+        let (n, ny) = (net.n_units(), net.n_outputs());
+        Self {
+            h_prev: vec![0.0; n],
+            h: vec![0.0; n],
+            u: vec![0.0; n],
+            slope: vec![0.0; n],
+            y_prev: vec![0.0; ny],
+            y: vec![0.0; ny],
+            error: vec![0.0; ny],
+            projected_error: vec![0.0; n],
+            squared_error: 0.0,
+        }
+    }
+
+    /// Starts a trial from `start` (sizes already checked against the network).
+    pub fn reset(&mut self, start: &State) {
+        self.h.copy_from_slice(&start.h);
+        self.y.copy_from_slice(&start.y);
+        self.squared_error = 0.0;
+    }
+
+    /// Runs step `step` of `trial` with the weights of `net`.
+    pub fn advance(&mut self, net: &Network, trial: &Trial, step: usize) {
+        std::mem::swap(&mut self.h_prev, &mut self.h);
+        std::mem::swap(&mut self.y_prev, &mut self.y);
+        forward_step(
+            net,
+            &self.h_prev,
+            trial.input_at(step),
+            &self.y_prev,
+            &mut self.u,
+            &mut self.h,
+            &mut self.y,
+        );
+        for (slope, &u) in self.slope.iter_mut().zip(&self.u) {
+            *slope = tanh_derivative(u);
+        }
+        self.squared_error += masked_error(
+            trial.target_at(step),
+            &self.y,
+            trial.mask_at(step),
+            &mut self.error,
+        );
+    }
+
+    /// The loss of the trial so far, `1/(2T) sum |e|^2` with `T = len`.
+    pub fn loss(&self, len: usize) -> f64 {
+        self.squared_error / (2.0 * len as f64)
+    }
+
+    /// The current state, to carry over.
+    pub fn state(&self) -> State {
+        State {
+            h: self.h.clone(),
+            y: self.y.clone(),
+        }
+    }
+}
+
+/// `update += scale * e h^T`: the readout update of MODEL.md §2 for one step.
+pub(crate) fn add_readout_step(readout: &mut faer::Mat<f64>, error: &[f64], h: &[f64], scale: f64) {
+    for (b, &h_b) in h.iter().enumerate() {
+        let column = readout.col_as_slice_mut(b);
+        for (d, &e) in column.iter_mut().zip(error) {
+            *d += scale * e * h_b;
+        }
+    }
+}

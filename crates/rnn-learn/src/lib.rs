@@ -1,0 +1,23 @@
+//! # rnn-learn
+//!
+//! Learning rules for the rate RNN of `rnn-core`, exactly as the project's
+//! `MODEL.md` states them: [`Bptt`] (§4), RTRL (§3), [`Rflo`] (§5) and the
+//! ablations [`LocalSymmetric`] and `NonlocalRandom` (§6), all behind one
+//! [`LearningRule`] trait; update schedules (§7); Dale's law and frozen
+//! weight groups ([`Constraints`]); a training loop with diagnostics (§9).
+
+mod batched;
+pub mod constraints;
+pub mod error;
+mod forward;
+pub mod rule;
+pub mod rules;
+pub mod update;
+
+pub use constraints::{Constraints, DaleLaw, Frozen};
+pub use error::{LearnError, Result};
+pub use rule::{LearningRule, Projection, TrialOutcome};
+pub use rules::bptt::Bptt;
+pub use rules::local_symmetric::LocalSymmetric;
+pub use rules::rflo::{Rflo, TraceForm};
+pub use update::{LearningRates, WeightUpdate, cosine, frobenius_dot};

@@ -1,0 +1,130 @@
+//! The [`LearningRule`] trait and the error projection `F` shared by the rules.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef, Par};
+
+use rnn_core::{Network, State, Trial};
+
+use crate::constraints::Constraints;
+use crate::error::{LearnError, Result};
+use crate::update::{LearningRates, WeightUpdate};
+
+/// What one trial produced besides the update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialOutcome {
+    /// The trial's loss `L = 1/(2T) sum_t |e(t)|^2`, with the weights in force as it ran.
+    pub loss: f64,
+    /// The state at the end of the trial (for tasks that carry it over).
+    pub final_state: State,
+}
+
+/// A learning rule: given a network and a trial, the weight update.
+///
+/// A rule value is an immutable, validated configuration (learning rates,
+/// projection, ...). Its per-trial working memory — eligibility traces,
+/// sensitivity tensors, the stored trajectory — is the associated
+/// [`LearningRule::State`], allocated once by [`LearningRule::new_state`] and
+/// reused for every trial, so no time-step loop allocates.
+///
+/// Every rule is gradient *descent*: the update is **added** to the weights.
+pub trait LearningRule {
+    /// Working memory reused across trials.
+    type State;
+
+    /// A short name ("RFLO", "BPTT", ...).
+    fn name(&self) -> &'static str;
+
+    /// The learning rates `eta1..eta3`.
+    fn rates(&self) -> LearningRates;
+
+    /// Checks that the rule fits `net` (e.g. the shape of a custom projection).
+    fn check_fits(&self, net: &Network) -> Result<()>;
+
+    /// Working memory sized for `net`.
+    fn new_state(&self, net: &Network) -> Self::State;
+
+    /// Runs `trial` from `start` with the weights held fixed and **adds** the
+    /// trial's update `(1/T) sum_t dTheta(t)` to `update` (per-trial and
+    /// every-K schedules, MODEL.md §7).
+    fn accumulate(
+        &self,
+        net: &Network,
+        trial: &Trial,
+        start: &State,
+        state: &mut Self::State,
+        update: &mut WeightUpdate,
+    ) -> Result<TrialOutcome>;
+
+    /// Runs `trial` from `start`, applying `dTheta(t)/T` (through
+    /// `constraints`) after every step (the online schedule of MODEL.md §7).
+    ///
+    /// Rules that need the whole trial first (BPTT) return
+    /// [`LearnError::OnlineUnsupported`]; that is the default.
+    fn run_online(
+        &self,
+        net: &mut Network,
+        trial: &Trial,
+        start: &State,
+        state: &mut Self::State,
+        constraints: &Constraints,
+    ) -> Result<TrialOutcome> {
+        let _ = (net, trial, start, state, constraints);
+        Err(LearnError::OnlineUnsupported { rule: self.name() })
+    }
+}
+
+/// The matrix `F` (`N×N_y`) that projects the output error into the network.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Projection {
+    /// `F = W_out^T`, the current readout: exact gradients (BPTT, RTRL) and `LocalSymmetric`.
+    #[default]
+    Readout,
+    /// `F = B`, the network's fixed random feedback: RFLO and `NonlocalRandom`.
+    Feedback,
+    /// Any given `N×N_y` matrix.
+    Custom(Mat<f64>),
+}
+
+impl Projection {
+    /// Checks a custom matrix's shape against `net`.
+    pub fn check_fits(&self, net: &Network) -> Result<()> {
+        if let Projection::Custom(f) = self {
+            let (n, ny) = (net.n_units(), net.n_outputs());
+            if f.nrows() != n || f.ncols() != ny {
+                return Err(LearnError::ProjectionShape {
+                    expected_rows: n,
+                    expected_cols: ny,
+                    rows: f.nrows(),
+                    cols: f.ncols(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// `F` as an `N×N_y` view.
+    pub fn matrix<'a>(&'a self, net: &'a Network) -> MatRef<'a, f64> {
+        match self {
+            Projection::Readout => net.readout().transpose(),
+            Projection::Feedback => net.feedback(),
+            Projection::Custom(f) => f.as_ref(),
+        }
+    }
+
+    /// `out = F e` for one error vector.
+    pub fn project(&self, net: &Network, error: &[f64], out: &mut [f64]) {
+        matmul(
+            ColMut::from_slice_mut(out),
+            Accum::Replace,
+            self.matrix(net),
+            ColRef::from_slice(error),
+            1.0,
+            Par::Seq,
+        );
+    }
+
+    /// `out = F E` for all steps at once (`E` is `N_y×T`, `out` is `N×T`).
+    pub fn project_all(&self, net: &Network, errors: MatRef<'_, f64>, out: MatMut<'_, f64>) {
+        matmul(out, Accum::Replace, self.matrix(net), errors, 1.0, Par::Seq);
+    }
+}
