@@ -1,0 +1,197 @@
+//! The whole syllable sequence without a loop (TASKS.md §4, Fig 4c, lower traces).
+//!
+//! One trial is the concatenated velocity target of a syllable sequence
+//! (default `[0, 1, 2, 3, 0, 1, 2, 3]`: two laps around a square, 8 × 200 =
+//! 1600 steps), with one constant input `x = 1` and a fixed `h(0)` drawn once
+//! per network (at construction) and reused for every trial.
+
+use faer::Mat;
+use rand::RngExt;
+use rnn_core::{InitialState, SeededRng, Trial};
+use serde::{Deserialize, Serialize};
+
+use crate::Task;
+use crate::error::{Result, TaskError, finite, nonzero};
+use crate::reach::SyllableShape;
+
+/// How the fixed `h(0)` of [`WholeSequence`] is obtained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SequenceStart {
+    /// Drawn once at construction, every unit i.i.d. `U[-half_width, half_width)`
+    /// (**choice**; `half_width = 1` spans the range of a tanh unit).
+    Uniform {
+        /// Number of units `N`; `>= 1`.
+        n_units: usize,
+        /// Half-width of the interval; finite, `>= 0`.
+        half_width: f64,
+    },
+    /// A given state vector (length `N`, finite entries).
+    Given(Vec<f64>),
+}
+
+/// Configuration of the whole-sequence task.
+///
+/// ```
+/// use rnn_tasks::{SequenceStart, WholeSequenceConfig};
+/// let config = WholeSequenceConfig {
+///     sequence: vec![0, 2, 1, 3],
+///     start: SequenceStart::Given(vec![0.0; 100]),
+///     ..WholeSequenceConfig::default()
+/// };
+/// config.validate()?;
+/// # Ok::<(), rnn_tasks::TaskError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WholeSequenceConfig {
+    /// Syllable shape (`K = 4`, `D = 200`, `M = 100`, `L = 1`).
+    pub shape: SyllableShape,
+    /// The syllable sequence; non-empty, every entry `< K`. Default
+    /// `[0, 1, 2, 3, 0, 1, 2, 3]` (**choice**).
+    pub sequence: Vec<usize>,
+    /// Value of the constant input `x`; finite. Default 1 (**choice**).
+    pub input_value: f64,
+    /// The fixed `h(0)`. Default `Uniform { n_units: 100, half_width: 1.0 }`
+    /// (**choice**).
+    pub start: SequenceStart,
+}
+
+impl Default for WholeSequenceConfig {
+    fn default() -> Self {
+        Self {
+            shape: SyllableShape::default(),
+            sequence: vec![0, 1, 2, 3, 0, 1, 2, 3],
+            input_value: 1.0,
+            start: SequenceStart::Uniform {
+                n_units: 100,
+                half_width: 1.0,
+            },
+        }
+    }
+}
+
+impl WholeSequenceConfig {
+    /// Checks every field: [`SyllableShape::validate`],
+    /// [`TaskError::EmptySequence`], [`TaskError::SyllableOutOfRange`] (with
+    /// the position), [`TaskError::NonFinite`] for `input_value`, and for the
+    /// start [`TaskError::Zero`] (`n_units = 0` or an empty given vector),
+    /// [`TaskError::NonFinite`] / [`TaskError::OutOfRange`] for the
+    /// half-width, [`TaskError::NonFiniteTrace`] for a non-finite given entry.
+    pub fn validate(&self) -> Result<()> {
+        self.shape.validate()?;
+        if self.sequence.is_empty() {
+            return Err(TaskError::EmptySequence);
+        }
+        for (position, &syllable) in self.sequence.iter().enumerate() {
+            self.shape.check_syllable(syllable, Some(position))?;
+        }
+        finite("input_value", self.input_value)?;
+        match &self.start {
+            SequenceStart::Uniform {
+                n_units,
+                half_width,
+            } => {
+                nonzero("start.n_units", *n_units)?;
+                finite("start.half_width", *half_width)?;
+                if *half_width < 0.0 {
+                    return Err(TaskError::OutOfRange {
+                        field: "start.half_width",
+                        value: half_width.to_string(),
+                        reason: "must be >= 0",
+                    });
+                }
+            }
+            SequenceStart::Given(h0) => {
+                nonzero("start (given h(0) length)", h0.len())?;
+                if let Some(index) = h0.iter().position(|v| !v.is_finite()) {
+                    return Err(TaskError::NonFiniteTrace {
+                        what: "given h(0)",
+                        index,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Trial length `T = len(sequence) · D`.
+    pub fn trial_len(&self) -> usize {
+        self.sequence.len() * self.shape.syllable_len
+    }
+}
+
+/// The whole-sequence task (TASKS.md §4). Deterministic after construction:
+/// every trial is the same.
+///
+/// ```
+/// use rnn_core::{InitialState, TrialSource, seeded};
+/// use rnn_tasks::{Task, WholeSequence, WholeSequenceConfig};
+///
+/// // h(0) ~ U[-1, 1) for N = 100, drawn once from this generator.
+/// let mut task = WholeSequence::new(WholeSequenceConfig::default(), &mut seeded(9))?;
+/// assert_eq!((task.n_inputs(), task.n_outputs()), (1, 2));
+/// let trial = task.next_trial(&mut seeded(0))?;
+/// assert_eq!(trial.len(), 1600);
+/// assert_eq!(trial.input_at(1234), &[1.0]);
+/// assert!(matches!(trial.initial_state(), InitialState::Given(h0) if h0.len() == 100));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct WholeSequence {
+    config: WholeSequenceConfig,
+    h0: Vec<f64>,
+    trial: Trial,
+}
+
+impl WholeSequence {
+    /// The task for a validated `config`. With [`SequenceStart::Uniform`]
+    /// `h(0)` is drawn here from `rng` (exactly `N` draws); with
+    /// [`SequenceStart::Given`] nothing is drawn.
+    pub fn new(config: WholeSequenceConfig, rng: &mut SeededRng) -> Result<Self> {
+        config.validate()?;
+        let h0 = match &config.start {
+            SequenceStart::Uniform {
+                n_units,
+                half_width,
+            } => (0..*n_units)
+                .map(|_| half_width * (2.0 * rng.random::<f64>() - 1.0))
+                .collect(),
+            SequenceStart::Given(h0) => h0.clone(),
+        };
+        let targets = config.shape.sequence_velocity(&config.sequence)?;
+        let inputs = Mat::from_fn(1, targets.ncols(), |_, _| config.input_value);
+        let trial = Trial::from_columns(inputs, targets, None, InitialState::Given(h0.clone()))?;
+        Ok(Self { config, h0, trial })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WholeSequenceConfig {
+        &self.config
+    }
+
+    /// The fixed initial state `h(0)` (length `N`).
+    pub fn h0(&self) -> &[f64] {
+        &self.h0
+    }
+
+    /// The (single, fixed) trial.
+    pub fn trial(&self) -> &Trial {
+        &self.trial
+    }
+}
+
+impl Task for WholeSequence {
+    fn n_inputs(&self) -> usize {
+        1
+    }
+
+    fn n_outputs(&self) -> usize {
+        2
+    }
+
+    /// The fixed trial; draws nothing from `rng`.
+    fn generate(&mut self, _rng: &mut SeededRng) -> Result<Trial> {
+        Ok(self.trial.clone())
+    }
+}
+
+crate::impl_trial_source!(WholeSequence);
