@@ -8,16 +8,22 @@
 
 mod batched;
 pub mod constraints;
+pub mod diagnostics;
 pub mod error;
 mod forward;
 pub mod rule;
 pub mod rules;
+pub mod schedule;
+pub mod train;
 pub mod update;
 
 pub use constraints::{Constraints, DaleLaw, Frozen};
+pub use diagnostics::{GradientAlignment, feedback_alignment};
 pub use error::{LearnError, Result};
 pub use rule::{LearningRule, Projection, TrialOutcome};
 pub use rules::bptt::Bptt;
 pub use rules::local_symmetric::LocalSymmetric;
 pub use rules::rflo::{Rflo, TraceForm};
+pub use schedule::Schedule;
+pub use train::{AlignmentPoint, History, Progress, Trainer, TrainingConfig, train};
 pub use update::{LearningRates, WeightUpdate, cosine, frobenius_dot};
