@@ -2,4 +2,6 @@
 
 pub mod bptt;
 pub mod local_symmetric;
+pub mod nonlocal_random;
 pub mod rflo;
+pub mod rtrl;
