@@ -14,7 +14,7 @@
 //! Every task implements [`Task`] (sizes and trial generation) and
 //! [`rnn_core::TrialSource`], so a training loop can take it as
 //! `&mut dyn TrialSource`. Every random draw comes from the
-//! [`SeededRng`](rnn_core::SeededRng) passed in.
+//! [`SeededRng`] passed in.
 //!
 //! ## Conventions
 //!
