@@ -267,10 +267,8 @@ impl Network {
         }
         trajectory.loss = squared_error / (2.0 * trial.len() as f64);
         if !trajectory.loss.is_finite() {
-            return Err(CoreError::NonFinite {
-                what: "trial loss",
-                row: 0,
-                col: 0,
+            return Err(CoreError::NonFiniteLoss {
+                loss: trajectory.loss,
             });
         }
         Ok(())

@@ -42,6 +42,12 @@ pub enum CoreError {
         /// Column of the first offending entry.
         col: usize,
     },
+    /// A trial's loss overflowed or became NaN (the weights are too large).
+    #[error("the trial loss is non-finite ({loss})")]
+    NonFiniteLoss {
+        /// The loss as computed.
+        loss: f64,
+    },
     /// A trial has no time steps.
     #[error("empty trial: a trial needs at least one time step")]
     EmptyTrial,

@@ -2,12 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use rnn_core::{Network, SeededRng, State, TrialSource, seeded};
+use rnn_core::{Network, SeededRng, State, Trial, TrialSource, seeded};
 
 use crate::constraints::Constraints;
 use crate::diagnostics::{GradientAlignment, feedback_alignment};
 use crate::error::{LearnError, Result, invalid};
-use crate::rule::LearningRule;
+use crate::rule::{LearningRule, TrialOutcome};
 use crate::schedule::Schedule;
 use crate::update::WeightUpdate;
 
@@ -167,26 +167,13 @@ impl<R: LearningRule> Trainer<R> {
                 cosine,
             });
         }
-        let outcome = match self.config.schedule {
-            // Rules that cannot run online (BPTT) refuse here, before any change.
-            Schedule::Online => self.rule.run_online(
-                net,
-                &trial,
-                &start,
-                &mut self.rule_state,
-                &self.config.constraints,
-            )?,
-            Schedule::PerTrial | Schedule::EveryK(_) => {
-                self.pending_trials += 1;
-                self.rule.accumulate(
-                    net,
-                    &trial,
-                    &start,
-                    &mut self.rule_state,
-                    &mut self.pending,
-                )?
-            }
-        };
+        let outcome = self.run_rule(net, &trial, &start).map_err(|e| match e {
+            LearnError::Core(rnn_core::CoreError::NonFiniteLoss { .. }) => LearnError::Diverged {
+                trial: index,
+                what: "loss",
+            },
+            other => other,
+        })?;
         self.trials_done += 1;
         self.history.loss.push(outcome.loss);
         if !outcome.loss.is_finite() {
@@ -196,7 +183,14 @@ impl<R: LearningRule> Trainer<R> {
             });
         }
         let schedule_due = self.pending_trials == self.config.schedule.trials_per_update();
-        if schedule_due || self.is_done() {
+        if (schedule_due || self.is_done()) && self.pending_trials > 0 {
+            // A non-finite update is refused whole: the weights keep their last finite values.
+            if !self.pending.is_finite() {
+                return Err(LearnError::Diverged {
+                    trial: index,
+                    what: "weight update",
+                });
+            }
             self.apply_pending(net);
         }
         if net.check_finite().is_err() {
@@ -207,6 +201,29 @@ impl<R: LearningRule> Trainer<R> {
         }
         self.carried = Some(outcome.final_state);
         Ok(outcome.loss)
+    }
+
+    fn run_rule(
+        &mut self,
+        net: &mut Network,
+        trial: &Trial,
+        start: &State,
+    ) -> Result<TrialOutcome> {
+        match self.config.schedule {
+            // Rules that cannot run online (BPTT) refuse here, before any change.
+            Schedule::Online => self.rule.run_online(
+                net,
+                trial,
+                start,
+                &mut self.rule_state,
+                &self.config.constraints,
+            ),
+            Schedule::PerTrial | Schedule::EveryK(_) => {
+                self.pending_trials += 1;
+                self.rule
+                    .accumulate(net, trial, start, &mut self.rule_state, &mut self.pending)
+            }
+        }
     }
 
     /// Applies any accumulated partial sum now (a run stopped early keeps
@@ -248,8 +265,10 @@ impl<R: LearningRule> Trainer<R> {
 /// Trains `net` with `rule` on trials from `source` for `config.n_trials`
 /// trials; calls `on_progress` after every trial. No printing.
 ///
-/// Stops with [`LearnError::Diverged`] naming the trial if the loss or the
-/// weights become non-finite.
+/// Stops with [`LearnError::Diverged`] naming the trial if the loss, an
+/// update or the weights become non-finite. With trial-end schedules a
+/// non-finite update is never applied, so `net` keeps its last finite
+/// weights; with the online schedule it holds the weights of the failing step.
 pub fn train<R: LearningRule>(
     net: &mut Network,
     rule: R,
