@@ -48,6 +48,10 @@ pub enum CoreError {
         /// The loss as computed.
         loss: f64,
     },
+    /// A [`TrialSource`](crate::TrialSource) failed with its own error
+    /// (e.g. an `rnn-tasks` error); downcast the source to inspect it.
+    #[error("the trial source failed: {0}")]
+    TrialSource(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A trial has no time steps.
     #[error("empty trial: a trial needs at least one time step")]
     EmptyTrial,

@@ -209,11 +209,8 @@ impl From<TaskError> for CoreError {
     fn from(err: TaskError) -> Self {
         match err {
             TaskError::Core(inner) => inner,
-            other => CoreError::InvalidConfig {
-                field: "task",
-                value: other.to_string(),
-                reason: "the task could not produce a trial (rnn-tasks error)",
-            },
+            // Boxed whole, so callers can downcast back to the TaskError.
+            other => CoreError::TrialSource(Box::new(other)),
         }
     }
 }

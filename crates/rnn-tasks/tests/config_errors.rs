@@ -347,10 +347,13 @@ fn whole_sequence_errors() {
 #[test]
 fn task_errors_cross_the_trial_source_seam() {
     let core: CoreError = TaskError::EmptySequence.into();
-    assert!(matches!(
-        core,
-        CoreError::InvalidConfig { field: "task", .. }
-    ));
+    let CoreError::TrialSource(source) = core else {
+        panic!("expected CoreError::TrialSource, got {core}");
+    };
+    let task = source
+        .downcast::<TaskError>()
+        .expect("the task error is kept whole");
+    assert!(matches!(*task, TaskError::EmptySequence));
     let core: CoreError = TaskError::Core(CoreError::EmptyTrial).into();
     assert!(matches!(core, CoreError::EmptyTrial));
     let task: TaskError = CoreError::EmptyTrial.into();
