@@ -92,14 +92,14 @@ impl Rflo {
         start: &State,
         state: &mut RfloState,
         update: &mut WeightUpdate,
-    ) -> TrialOutcome {
+    ) -> Result<TrialOutcome> {
         let scale = 1.0 / trial.len() as f64;
-        state.traces.reset(start);
+        state.traces.begin(net, trial, start)?;
         for step in 0..trial.len() {
             state.traces.step(net, trial, step, &self.projection);
             state.traces.add_update(self.rates, scale, update);
         }
-        state.traces.outcome(trial.len())
+        Ok(state.traces.outcome(trial.len()))
     }
 
     fn accumulate_batched(
@@ -188,7 +188,7 @@ impl LearningRule for Rflo {
     ) -> Result<TrialOutcome> {
         match self.form {
             TraceForm::Batched => self.accumulate_batched(net, trial, start, state, update),
-            TraceForm::Online => Ok(self.accumulate_traces(net, trial, start, state, update)),
+            TraceForm::Online => self.accumulate_traces(net, trial, start, state, update),
         }
     }
 
@@ -202,7 +202,7 @@ impl LearningRule for Rflo {
     ) -> Result<TrialOutcome> {
         let scale = 1.0 / trial.len() as f64;
         let traces = &mut state.traces;
-        traces.reset(start);
+        traces.begin(net, trial, start)?;
         for step in 0..trial.len() {
             // (1)-(3) of MODEL.md §7: dynamics, traces and projection with the weights in force.
             traces.step(net, trial, step, &self.projection);
@@ -220,7 +220,6 @@ pub(crate) struct LocalTraces {
     recurrent_trace: Mat<f64>,
     input_trace: Mat<f64>,
     step_update: WeightUpdate,
-    alpha: f64,
 }
 
 impl LocalTraces {
@@ -231,27 +230,34 @@ impl LocalTraces {
             recurrent_trace: Mat::zeros(n, n),
             input_trace: Mat::zeros(n, nx),
             step_update: WeightUpdate::zeros(net),
-            alpha: net.alpha(),
         }
     }
 
-    pub fn reset(&mut self, start: &State) {
+    /// Checks the trial and start state against `net`, resizes if `net` has
+    /// other sizes than the last one (outside the step loop), zeroes the traces.
+    pub fn begin(&mut self, net: &Network, trial: &Trial, start: &State) -> Result<()> {
+        trial.check_fits(net.config())?;
+        start.check_fits(net)?;
+        let (n, nx, ny) = (net.n_units(), net.n_inputs(), net.n_outputs());
+        let sized = self.input_trace.nrows() == n
+            && self.input_trace.ncols() == nx
+            && self.buffers.y.len() == ny;
+        if !sized {
+            *self = Self::new(net);
+        }
         self.buffers.reset(start);
         self.recurrent_trace.fill(0.0);
         self.input_trace.fill(0.0);
+        Ok(())
     }
 
     /// Dynamics of step `step`, then `p(t)`, `q(t)` and `F e(t)`.
     pub fn step(&mut self, net: &Network, trial: &Trial, step: usize, projection: &Projection) {
         let b = &mut self.buffers;
         b.advance(net, trial, step);
-        decay_and_add_outer(&mut self.recurrent_trace, self.alpha, &b.slope, &b.h_prev);
-        decay_and_add_outer(
-            &mut self.input_trace,
-            self.alpha,
-            &b.slope,
-            trial.input_at(step),
-        );
+        let alpha = net.alpha();
+        decay_and_add_outer(&mut self.recurrent_trace, alpha, &b.slope, &b.h_prev);
+        decay_and_add_outer(&mut self.input_trace, alpha, &b.slope, trial.input_at(step));
         projection.project(net, &b.error, &mut b.projected_error);
     }
 
