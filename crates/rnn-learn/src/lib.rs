@@ -1,10 +1,39 @@
 //! # rnn-learn
 //!
 //! Learning rules for the rate RNN of `rnn-core`, exactly as the project's
-//! `MODEL.md` states them: [`Bptt`] (§4), RTRL (§3), [`Rflo`] (§5) and the
-//! ablations [`LocalSymmetric`] and `NonlocalRandom` (§6), all behind one
-//! [`LearningRule`] trait; update schedules (§7); Dale's law and frozen
-//! weight groups ([`Constraints`]); a training loop with diagnostics (§9).
+//! `MODEL.md` states them: [`Bptt`] (§4), [`Rtrl`] (§3), [`Rflo`] (§5) and the
+//! ablations [`LocalSymmetric`] and [`NonlocalRandom`] (§6), all behind one
+//! [`LearningRule`] trait; update schedules ([`Schedule`], §7); Dale's law and
+//! frozen weight groups ([`Constraints`]); a training loop ([`train`],
+//! [`Trainer`]) with diagnostics (§9).
+//!
+//! | rule | projection `F` | credit assignment | work per step |
+//! |---|---|---|---|
+//! | [`Bptt`] | `W_out^T` | exact, acausal | O(N²) |
+//! | [`Rtrl`] | `W_out^T` | exact, online | O(N⁴) |
+//! | [`Rflo`] | `B` | local traces, online | O(N²) |
+//! | [`LocalSymmetric`] | `W_out^T` | local traces, online | O(N²) |
+//! | [`NonlocalRandom`] | `B` | exact sensitivities | O(N²) trial-end, O(N⁴) online |
+//!
+//! The conformance suite (`tests/conformance.rs`) checks every rule against
+//! finite differences and the identities of MODEL.md at `tau` in {1, 2, 10}.
+//!
+//! ```
+//! use faer::Mat;
+//! use rnn_core::{seeded, InitialState, Network, NetworkConfig, Trial, TrialCycle};
+//! use rnn_learn::{train, LearningRates, Rflo, Schedule, TrainingConfig};
+//!
+//! let mut net = Network::random(&NetworkConfig::new(20, 0, 1), &mut seeded(3))?;
+//! let target = Mat::from_fn(100, 1, |s, _| (s as f64 / 100.0 * std::f64::consts::TAU).sin());
+//! let trial = Trial::new(Mat::zeros(100, 0).as_ref(), target.as_ref(), None, InitialState::Constant(0.1))?;
+//! let mut task = TrialCycle::new(vec![trial])?;
+//!
+//! let rule = Rflo::new(LearningRates::uniform(0.03))?;
+//! let config = TrainingConfig::new(200, 0).with_schedule(Schedule::Online);
+//! let history = train(&mut net, rule, &mut task, &config, |_progress| {})?;
+//! assert!(history.loss[199] < history.loss[0]);
+//! # Ok::<(), rnn_learn::LearnError>(())
+//! ```
 
 mod batched;
 pub mod constraints;
