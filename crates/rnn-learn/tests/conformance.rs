@@ -1,0 +1,823 @@
+//! Conformance suite: every learning rule checked against the mathematics of
+//! MODEL.md §2–§7 on small random networks (N = 5..6, N_x = N_y = 2,
+//! T = 12..18, random inputs, targets and non-zero `h(0)`), several seeds,
+//! with and without a mask, at `tau` in {1, 2, 10}.
+//!
+//! One generic harness runs over every rule (the [`entries`] table); each rule
+//! is tagged with what it must equal:
+//!
+//! - exact rules (`F = W_out^T`, exact sensitivities: BPTT, RTRL) equal
+//!   `-eta` times the finite-difference gradient of `L`, and each other;
+//! - exact sensitivities with another `F` (`NonlocalRandom` in both forms,
+//!   RTRL/BPTT with `F = B` or a custom `F`) equal RTRL and BPTT with that `F`;
+//! - local rules (RFLO, `LocalSymmetric`, both trace forms) equal RTRL with
+//!   the same `F` when `W = 0`, and differ from it when `W != 0`;
+//! - every rule equals an independent loop-by-loop transcription of the
+//!   equations written in `tests/common` (trial-end and online, §7 order);
+//! - online with a tiny rate equals the trial-end update to first order.
+//!
+//! Relative differences are `max |a - b| / max |b|` per weight group, worst
+//! over `W`, `W_in`, `W_out`. Run with `--nocapture` to see the measured
+//! worst cases.
+
+#![allow(clippy::print_stderr)]
+
+mod common;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use faer::Mat;
+use rnn_core::{Network, Trajectory, Weights};
+use rnn_learn::{
+    Bptt, Constraints, LearnError, LearningRates, LearningRule, LocalSymmetric, NonlocalForm,
+    NonlocalRandom, Projection, Rflo, Rtrl, TraceForm, TrialOutcome, WeightUpdate,
+};
+
+use common::{
+    Case, CaseSpec, NaiveOptions, NaiveProjection, finite_difference_update, naive_rule,
+    random_case, random_matrix, reference_bptt_recurrent, rel_diff, rel_diff_mat, weight_change,
+    with_weights, with_zero_recurrent,
+};
+
+/// Rounding-level agreement between two exact computations.
+const EXACT: f64 = 1e-12;
+/// Agreement with central finite differences (step [`FD_STEP`]).
+const FD_TOL: f64 = 1e-7;
+/// Finite-difference step.
+const FD_STEP: f64 = 1e-6;
+/// Minimum difference for "these really differ".
+const DIFFERENT: f64 = 1e-3;
+/// Online (tiny rate) vs trial-end: first-order agreement.
+const FIRST_ORDER: f64 = 1e-4;
+/// The tiny rate of the first-order test.
+const TINY_ETA: f64 = 1e-7;
+
+const SEEDS: [u64; 4] = [11, 12, 13, 14];
+const TAUS: [f64; 3] = [1.0, 2.0, 10.0];
+
+/// Distinct rates per group, so a swapped rate cannot pass.
+fn rates() -> LearningRates {
+    LearningRates {
+        readout: 0.3,
+        recurrent: 0.7,
+        input: 1.3,
+    }
+}
+
+/// Every rule of the crate, behind one enum (the trait has an associated state type).
+#[derive(Debug, Clone)]
+enum Rule {
+    Bptt(Bptt),
+    Rtrl(Rtrl),
+    Rflo(Rflo),
+    LocalSymmetric(LocalSymmetric),
+    NonlocalRandom(NonlocalRandom),
+}
+
+/// Calls `$body` with `$r` bound to the concrete rule.
+macro_rules! with_rule {
+    ($rule:expr, $r:ident => $body:expr) => {
+        match $rule {
+            Rule::Bptt($r) => $body,
+            Rule::Rtrl($r) => $body,
+            Rule::Rflo($r) => $body,
+            Rule::LocalSymmetric($r) => $body,
+            Rule::NonlocalRandom($r) => $body,
+        }
+    };
+}
+
+/// Which projection a rule uses.
+#[derive(Debug, Clone)]
+enum Proj {
+    Readout,
+    Feedback,
+    Custom(Mat<f64>),
+}
+
+impl Proj {
+    fn projection(&self) -> Projection {
+        match self {
+            Proj::Readout => Projection::Readout,
+            Proj::Feedback => Projection::Feedback,
+            Proj::Custom(f) => Projection::Custom(f.clone()),
+        }
+    }
+
+    fn naive(&self, net: &Network) -> NaiveProjection {
+        match self {
+            Proj::Readout => NaiveProjection::Readout,
+            Proj::Feedback => NaiveProjection::Fixed(net.feedback().to_owned()),
+            Proj::Custom(f) => NaiveProjection::Fixed(f.clone()),
+        }
+    }
+}
+
+/// What a rule must equal.
+#[derive(Debug, Clone)]
+enum Kind {
+    /// Exact sensitivities projected with `F` (with `F = W_out^T`: the exact gradient).
+    Sensitivities(Proj),
+    /// RFLO's local traces projected with `F`.
+    Local(Proj),
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    label: &'static str,
+    rule: Rule,
+    kind: Kind,
+    online: bool,
+}
+
+/// The table of rules under test, for one network (a custom `F` is drawn to fit it).
+fn entries(net: &Network, eta: LearningRates) -> Vec<Entry> {
+    let custom = random_matrix(net.n_units(), net.n_outputs(), 99);
+    let sens = |p: Proj| Kind::Sensitivities(p);
+    vec![
+        Entry {
+            label: "BPTT",
+            rule: Rule::Bptt(Bptt::new(eta).unwrap()),
+            kind: sens(Proj::Readout),
+            online: false,
+        },
+        Entry {
+            label: "RTRL",
+            rule: Rule::Rtrl(Rtrl::new(eta).unwrap()),
+            kind: sens(Proj::Readout),
+            online: true,
+        },
+        Entry {
+            label: "BPTT(F=B)",
+            rule: Rule::Bptt(Bptt::with_projection(eta, Projection::Feedback).unwrap()),
+            kind: sens(Proj::Feedback),
+            online: false,
+        },
+        Entry {
+            label: "RTRL(F=custom)",
+            rule: Rule::Rtrl(
+                Rtrl::with_projection(eta, Projection::Custom(custom.clone())).unwrap(),
+            ),
+            kind: sens(Proj::Custom(custom.clone())),
+            online: true,
+        },
+        Entry {
+            label: "BPTT(F=custom)",
+            rule: Rule::Bptt(
+                Bptt::with_projection(eta, Projection::Custom(custom.clone())).unwrap(),
+            ),
+            kind: sens(Proj::Custom(custom)),
+            online: false,
+        },
+        Entry {
+            label: "NonlocalRandom(BPTT form)",
+            rule: Rule::NonlocalRandom(NonlocalRandom::new(eta).unwrap()),
+            kind: sens(Proj::Feedback),
+            online: true,
+        },
+        Entry {
+            label: "NonlocalRandom(RTRL form)",
+            rule: Rule::NonlocalRandom(
+                NonlocalRandom::new(eta)
+                    .unwrap()
+                    .with_form(NonlocalForm::Rtrl),
+            ),
+            kind: sens(Proj::Feedback),
+            online: true,
+        },
+        Entry {
+            label: "RFLO(batched)",
+            rule: Rule::Rflo(Rflo::new(eta).unwrap()),
+            kind: Kind::Local(Proj::Feedback),
+            online: true,
+        },
+        Entry {
+            label: "RFLO(trace)",
+            rule: Rule::Rflo(Rflo::new(eta).unwrap().with_form(TraceForm::Online)),
+            kind: Kind::Local(Proj::Feedback),
+            online: true,
+        },
+        Entry {
+            label: "LocalSymmetric(batched)",
+            rule: Rule::LocalSymmetric(LocalSymmetric::new(eta).unwrap()),
+            kind: Kind::Local(Proj::Readout),
+            online: true,
+        },
+        Entry {
+            label: "LocalSymmetric(trace)",
+            rule: Rule::LocalSymmetric(
+                LocalSymmetric::new(eta)
+                    .unwrap()
+                    .with_form(TraceForm::Online),
+            ),
+            kind: Kind::Local(Proj::Readout),
+            online: true,
+        },
+    ]
+}
+
+fn accumulate_generic<R: LearningRule>(rule: &R, case: &Case) -> (WeightUpdate, TrialOutcome) {
+    rule.check_fits(&case.net).unwrap();
+    let mut state = rule.new_state(&case.net);
+    let mut update = WeightUpdate::zeros(&case.net);
+    let outcome = rule
+        .accumulate(&case.net, &case.trial, &case.start, &mut state, &mut update)
+        .unwrap();
+    assert!(update.is_finite());
+    (update, outcome)
+}
+
+/// The trial-end update of `rule` on `case` (weights held fixed).
+fn trial_end(rule: &Rule, case: &Case) -> WeightUpdate {
+    with_rule!(rule, r => accumulate_generic(r, case).0)
+}
+
+fn online_generic<R: LearningRule>(
+    rule: &R,
+    case: &Case,
+) -> Result<(WeightUpdate, TrialOutcome), LearnError> {
+    let mut net = case.net.clone();
+    let mut state = rule.new_state(&net);
+    let outcome = rule.run_online(
+        &mut net,
+        &case.trial,
+        &case.start,
+        &mut state,
+        &Constraints::default(),
+    )?;
+    Ok((weight_change(&case.net, &net), outcome))
+}
+
+/// The total weight change of one online trial (MODEL.md §7).
+fn online_change(rule: &Rule, case: &Case) -> Result<(WeightUpdate, TrialOutcome), LearnError> {
+    with_rule!(rule, r => online_generic(r, case))
+}
+
+/// The rule with the same projection `F` and exact sensitivities.
+fn rtrl_with(proj: &Proj, eta: LearningRates) -> Rule {
+    Rule::Rtrl(Rtrl::with_projection(eta, proj.projection()).unwrap())
+}
+
+fn bptt_with(proj: &Proj, eta: LearningRates) -> Rule {
+    Rule::Bptt(Bptt::with_projection(eta, proj.projection()).unwrap())
+}
+
+fn naive_options(kind: &Kind, net: &Network, online: bool) -> NaiveOptions {
+    let (proj, local) = match kind {
+        Kind::Sensitivities(p) => (p, false),
+        Kind::Local(p) => (p, true),
+    };
+    NaiveOptions {
+        projection: proj.naive(net),
+        local,
+        column_bug: false,
+        online,
+    }
+}
+
+/// The standard grid of cases (optionally in readout-feedback mode).
+fn cases(readout_feedback: bool) -> Vec<Case> {
+    let mut out = Vec::new();
+    for &seed in &SEEDS {
+        for masked in [false, true] {
+            for &tau in &TAUS {
+                let mut spec = CaseSpec::small(seed, tau, masked);
+                spec.readout_feedback = readout_feedback;
+                out.push(random_case(spec));
+            }
+        }
+    }
+    out
+}
+
+/// Records the worst measured value of each named check and prints them.
+#[derive(Default)]
+struct Worst(RefCell<BTreeMap<String, f64>>);
+
+impl Worst {
+    /// Asserts `value <= tol` (or `>= tol` when `at_least`) and records it.
+    fn check(&self, what: &str, label: &str, case: &Case, value: f64, tol: f64, at_least: bool) {
+        let key = format!("{what} [{label}]");
+        let mut map = self.0.borrow_mut();
+        let slot = map
+            .entry(key.clone())
+            .or_insert(if at_least { f64::INFINITY } else { 0.0 });
+        *slot = if at_least {
+            slot.min(value)
+        } else {
+            slot.max(value)
+        };
+        if at_least {
+            assert!(
+                value >= tol,
+                "{key}: {value:e} < {tol:e} (should differ) on {case}"
+            );
+        } else {
+            assert!(value <= tol, "{key}: {value:e} > {tol:e} on {case}");
+        }
+    }
+
+    fn report(&self, test: &str) {
+        for (key, value) in self.0.borrow().iter() {
+            eprintln!("{test}: {key}: {value:.2e}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The harness: one generic function per property, run over every rule.
+// ---------------------------------------------------------------------------
+
+/// Trial-end update vs the rule's mathematical reference (see module docs).
+fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&WeightUpdate>) {
+    let eta = rates();
+    let got = trial_end(&entry.rule, case);
+    let label = entry.label;
+
+    // Independent transcription of the equations.
+    let (naive, _) = naive_rule(case, eta, &naive_options(&entry.kind, &case.net, false));
+    worst.check("= naive", label, case, rel_diff(&got, &naive), EXACT, false);
+
+    match &entry.kind {
+        Kind::Sensitivities(proj) => {
+            let rtrl = trial_end(&rtrl_with(proj, eta), case);
+            let bptt = trial_end(&bptt_with(proj, eta), case);
+            worst.check(
+                "= RTRL(F)",
+                label,
+                case,
+                rel_diff(&got, &rtrl),
+                EXACT,
+                false,
+            );
+            worst.check(
+                "= BPTT(F)",
+                label,
+                case,
+                rel_diff(&got, &bptt),
+                EXACT,
+                false,
+            );
+            if let (Proj::Readout, Some(fd)) = (proj, fd) {
+                worst.check("= -eta FD", label, case, rel_diff(&got, fd), FD_TOL, false);
+            }
+        }
+        Kind::Local(proj) => {
+            // With W = 0 the local traces are the exact sensitivities.
+            let zero = with_zero_recurrent(case);
+            let local = trial_end(&entry.rule, &zero);
+            let rtrl = trial_end(&rtrl_with(proj, eta), &zero);
+            worst.check(
+                "W=0: = RTRL(F)",
+                label,
+                case,
+                rel_diff(&local, &rtrl),
+                EXACT,
+                false,
+            );
+            // With W != 0 the approximation is real.
+            let rtrl = trial_end(&rtrl_with(proj, eta), case);
+            let d = rel_diff_mat(&got.recurrent, &rtrl.recurrent);
+            worst.check("W!=0: dW != RTRL(F)", label, case, d, DIFFERENT, true);
+        }
+    }
+}
+
+/// Generic invariants of `accumulate`: it adds (does not overwrite), the state
+/// is reusable across trials of other lengths, the outcome is the trial's loss
+/// and final state, and `dW_out` is the §2 formula.
+fn check_accumulate_invariants<R: LearningRule>(rule: &R, label: &str, case: &Case, worst: &Worst) {
+    let net = &case.net;
+    let mut state = rule.new_state(net);
+    let (once, _) = accumulate_generic(rule, case);
+
+    // Reuse one state: a longer trial first, then this one twice into one update.
+    let longer = random_case(CaseSpec {
+        len: case.spec.len + 5,
+        seed: case.spec.seed + 1000,
+        ..case.spec
+    });
+    let longer = Case {
+        net: net.clone(),
+        ..longer
+    };
+    let mut scratch = WeightUpdate::zeros(net);
+    rule.accumulate(net, &longer.trial, &longer.start, &mut state, &mut scratch)
+        .unwrap();
+    let mut twice = WeightUpdate::zeros(net);
+    let mut outcome = None;
+    for _ in 0..2 {
+        outcome = Some(
+            rule.accumulate(net, &case.trial, &case.start, &mut state, &mut twice)
+                .unwrap(),
+        );
+    }
+    let half = WeightUpdate {
+        recurrent: &twice.recurrent * faer::Scale(0.5),
+        input: &twice.input * faer::Scale(0.5),
+        readout: &twice.readout * faer::Scale(0.5),
+    };
+    worst.check(
+        "additive, state reusable",
+        label,
+        case,
+        rel_diff(&half, &once),
+        1e-14,
+        false,
+    );
+
+    // Outcome: loss and final state of the trial.
+    let outcome = outcome.unwrap();
+    let mut tr = Trajectory::zeros(net, 0);
+    net.run_from_into(&case.trial, &case.start, &mut tr)
+        .unwrap();
+    let loss_diff = (outcome.loss - tr.loss).abs() / tr.loss;
+    worst.check("outcome loss", label, case, loss_diff, 1e-13, false);
+    let final_state = tr.final_state();
+    let state_diff = outcome
+        .final_state
+        .h
+        .iter()
+        .chain(&outcome.final_state.y)
+        .zip(final_state.h.iter().chain(&final_state.y))
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    worst.check("outcome final state", label, case, state_diff, 1e-13, false);
+
+    // dW_out = (eta1/T) sum_t e(t) h(t)^T, from the stored trajectory.
+    let len = tr.len() as f64;
+    let readout = Mat::from_fn(net.n_outputs(), net.n_units(), |d, b| {
+        (0..tr.len())
+            .map(|s| tr.error[(d, s)] * tr.h[(b, s + 1)])
+            .sum::<f64>()
+            * rule.rates().readout
+            / len
+    });
+    worst.check(
+        "dW_out = §2",
+        label,
+        case,
+        rel_diff_mat(&once.readout, &readout),
+        EXACT,
+        false,
+    );
+}
+
+/// Online with a tiny rate vs the trial-end update (first order in eta), and
+/// online with a large rate vs the naive §7 transcription.
+fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
+    let label = entry.label;
+    if !entry.online {
+        let err = online_change(&entry.rule, case).unwrap_err();
+        assert!(
+            matches!(err, LearnError::OnlineUnsupported { .. }),
+            "{label}: expected OnlineUnsupported, got {err:?}"
+        );
+        return;
+    }
+    // First order: tiny eta.
+    let tiny = LearningRates::uniform(TINY_ETA);
+    let tiny_entry = entries(&case.net, tiny)
+        .into_iter()
+        .find(|e| e.label == label)
+        .unwrap();
+    let (online, outcome) = online_change(&tiny_entry.rule, case).unwrap();
+    let batch = trial_end(&tiny_entry.rule, case);
+    worst.check(
+        "online ~ trial-end (eta 1e-7)",
+        label,
+        case,
+        rel_diff(&online, &batch),
+        FIRST_ORDER,
+        false,
+    );
+    let loss_diff = (outcome.loss - common::loss(&case.net, case)).abs();
+    assert!(
+        loss_diff < 1e-5,
+        "{label}: online loss {loss_diff:e} off on {case}"
+    );
+
+    // Large eta: the exact §7 order, against the naive transcription.
+    let eta = LearningRates::uniform(0.05);
+    let big_entry = entries(&case.net, eta)
+        .into_iter()
+        .find(|e| e.label == label)
+        .unwrap();
+    let (online, _) = online_change(&big_entry.rule, case).unwrap();
+    let (_, naive_weights) = naive_rule(case, eta, &naive_options(&entry.kind, &case.net, true));
+    let naive_net = Network::from_weights(case.net.config(), naive_weights).unwrap();
+    let naive = weight_change(&case.net, &naive_net);
+    worst.check(
+        "online (eta 0.05) = naive §7",
+        label,
+        case,
+        rel_diff(&online, &naive),
+        1e-11,
+        false,
+    );
+    // ... and the weights really changed within the trial (the test has teeth).
+    let batch = trial_end(&big_entry.rule, case);
+    worst.check(
+        "online (eta 0.05) != trial-end",
+        label,
+        case,
+        rel_diff(&online, &batch),
+        1e-6,
+        true,
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Tests.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn trial_end_updates_match_their_references() {
+    let worst = Worst::default();
+    for case in cases(false) {
+        let fd = finite_difference_update(&case, rates(), FD_STEP);
+        for entry in entries(&case.net, rates()) {
+            check_trial_end(&entry, &case, &worst, Some(&fd));
+        }
+    }
+    worst.report("trial-end");
+}
+
+#[test]
+fn accumulate_invariants_hold_for_every_rule() {
+    let worst = Worst::default();
+    for case in cases(false).iter().chain(&cases(true)).step_by(3) {
+        for entry in entries(&case.net, rates()) {
+            with_rule!(&entry.rule, r => check_accumulate_invariants(r, entry.label, case, &worst));
+        }
+    }
+    worst.report("invariants");
+}
+
+#[test]
+fn online_schedule_matches_trial_end_and_section7_order() {
+    let worst = Worst::default();
+    for case in cases(false).iter().chain(&cases(true)).step_by(2) {
+        for entry in entries(&case.net, rates()) {
+            check_online(&entry, case, &worst);
+        }
+    }
+    worst.report("online");
+}
+
+/// Readout-feedback mode: RTRL and BPTT both treat the fed-back `y(t-1)` as
+/// an input, so they agree with each other (and every identity between rules
+/// holds), but they are *not* the full gradient of `L`, which also flows
+/// through the loop `B y(t-1)` (MODEL.md §6).
+#[test]
+fn readout_feedback_mode_identities_hold_but_not_full_gradient() {
+    let worst = Worst::default();
+    for case in cases(true) {
+        for entry in entries(&case.net, rates()) {
+            check_trial_end(&entry, &case, &worst, None);
+        }
+        let exact = trial_end(&Rule::Bptt(Bptt::new(rates()).unwrap()), &case);
+        let fd = finite_difference_update(&case, rates(), FD_STEP);
+        worst.check(
+            "BPTT != full FD gradient",
+            "feedback mode",
+            &case,
+            rel_diff(&exact, &fd),
+            DIFFERENT,
+            true,
+        );
+    }
+    worst.report("readout-feedback");
+}
+
+/// RFLO with `W = 0` and `B = W_out^T` (built with `Network::from_weights`) is
+/// exact RTRL, hence also `-eta` times the finite-difference gradient.
+#[test]
+fn rflo_with_zero_w_and_symmetric_feedback_is_rtrl() {
+    let worst = Worst::default();
+    for case in cases(false) {
+        let symmetric = with_weights(&case, |w: &mut Weights| {
+            w.recurrent.fill(0.0);
+            w.feedback = w.readout.transpose().to_owned();
+        });
+        for form in [TraceForm::Batched, TraceForm::Online] {
+            let rflo = trial_end(
+                &Rule::Rflo(Rflo::new(rates()).unwrap().with_form(form)),
+                &symmetric,
+            );
+            let rtrl = trial_end(&Rule::Rtrl(Rtrl::new(rates()).unwrap()), &symmetric);
+            let fd = finite_difference_update(&symmetric, rates(), FD_STEP);
+            let label = if form == TraceForm::Batched {
+                "batched"
+            } else {
+                "trace"
+            };
+            worst.check(
+                "RFLO(W=0, B=W_out^T) = RTRL",
+                label,
+                &case,
+                rel_diff(&rflo, &rtrl),
+                EXACT,
+                false,
+            );
+            worst.check(
+                "RFLO(W=0, B=W_out^T) = -eta FD",
+                label,
+                &case,
+                rel_diff(&rflo, &fd),
+                FD_TOL,
+                false,
+            );
+        }
+    }
+    worst.report("rflo-w0");
+}
+
+/// RFLO and LocalSymmetric: the batched fast form equals the trace form.
+#[test]
+fn trace_form_equals_batched_form() {
+    let worst = Worst::default();
+    for case in cases(false).iter().chain(&cases(true)) {
+        let pairs = [
+            (
+                "RFLO",
+                Rule::Rflo(Rflo::new(rates()).unwrap()),
+                Rule::Rflo(Rflo::new(rates()).unwrap().with_form(TraceForm::Online)),
+            ),
+            (
+                "LocalSymmetric",
+                Rule::LocalSymmetric(LocalSymmetric::new(rates()).unwrap()),
+                Rule::LocalSymmetric(
+                    LocalSymmetric::new(rates())
+                        .unwrap()
+                        .with_form(TraceForm::Online),
+                ),
+            ),
+            (
+                "NonlocalRandom",
+                Rule::NonlocalRandom(NonlocalRandom::new(rates()).unwrap()),
+                Rule::NonlocalRandom(
+                    NonlocalRandom::new(rates())
+                        .unwrap()
+                        .with_form(NonlocalForm::Rtrl),
+                ),
+            ),
+        ];
+        for (label, fast, definition) in pairs {
+            let d = rel_diff(&trial_end(&fast, case), &trial_end(&definition, case));
+            worst.check("fast form = definition", label, case, d, EXACT, false);
+        }
+    }
+    worst.report("forms");
+}
+
+/// `NonlocalRandom` uses `F = B`: with `B != W_out^T` it is not BPTT.
+#[test]
+fn nonlocal_random_differs_from_bptt() {
+    let worst = Worst::default();
+    for case in cases(false) {
+        let nonlocal = trial_end(
+            &Rule::NonlocalRandom(NonlocalRandom::new(rates()).unwrap()),
+            &case,
+        );
+        let bptt = trial_end(&Rule::Bptt(Bptt::new(rates()).unwrap()), &case);
+        let d = rel_diff_mat(&nonlocal.recurrent, &bptt.recurrent)
+            .max(rel_diff_mat(&nonlocal.input, &bptt.input));
+        worst.check("NonlocalRandom != BPTT", "F=B", &case, d, DIFFERENT, true);
+        // The readout update is the same exact §2 rule for both.
+        let r = rel_diff_mat(&nonlocal.readout, &bptt.readout);
+        worst.check("same dW_out", "F=B", &case, r, EXACT, false);
+    }
+    worst.report("nonlocal-random");
+}
+
+#[test]
+fn bptt_refuses_the_online_schedule() {
+    let case = random_case(CaseSpec::small(1, 2.0, false));
+    for rule in [
+        Bptt::new(rates()).unwrap(),
+        Bptt::with_projection(rates(), Projection::Feedback).unwrap(),
+    ] {
+        let err = online_generic(&rule, &case).unwrap_err();
+        assert!(
+            matches!(err, LearnError::OnlineUnsupported { .. }),
+            "{err:?}"
+        );
+    }
+}
+
+#[test]
+fn custom_projection_of_wrong_shape_is_rejected() {
+    let case = random_case(CaseSpec::small(1, 2.0, false));
+    let (n, ny) = (case.spec.n, case.spec.ny);
+    for (rows, cols) in [(n + 1, ny), (n, ny + 1), (ny, n)] {
+        let bad = || Projection::Custom(Mat::zeros(rows, cols));
+        let errors = [
+            Bptt::with_projection(rates(), bad())
+                .unwrap()
+                .check_fits(&case.net),
+            Rtrl::with_projection(rates(), bad())
+                .unwrap()
+                .check_fits(&case.net),
+            Rflo::with_projection(rates(), bad())
+                .unwrap()
+                .check_fits(&case.net),
+        ];
+        for err in errors {
+            match err {
+                Err(LearnError::ProjectionShape {
+                    expected_rows,
+                    expected_cols,
+                    rows: r,
+                    cols: c,
+                }) => assert_eq!((expected_rows, expected_cols, r, c), (n, ny, rows, cols)),
+                other => panic!("expected ProjectionShape, got {other:?}"),
+            }
+        }
+    }
+    let good = Projection::Custom(Mat::zeros(n, ny));
+    Rtrl::with_projection(rates(), good)
+        .unwrap()
+        .check_fits(&case.net)
+        .unwrap();
+}
+
+/// Known-bug regression (MODEL.md §8): the paper's example BPTT injects `e(t)`
+/// into `z(t-1)`. Written out here, it is far from the finite-difference
+/// gradient at `tau = 1`, while the test's correct transcription and the
+/// crate's BPTT match it: the suite catches this bug class.
+#[test]
+fn known_bug_bptt_error_one_step_late_is_caught() {
+    let eta2 = LearningRates {
+        readout: 1.0,
+        recurrent: 1.0,
+        input: 1.0,
+    };
+    let mut worst_bug: f64 = f64::INFINITY;
+    let mut worst_bug_tau10: f64 = f64::INFINITY;
+    let mut worst_ok: f64 = 0.0;
+    for &seed in &SEEDS {
+        for (tau, bug_min) in [(1.0, 0.1), (10.0, 10.0 * FD_TOL)] {
+            let case = random_case(CaseSpec::small(seed, tau, seed % 2 == 0));
+            let fd = finite_difference_update(&case, eta2, FD_STEP).recurrent;
+            let ours = trial_end(&Rule::Bptt(Bptt::new(eta2).unwrap()), &case).recurrent;
+            let correct = reference_bptt_recurrent(&case, false);
+            let buggy = reference_bptt_recurrent(&case, true);
+            worst_ok = worst_ok
+                .max(rel_diff_mat(&ours, &fd))
+                .max(rel_diff_mat(&correct, &fd));
+            assert!(rel_diff_mat(&ours, &fd) <= FD_TOL, "our BPTT vs FD, {case}");
+            assert!(
+                rel_diff_mat(&correct, &fd) <= FD_TOL,
+                "test's BPTT vs FD, {case}"
+            );
+            let bug = rel_diff_mat(&buggy, &fd);
+            assert!(bug >= bug_min, "buggy BPTT not caught: {bug:e} on {case}");
+            if tau == 1.0 {
+                worst_bug = worst_bug.min(bug);
+            } else {
+                worst_bug_tau10 = worst_bug_tau10.min(bug);
+            }
+        }
+    }
+    eprintln!(
+        "known-bug BPTT: ours/correct vs FD worst {worst_ok:.2e}; buggy vs FD at least {worst_bug:.2e} (tau 1), {worst_bug_tau10:.2e} (tau 10)"
+    );
+}
+
+/// Known-bug regression (MODEL.md §8): the paper's example RTRL scales the
+/// columns of `W` by `phi'` instead of the rows. The naive transcription with
+/// that bug is far from the finite-difference gradient at `tau = 1`.
+#[test]
+fn known_bug_rtrl_column_scaling_is_caught() {
+    let mut worst_bug: f64 = f64::INFINITY;
+    let mut worst_ok: f64 = 0.0;
+    for &seed in &SEEDS {
+        let case = random_case(CaseSpec::small(seed, 1.0, seed % 2 == 1));
+        let fd = finite_difference_update(&case, rates(), FD_STEP);
+        let mut opts = NaiveOptions {
+            projection: NaiveProjection::Readout,
+            local: false,
+            column_bug: false,
+            online: false,
+        };
+        let (correct, _) = naive_rule(&case, rates(), &opts);
+        opts.column_bug = true;
+        let (buggy, _) = naive_rule(&case, rates(), &opts);
+        let ours = trial_end(&Rule::Rtrl(Rtrl::new(rates()).unwrap()), &case);
+        worst_ok = worst_ok
+            .max(rel_diff(&ours, &fd))
+            .max(rel_diff(&correct, &fd));
+        assert!(rel_diff(&ours, &fd) <= FD_TOL, "our RTRL vs FD, {case}");
+        let bug = rel_diff_mat(&buggy.recurrent, &fd.recurrent);
+        assert!(
+            bug >= 0.1,
+            "column-scaled RTRL not caught: {bug:e} on {case}"
+        );
+        worst_bug = worst_bug.min(bug);
+    }
+    eprintln!(
+        "known-bug RTRL: ours/correct vs FD worst {worst_ok:.2e}; buggy dW vs FD at least {worst_bug:.2e} (tau 1)"
+    );
+}
