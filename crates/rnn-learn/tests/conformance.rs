@@ -30,8 +30,8 @@ use std::collections::BTreeMap;
 use faer::Mat;
 use rnn_core::{Network, Trajectory, Weights};
 use rnn_learn::{
-    Bptt, Constraints, LearnError, LearningRates, LearningRule, LocalSymmetric, NonlocalForm,
-    NonlocalRandom, Projection, Rflo, Rtrl, TraceForm, TrialOutcome, WeightUpdate,
+    Bptt, Constraints, DaleLaw, Frozen, LearnError, LearningRates, LearningRule, LocalSymmetric,
+    NonlocalForm, NonlocalRandom, Projection, Rflo, Rtrl, TraceForm, TrialOutcome, WeightUpdate,
 };
 
 use common::{
@@ -516,6 +516,7 @@ fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
         1e-11,
         false,
     );
+    check_online_constraints(&big_entry.rule, label, case);
     // ... and the weights really changed within the trial (the test has teeth).
     let batch = trial_end(&big_entry.rule, case);
     worst.check(
@@ -525,6 +526,55 @@ fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
         rel_diff(&online, &batch),
         1e-6,
         true,
+    );
+}
+
+/// Online updates go through the constraints at every step: frozen groups
+/// stay bit-identical, Dale's law holds after the trial.
+fn check_online_constraints(rule: &Rule, label: &str, case: &Case) {
+    fn run<R: LearningRule>(rule: &R, net: &mut Network, case: &Case, c: &Constraints) {
+        let mut state = rule.new_state(net);
+        rule.run_online(net, &case.trial, &case.start, &mut state, c)
+            .unwrap();
+    }
+    let frozen = Constraints {
+        frozen: Frozen::readout_only(),
+        dale: None,
+    };
+    let mut net = case.net.clone();
+    with_rule!(rule, r => run(r, &mut net, case, &frozen));
+    assert_eq!(
+        net.weights().recurrent,
+        case.net.weights().recurrent,
+        "{label}: W frozen"
+    );
+    assert_eq!(
+        net.weights().input,
+        case.net.weights().input,
+        "{label}: W_in frozen"
+    );
+    assert_ne!(
+        net.weights().readout,
+        case.net.weights().readout,
+        "{label}: W_out learns"
+    );
+
+    let dale = Constraints {
+        frozen: Frozen::default(),
+        dale: Some(DaleLaw::default()),
+    };
+    let mut net = case.net.clone();
+    dale.prepare(&mut net);
+    let prepared = net.clone();
+    with_rule!(rule, r => run(r, &mut net, case, &dale));
+    assert!(
+        DaleLaw::default().holds(&net),
+        "{label}: Dale's law after online trial"
+    );
+    assert_ne!(
+        net.weights().recurrent,
+        prepared.weights().recurrent,
+        "{label}: W learns"
     );
 }
 

@@ -99,7 +99,6 @@ pub struct RtrlState {
     n_units: usize,
     n_inputs: usize,
     n_outputs: usize,
-    alpha: f64,
 }
 
 impl RtrlState {
@@ -117,7 +116,6 @@ impl RtrlState {
             n_units: n,
             n_inputs: nx,
             n_outputs: ny,
-            alpha: net.alpha(),
         }
     }
 
@@ -125,7 +123,6 @@ impl RtrlState {
         self.n_units == net.n_units()
             && self.n_inputs == net.n_inputs()
             && self.n_outputs == net.n_outputs()
-            && self.alpha == net.alpha()
     }
 
     /// Starts a trial: `P(0) = Q(0) = 0`, buffers from `start`.
@@ -142,11 +139,12 @@ impl RtrlState {
     fn step(&mut self, net: &Network, trial: &Trial, step: usize, projection: &Projection) {
         let b = &mut self.buffers;
         b.advance(net, trial, step);
+        let alpha = net.alpha();
         advance_sensitivity(
             &mut self.recurrent_sensitivity,
             &mut self.recurrent_product,
             net.recurrent(),
-            self.alpha,
+            alpha,
             &b.slope,
             &b.h_prev,
         );
@@ -155,7 +153,7 @@ impl RtrlState {
                 &mut self.input_sensitivity,
                 &mut self.input_product,
                 net.recurrent(),
-                self.alpha,
+                alpha,
                 &b.slope,
                 trial.input_at(step),
             );
