@@ -39,6 +39,12 @@ pub enum LearnError {
         /// Columns given.
         cols: usize,
     },
+    /// A checkpoint does not belong to the run it is resumed into.
+    #[error("cannot resume: {what}")]
+    CheckpointMismatch {
+        /// What differs.
+        what: &'static str,
+    },
     /// The loss or the weights became NaN or infinite.
     #[error("training diverged at trial {trial} (0-based): {what} became non-finite")]
     Diverged {

@@ -36,6 +36,7 @@
 //! ```
 
 mod batched;
+pub mod checkpoint;
 pub mod constraints;
 pub mod diagnostics;
 pub mod error;
@@ -46,6 +47,7 @@ pub mod schedule;
 pub mod train;
 pub mod update;
 
+pub use checkpoint::{CHECKPOINT, Checkpoint};
 pub use constraints::{Constraints, DaleLaw, Frozen};
 pub use diagnostics::{GradientAlignment, feedback_alignment};
 pub use error::{LearnError, Result};

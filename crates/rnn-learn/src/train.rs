@@ -111,16 +111,16 @@ pub struct Progress {
 /// [`train`] drives it to the end; drive it yourself with
 /// [`Trainer::train_trial`] for custom loops (e.g. checkpointing).
 pub struct Trainer<R: LearningRule> {
-    rule: R,
-    config: TrainingConfig,
-    rule_state: R::State,
-    pending: WeightUpdate,
-    pending_trials: usize,
-    trials_done: usize,
-    carried: Option<State>,
-    rng: SeededRng,
-    history: History,
-    alignment: Option<GradientAlignment>,
+    pub(crate) rule: R,
+    pub(crate) config: TrainingConfig,
+    pub(crate) rule_state: R::State,
+    pub(crate) pending: WeightUpdate,
+    pub(crate) pending_trials: usize,
+    pub(crate) trials_done: usize,
+    pub(crate) carried: Option<State>,
+    pub(crate) rng: SeededRng,
+    pub(crate) history: History,
+    pub(crate) alignment: Option<GradientAlignment>,
 }
 
 impl<R: LearningRule> Trainer<R> {

@@ -1,0 +1,187 @@
+//! Checkpoint and resume of a training run, bit-identical to an uninterrupted run.
+//!
+//! A [`Checkpoint`] holds, at a trial boundary, everything a [`Trainer`]
+//! needs to continue: the network, the training config, the rule's identity
+//! (name and rates), the schedule position (trials done, the pending
+//! every-K sum), the carried-over state, the position of the trial
+//! generator and the history so far. Rules reset their working memory at
+//! every trial start, so it needs no saving.
+//!
+//! A trial source may keep its own state between trials (the reach task's
+//! cursor). [`Trainer::resume`] restores it by replaying the source from a
+//! fresh instance — the same `next_trial` calls with the same generator —
+//! and then checks that the generator ends where the checkpoint says, so a
+//! different task or seed is refused rather than silently continued.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use rnn_core::io::{FileKind, MatrixData, read_file, write_file};
+use rnn_core::{Network, NetworkConfig, State, TrialSource, Weights, seeded};
+
+use crate::error::{LearnError, Result};
+use crate::rule::LearningRule;
+use crate::train::{History, Trainer, TrainingConfig};
+use crate::update::{LearningRates, WeightUpdate};
+
+/// File kind of a training checkpoint.
+pub const CHECKPOINT: FileKind = FileKind(*b"CKPT");
+
+/// Position of the trial generator (ChaCha8: seed, stream, word position).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct GeneratorPosition {
+    seed: [u8; 32],
+    stream: u64,
+    word_pos: u128,
+}
+
+/// The whole state of a training run at a trial boundary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    rule_name: String,
+    rates: LearningRates,
+    config: TrainingConfig,
+    network_config: NetworkConfig,
+    weights: [MatrixData; 4],
+    pending: [MatrixData; 3],
+    pending_trials: usize,
+    trials_done: usize,
+    carried: Option<(Vec<f64>, Vec<f64>)>,
+    generator: GeneratorPosition,
+    history: History,
+}
+
+impl Checkpoint {
+    /// Trials done when the checkpoint was taken.
+    pub fn trials_done(&self) -> usize {
+        self.trials_done
+    }
+
+    /// The training config of the run.
+    pub fn config(&self) -> &TrainingConfig {
+        &self.config
+    }
+
+    /// The history up to the checkpoint.
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    /// Writes the checkpoint atomically (temporary file renamed into place).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        Ok(write_file(path, CHECKPOINT, self)?)
+    }
+
+    /// Reads a checkpoint; truncated, corrupted or foreign files are refused.
+    pub fn load(path: &Path) -> Result<Self> {
+        Ok(read_file(path, CHECKPOINT)?)
+    }
+
+    fn network(&self) -> Result<Network> {
+        let weights = Weights {
+            recurrent: matrix(&self.weights[0])?,
+            input: matrix(&self.weights[1])?,
+            readout: matrix(&self.weights[2])?,
+            feedback: matrix(&self.weights[3])?,
+        };
+        Ok(Network::from_weights(&self.network_config, weights)?)
+    }
+}
+
+fn matrix(data: &MatrixData) -> Result<faer::Mat<f64>> {
+    data.to_mat().ok_or(LearnError::CheckpointMismatch {
+        what: "a matrix's entry count does not match its shape",
+    })
+}
+
+impl<R: LearningRule> Trainer<R> {
+    /// The run's state now, with `net` the network being trained.
+    pub fn checkpoint(&self, net: &Network) -> Checkpoint {
+        let w = net.weights();
+        let m = |x: &faer::Mat<f64>| MatrixData::from_mat(x.as_ref());
+        Checkpoint {
+            rule_name: self.rule.name().to_owned(),
+            rates: self.rule.rates(),
+            config: self.config.clone(),
+            network_config: net.config().clone(),
+            weights: [m(&w.recurrent), m(&w.input), m(&w.readout), m(&w.feedback)],
+            pending: [
+                m(&self.pending.recurrent),
+                m(&self.pending.input),
+                m(&self.pending.readout),
+            ],
+            pending_trials: self.pending_trials,
+            trials_done: self.trials_done,
+            carried: self.carried.as_ref().map(|s| (s.h.clone(), s.y.clone())),
+            generator: GeneratorPosition {
+                seed: self.rng.get_seed(),
+                stream: self.rng.get_stream(),
+                word_pos: self.rng.get_word_pos(),
+            },
+            history: self.history.clone(),
+        }
+    }
+
+    /// Continues the run of `checkpoint` with `rule` and `config`, which must
+    /// be the run's own; `fresh_source` is a new instance of the run's trial
+    /// source, fast-forwarded here to where the run left it.
+    ///
+    /// Returns the trainer and the network as they were at the checkpoint.
+    pub fn resume(
+        rule: R,
+        config: TrainingConfig,
+        checkpoint: &Checkpoint,
+        fresh_source: &mut dyn TrialSource,
+    ) -> Result<(Self, Network)> {
+        if rule.name() != checkpoint.rule_name || rule.rates() != checkpoint.rates {
+            return Err(LearnError::CheckpointMismatch {
+                what: "the checkpoint was written by another rule or learning rate",
+            });
+        }
+        if config != checkpoint.config {
+            return Err(LearnError::CheckpointMismatch {
+                what: "the checkpoint was written with another training config",
+            });
+        }
+        let mut net = checkpoint.network()?;
+        let mut trainer = Trainer::new(rule, &mut net, config)?;
+        trainer.pending = WeightUpdate {
+            recurrent: matrix(&checkpoint.pending[0])?,
+            input: matrix(&checkpoint.pending[1])?,
+            readout: matrix(&checkpoint.pending[2])?,
+        };
+        let p = &trainer.pending;
+        if p.recurrent.shape() != net.recurrent().shape()
+            || p.input.shape() != net.input().shape()
+            || p.readout.shape() != net.readout().shape()
+        {
+            return Err(LearnError::CheckpointMismatch {
+                what: "the pending update does not fit the network",
+            });
+        }
+        trainer.pending_trials = checkpoint.pending_trials;
+        trainer.trials_done = checkpoint.trials_done;
+        trainer.carried = checkpoint.carried.clone().map(|(h, y)| State { h, y });
+        if let Some(state) = &trainer.carried {
+            state.check_fits(&net)?;
+        }
+        trainer.history = checkpoint.history.clone();
+        // Replay the source so that its own state (if any) is restored.
+        trainer.rng = seeded(trainer.config.seed);
+        for _ in 0..checkpoint.trials_done {
+            fresh_source.next_trial(&mut trainer.rng)?;
+        }
+        let g = &checkpoint.generator;
+        if trainer.rng.get_seed() != g.seed
+            || trainer.rng.get_stream() != g.stream
+            || trainer.rng.get_word_pos() != g.word_pos
+        {
+            return Err(LearnError::CheckpointMismatch {
+                what: "replaying the trial source did not reach the saved generator position \
+                       (another task or seed?)",
+            });
+        }
+        Ok((trainer, net))
+    }
+}

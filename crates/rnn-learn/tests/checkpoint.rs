@@ -1,0 +1,136 @@
+//! Checkpoint and resume: a run stopped after trial k and resumed from its
+//! checkpoint ends bit-identical to an uninterrupted run.
+
+use faer::Mat;
+use rand::RngExt;
+use rnn_core::{InitialState, Network, NetworkConfig, Trial, TrialCycle, seeded};
+use rnn_learn::{
+    Bptt, Checkpoint, LearnError, LearningRates, LearningRule, Rflo, Schedule, Trainer,
+    TrainingConfig,
+};
+
+/// A stateful source (a cycle of distinct trials) whose trials carry the state over.
+fn source() -> TrialCycle {
+    let mut rng = seeded(77);
+    let trials = (0..3)
+        .map(|i| {
+            let x = Mat::from_fn(14, 2, |_, _| rng.random::<f64>() - 0.5);
+            let y = Mat::from_fn(14, 1, |_, _| rng.random::<f64>() - 0.5);
+            let start = if i == 0 {
+                InitialState::Constant(0.1)
+            } else {
+                InitialState::CarryOver
+            };
+            Trial::new(x.as_ref(), y.as_ref(), None, start).unwrap()
+        })
+        .collect();
+    TrialCycle::new(trials).unwrap()
+}
+
+fn network() -> Network {
+    Network::random(&NetworkConfig::new(7, 2, 1).with_tau(3.0), &mut seeded(5)).unwrap()
+}
+
+fn config() -> TrainingConfig {
+    TrainingConfig::new(11, 9).with_schedule(Schedule::EveryK(3))
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rnn-learn-ckpt-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("run.ckpt")
+}
+
+fn kill_and_resume<R: LearningRule + Clone>(rule: R, name: &str) {
+    // Uninterrupted.
+    let mut net = network();
+    let mut trainer = Trainer::new(rule.clone(), &mut net, config()).unwrap();
+    let mut task = source();
+    while !trainer.is_done() {
+        trainer.train_trial(&mut net, &mut task).unwrap();
+    }
+    let (expected_net, expected_history) = (net, trainer.into_history());
+
+    // Stopped after trial k = 5 (mid-way through an every-3 group), saved, resumed.
+    let path = temp_path(name);
+    let mut net = network();
+    let mut trainer = Trainer::new(rule.clone(), &mut net, config()).unwrap();
+    let mut task = source();
+    for _ in 0..5 {
+        trainer.train_trial(&mut net, &mut task).unwrap();
+    }
+    trainer.checkpoint(&net).save(&path).unwrap();
+    drop((trainer, net, task));
+
+    let checkpoint = Checkpoint::load(&path).unwrap();
+    assert_eq!(checkpoint.trials_done(), 5);
+    let mut task = source();
+    let (mut trainer, mut net) = Trainer::resume(rule, config(), &checkpoint, &mut task).unwrap();
+    while !trainer.is_done() {
+        trainer.train_trial(&mut net, &mut task).unwrap();
+    }
+    assert_eq!(net, expected_net, "{name}: final weights differ");
+    let history = trainer.into_history();
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&history.loss), bits(&expected_history.loss));
+    assert_eq!(history, expected_history);
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn rflo_resumes_bit_identically() {
+    kill_and_resume(Rflo::new(LearningRates::uniform(0.2)).unwrap(), "rflo");
+}
+
+#[test]
+fn bptt_resumes_bit_identically() {
+    kill_and_resume(Bptt::new(LearningRates::uniform(0.2)).unwrap(), "bptt");
+}
+
+#[test]
+fn foreign_truncated_and_mismatched_checkpoints_are_refused() {
+    let rule = Rflo::new(LearningRates::uniform(0.2)).unwrap();
+    let path = temp_path("refused");
+    let mut net = network();
+    let mut trainer = Trainer::new(rule.clone(), &mut net, config()).unwrap();
+    let mut task = source();
+    trainer.train_trial(&mut net, &mut task).unwrap();
+    let checkpoint = trainer.checkpoint(&net);
+    checkpoint.save(&path).unwrap();
+
+    // Another config, another rule, another rate.
+    let other = TrainingConfig::new(12, 9).with_schedule(Schedule::EveryK(3));
+    let err = Trainer::resume(rule.clone(), other, &checkpoint, &mut source())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, LearnError::CheckpointMismatch { .. }),
+        "{err}"
+    );
+    let bptt = Bptt::new(LearningRates::uniform(0.2)).unwrap();
+    let err = Trainer::resume(bptt, config(), &checkpoint, &mut source())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, LearnError::CheckpointMismatch { .. }),
+        "{err}"
+    );
+    let slower = Rflo::new(LearningRates::uniform(0.1)).unwrap();
+    let err = Trainer::resume(slower, config(), &checkpoint, &mut source())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, LearnError::CheckpointMismatch { .. }),
+        "{err}"
+    );
+
+    // Truncated and foreign files.
+    let bytes = std::fs::read(&path).unwrap();
+    for cut in [0, 10, 30, bytes.len() / 2, bytes.len() - 1] {
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        assert!(matches!(Checkpoint::load(&path), Err(LearnError::Core(_))));
+    }
+    network().save(&path).unwrap();
+    assert!(matches!(Checkpoint::load(&path), Err(LearnError::Core(_))));
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+}
