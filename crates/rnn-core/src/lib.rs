@@ -29,6 +29,7 @@
 pub mod config;
 pub mod dynamics;
 pub mod error;
+pub mod export;
 pub mod io;
 pub mod network;
 pub mod rng;

@@ -94,6 +94,29 @@ pub struct History {
     pub gradient_alignment: Vec<AlignmentPoint>,
 }
 
+impl History {
+    /// The history as CSV: `trial,loss,feedback_alignment,gradient_alignment`,
+    /// one row per trial (empty gradient alignment where not measured).
+    /// Floats use Rust's shortest round-trip form, so the text is lossless.
+    pub fn to_csv(&self) -> String {
+        let mut gradient = self.gradient_alignment.iter().peekable();
+        let mut csv = String::from("trial,loss,feedback_alignment,gradient_alignment\n");
+        for (trial, (loss, alignment)) in self.loss.iter().zip(&self.feedback_alignment).enumerate()
+        {
+            let cosine = gradient
+                .next_if(|point| point.trial == trial)
+                .map_or(String::new(), |point| point.cosine.to_string());
+            csv.push_str(&format!("{trial},{loss},{alignment},{cosine}\n"));
+        }
+        csv
+    }
+
+    /// Writes [`History::to_csv`] to `path` atomically.
+    pub fn write_csv(&self, path: &std::path::Path) -> Result<()> {
+        Ok(rnn_core::io::write_atomic(path, self.to_csv().as_bytes())?)
+    }
+}
+
 /// Reported to the progress callback after every trial.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {

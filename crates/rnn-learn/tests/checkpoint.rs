@@ -134,3 +134,24 @@ fn foreign_truncated_and_mismatched_checkpoints_are_refused() {
     assert!(matches!(Checkpoint::load(&path), Err(LearnError::Core(_))));
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+#[test]
+fn history_csv_is_lossless_and_has_a_row_per_trial() {
+    let mut net = network();
+    let config = TrainingConfig::new(7, 1).with_gradient_alignment_every(3);
+    let rule = Rflo::new(LearningRates::uniform(0.2)).unwrap();
+    let history = rnn_learn::train(&mut net, rule, &mut source(), &config, |_| {}).unwrap();
+    let csv = history.to_csv();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "trial,loss,feedback_alignment,gradient_alignment");
+    assert_eq!(rows.len(), 8);
+    for (trial, row) in rows[1..].iter().enumerate() {
+        let fields: Vec<&str> = row.split(',').collect();
+        assert_eq!(fields[0].parse::<usize>().unwrap(), trial);
+        assert_eq!(
+            fields[1].parse::<f64>().unwrap().to_bits(),
+            history.loss[trial].to_bits()
+        );
+        assert_eq!(fields[3].is_empty(), trial % 3 != 0, "row {row}");
+    }
+}
