@@ -67,7 +67,7 @@ pub struct Row {
 
 impl Row {
     /// The row as a CSV line (no newline).
-    pub fn to_line(&self) -> String {
+    pub fn to_line(self) -> String {
         let p = &self.point;
         format!(
             "{},{},{},{:e},{},{},{},{},{:e},{:e},{}",

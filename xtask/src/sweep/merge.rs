@@ -208,11 +208,13 @@ pub fn median(values: &mut [f64]) -> f64 {
 }
 
 type Condition = (RuleKind, TaskKind, usize, usize);
+/// The rows of one eta of a condition.
+type EtaRows<'a> = (f64, Vec<&'a Row>);
 
 /// The best-eta table (CSV text) and a summary, conditions and etas in grid order.
 fn best_eta(rows: &BTreeMap<usize, Row>) -> (String, String) {
     // condition -> eta (in first-seen order) -> rows
-    let mut conditions: Vec<(Condition, Vec<(f64, Vec<&Row>)>)> = Vec::new();
+    let mut conditions: Vec<(Condition, Vec<EtaRows<'_>>)> = Vec::new();
     for row in rows.values() {
         let p: &Point = &row.point;
         let key = (p.rule, p.task, p.n, p.t);
