@@ -65,7 +65,7 @@
 //! let mut sequencer = Sequencer::new(net, config)?;
 //! let history = sequencer.train()?;
 //! assert_eq!(history.len(), 200);
-//! assert_eq!(history.max_ideal_excursion, 0.0);
+//! assert!(history.max_ideal_excursion <= rnn_tasks::BOX_TOLERANCE);
 //! let test = sequencer.evaluate()?;
 //! assert_eq!(test.syllables.len(), 8);
 //! assert_eq!(test.cursor_path.len(), 8 * 20);

@@ -26,6 +26,10 @@ pub struct Transition {
     pub reward: f64,
     /// Number of in-box candidates the gate chose among.
     pub n_candidates: usize,
+    /// Whether the target successor of `from` was among the candidates
+    /// (false when `from` has none, or when the box ruled it out after an
+    /// earlier deviation moved the ideal cursor off the target's path).
+    pub target_available: bool,
     /// The ideal cursor after syllable `to` (start + the sum of the commanded reaches).
     pub ideal_position: [f64; 2],
     /// The produced cursor after syllable `to` (start + the sum of the network's outputs).
@@ -50,9 +54,11 @@ pub struct WindowSummary {
     pub reward_rate: f64,
     /// Exploratory choices in the window.
     pub exploratory: usize,
-    /// Transition accuracy of the greedy policy: the fraction of the
-    /// window's non-exploratory choices that were the target's transition;
-    /// `None` if every choice was exploratory.
+    /// Transition accuracy of the greedy policy: among the window's
+    /// non-exploratory choices whose target successor was a candidate
+    /// ([`Transition::target_available`]), the fraction that chose it;
+    /// `None` if there was no such choice. (Choices where the box ruled the
+    /// target successor out cannot be right and are not counted.)
     pub greedy_accuracy: Option<f64>,
     /// Mean loss of the window's syllables against their target velocity.
     pub mean_loss: f64,
@@ -75,8 +81,10 @@ pub struct LoopHistory {
     /// Largest excursion of the *produced* cursor beyond the box during the
     /// run, `max_t max(0, |x(t)| - b, |y(t)| - b)` (0 if it stayed inside).
     pub max_cursor_excursion: f64,
-    /// Largest excursion of the *ideal* cursor beyond the box (0 by
-    /// construction: the gate never picks a syllable that leaves it).
+    /// Largest excursion of the *ideal* cursor beyond the box: 0 by
+    /// construction (the gate never picks a syllable that leaves it) up to
+    /// the rounding of its running sum, which the box test absorbs with
+    /// [`rnn_tasks::BOX_TOLERANCE`]; reported raw, never clamped.
     pub max_ideal_excursion: f64,
 }
 
@@ -114,10 +122,13 @@ impl LoopHistory {
                 let len = chunk.len();
                 let rewarded = chunk.iter().filter(|t| t.reward > 0.0).count();
                 let exploratory = chunk.iter().filter(|t| t.exploratory).count();
-                let greedy = len - exploratory;
+                let greedy = chunk
+                    .iter()
+                    .filter(|t| !t.exploratory && t.target_available)
+                    .count();
                 let greedy_correct = chunk
                     .iter()
-                    .filter(|t| !t.exploratory && t.reward > 0.0)
+                    .filter(|t| !t.exploratory && t.target_available && t.reward > 0.0)
                     .count();
                 WindowSummary {
                     first: i * window,
@@ -172,7 +183,8 @@ pub struct Evaluation {
     /// Largest excursion of the produced cursor beyond the box,
     /// `max_t max(0, |x(t)| - b, |y(t)| - b)`; 0 if it stayed inside.
     pub max_box_excursion: f64,
-    /// Largest excursion of the ideal cursor beyond the box (0 by construction).
+    /// Largest excursion of the ideal cursor beyond the box (0 by
+    /// construction, up to rounding within [`rnn_tasks::BOX_TOLERANCE`]).
     pub max_ideal_excursion: f64,
 }
 
@@ -367,6 +379,10 @@ impl Sequencer {
             },
         )?;
         let from = self.current;
+        let target_available = self
+            .transitions
+            .successor(from)
+            .is_some_and(|k| candidates.contains(&k));
         let reward = self.transitions.reward(from, choice.syllable);
         hebbian_update(
             &mut self.striatum,
@@ -396,6 +412,7 @@ impl Sequencer {
             exploratory: choice.exploratory,
             reward,
             n_candidates: candidates.len(),
+            target_available,
             ideal_position: self.task.ideal_position(),
             cursor: self.cursor,
             cursor_excursion,
