@@ -24,12 +24,12 @@
 //! [`LearningRule::accumulate`] unless [`TraceForm::Online`] is chosen. The
 //! online schedule always uses the trace form.
 
-use faer::Mat;
+use faer::{Mat, MatMut};
 
 use rnn_core::{Network, State, Trajectory, Trial, tanh_derivative};
 
 use crate::batched::{add_trial_products, ensure_shape};
-use crate::constraints::Constraints;
+use crate::constraints::{Constraints, DaleLaw};
 use crate::error::Result;
 use crate::forward::{StepBuffers, add_readout_step};
 use crate::rule::{LearningRule, Projection, TrialOutcome};
@@ -96,8 +96,16 @@ impl Rflo {
         let scale = 1.0 / trial.len() as f64;
         state.traces.begin(net, trial, start)?;
         for step in 0..trial.len() {
-            state.traces.step(net, trial, step, &self.projection);
-            state.traces.add_update(self.rates, scale, update);
+            // Traces and `update += dTheta(t)/T` in one pass over memory.
+            state.traces.step_accumulate(
+                net,
+                trial,
+                step,
+                &self.projection,
+                self.rates,
+                scale,
+                update,
+            );
         }
         Ok(state.traces.outcome(trial.len()))
     }
@@ -204,22 +212,50 @@ impl LearningRule for Rflo {
         let traces = &mut state.traces;
         traces.begin(net, trial, start)?;
         for step in 0..trial.len() {
-            // (1)-(3) of MODEL.md §7: dynamics, traces and projection with the weights in force.
-            traces.step(net, trial, step, &self.projection);
-            // (4): this step's update, applied through the constraints.
-            constraints.apply(net, traces.step_update(self.rates, scale));
+            // (1)-(4) of MODEL.md §7: dynamics, traces and projection with the
+            // weights in force, then this step's update added straight into
+            // the weights with the constraints (one pass over `p` and `W`).
+            traces.step_online(
+                net,
+                trial,
+                step,
+                &self.projection,
+                self.rates,
+                scale,
+                constraints,
+            );
         }
         Ok(traces.outcome(trial.len()))
     }
 }
 
 /// Eligibility traces `p` (`N×N`) and `q` (`N×N_x`) with the step buffers.
+///
+/// The trace update and the weight update of a step are fused into one pass
+/// over each column (`p` and the target read and written once), with the
+/// same floating-point expressions as the unfused definition — results are
+/// bit-for-bit those of "update the traces, then add `scale * c_a p_ab` into
+/// a zeroed step update, then apply it through the constraints".
 #[derive(Debug, Clone)]
 pub(crate) struct LocalTraces {
     buffers: StepBuffers,
     recurrent_trace: Mat<f64>,
     input_trace: Mat<f64>,
-    step_update: WeightUpdate,
+    /// `alpha * phi'(u_a(t))`, per step.
+    drive: Vec<f64>,
+    /// `eta * scale * [F e(t)]_a`, per step and weight group.
+    gain: Vec<f64>,
+}
+
+/// How a step's update reaches its target.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// Traces only (a frozen group online).
+    None,
+    /// `target += update` (an accumulator, or weights without Dale's law).
+    Add,
+    /// `W += update`, then Dale's clip column by column.
+    AddClip(DaleLaw),
 }
 
 impl LocalTraces {
@@ -229,7 +265,8 @@ impl LocalTraces {
             buffers: StepBuffers::new(net),
             recurrent_trace: Mat::zeros(n, n),
             input_trace: Mat::zeros(n, nx),
-            step_update: WeightUpdate::zeros(net),
+            drive: vec![0.0; n],
+            gain: vec![0.0; n],
         }
     }
 
@@ -251,40 +288,116 @@ impl LocalTraces {
         Ok(())
     }
 
-    /// Dynamics of step `step`, then `p(t)`, `q(t)` and `F e(t)`.
-    pub fn step(&mut self, net: &Network, trial: &Trial, step: usize, projection: &Projection) {
+    /// Dynamics of step `step` and `F e(t)`; `drive = alpha phi'(u(t))`.
+    fn advance(&mut self, net: &Network, trial: &Trial, step: usize, projection: &Projection) {
         let b = &mut self.buffers;
         b.advance(net, trial, step);
         let alpha = net.alpha();
-        decay_and_add_outer(&mut self.recurrent_trace, alpha, &b.slope, &b.h_prev);
-        decay_and_add_outer(&mut self.input_trace, alpha, &b.slope, trial.input_at(step));
+        for (d, &s) in self.drive.iter_mut().zip(&b.slope) {
+            *d = alpha * s;
+        }
         projection.project(net, &b.error, &mut b.projected_error);
     }
 
-    /// `update += scale * dTheta(t)` for the current step.
-    pub fn add_update(&self, rates: LearningRates, scale: f64, update: &mut WeightUpdate) {
-        add_trace_update(
-            &self.buffers,
-            &self.recurrent_trace,
-            &self.input_trace,
-            rates,
-            scale,
-            update,
-        );
+    /// `gain = rate * [F e(t)]`.
+    fn set_gain(&mut self, rate: f64) {
+        for (g, &c) in self.gain.iter_mut().zip(&self.buffers.projected_error) {
+            *g = rate * c;
+        }
     }
 
-    /// `scale * dTheta(t)` alone, in a buffer owned by the traces.
-    pub fn step_update(&mut self, rates: LearningRates, scale: f64) -> &WeightUpdate {
-        self.step_update.set_zero();
-        add_trace_update(
-            &self.buffers,
-            &self.recurrent_trace,
-            &self.input_trace,
-            rates,
-            scale,
-            &mut self.step_update,
+    /// Step `step` of a trial-end update: dynamics, `p(t)`, `q(t)`, `F e(t)`,
+    /// and `update += scale * dTheta(t)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step_accumulate(
+        &mut self,
+        net: &Network,
+        trial: &Trial,
+        step: usize,
+        projection: &Projection,
+        rates: LearningRates,
+        scale: f64,
+        update: &mut WeightUpdate,
+    ) {
+        self.advance(net, trial, step, projection);
+        let alpha = net.alpha();
+        self.set_gain(rates.recurrent * scale);
+        trace_and_update(
+            &mut self.recurrent_trace,
+            update.recurrent.as_mut(),
+            alpha,
+            &self.drive,
+            &self.buffers.h_prev,
+            &self.gain,
+            Target::Add,
         );
-        &self.step_update
+        self.set_gain(rates.input * scale);
+        trace_and_update(
+            &mut self.input_trace,
+            update.input.as_mut(),
+            alpha,
+            &self.drive,
+            trial.input_at(step),
+            &self.gain,
+            Target::Add,
+        );
+        let b = &self.buffers;
+        add_readout_step(&mut update.readout, &b.error, &b.h, rates.readout * scale);
+    }
+
+    /// Step `step` of the online schedule (MODEL.md §7): dynamics, traces and
+    /// `F e(t)` with the weights in force, then `dTheta(t)/T` added straight
+    /// into the non-frozen groups of `net`, Dale's clip after it. Equal bit
+    /// for bit to computing the step's update and [`Constraints::apply`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn step_online(
+        &mut self,
+        net: &mut Network,
+        trial: &Trial,
+        step: usize,
+        projection: &Projection,
+        rates: LearningRates,
+        scale: f64,
+        constraints: &Constraints,
+    ) {
+        self.advance(net, trial, step, projection);
+        let alpha = net.alpha();
+        let frozen = constraints.frozen;
+        let recurrent_target = match (frozen.recurrent, constraints.dale) {
+            (true, _) => Target::None,
+            (false, None) => Target::Add,
+            (false, Some(dale)) => Target::AddClip(dale),
+        };
+        let input_target = if frozen.input {
+            Target::None
+        } else {
+            Target::Add
+        };
+        let weights = net.weights_mut();
+        self.set_gain(rates.recurrent * scale);
+        trace_and_update(
+            &mut self.recurrent_trace,
+            weights.recurrent.as_mut(),
+            alpha,
+            &self.drive,
+            &self.buffers.h_prev,
+            &self.gain,
+            recurrent_target,
+        );
+        self.set_gain(rates.input * scale);
+        trace_and_update(
+            &mut self.input_trace,
+            weights.input.as_mut(),
+            alpha,
+            &self.drive,
+            trial.input_at(step),
+            &self.gain,
+            input_target,
+        );
+        if !frozen.readout {
+            let b = &self.buffers;
+            add_readout_step(&mut weights.readout, &b.error, &b.h, rates.readout * scale);
+        }
     }
 
     pub fn outcome(&self, len: usize) -> TrialOutcome {
@@ -295,43 +408,52 @@ impl LocalTraces {
     }
 }
 
-/// `update += scale * dTheta(t)` from the traces and the step's errors.
-fn add_trace_update(
-    b: &StepBuffers,
-    recurrent_trace: &Mat<f64>,
-    input_trace: &Mat<f64>,
-    rates: LearningRates,
-    scale: f64,
-    update: &mut WeightUpdate,
+/// One fused pass, column `b` at a time:
+///
+/// ```text
+/// trace_ab  = (1-alpha) trace_ab + drive_a v_b        drive_a = alpha phi'(u_a)
+/// target_ab = target_ab + gain_a trace_ab             gain_a  = eta scale [F e]_a
+/// ```
+///
+/// then, for [`Target::AddClip`], Dale's clip of column `b`. The expressions
+/// are those of the unfused definition, so the results are bit-identical.
+fn trace_and_update(
+    trace: &mut Mat<f64>,
+    mut target: MatMut<'_, f64>,
+    alpha: f64,
+    drive: &[f64],
+    v: &[f64],
+    gain: &[f64],
+    mode: Target,
 ) {
-    let c = &b.projected_error;
-    add_row_scaled(
-        &mut update.recurrent,
-        recurrent_trace,
-        c,
-        rates.recurrent * scale,
-    );
-    add_row_scaled(&mut update.input, input_trace, c, rates.input * scale);
-    add_readout_step(&mut update.readout, &b.error, &b.h, rates.readout * scale);
-}
-
-/// `trace_ab = (1-alpha) trace_ab + alpha slope_a v_b`.
-fn decay_and_add_outer(trace: &mut Mat<f64>, alpha: f64, slope: &[f64], v: &[f64]) {
-    for (b, &v_b) in v.iter().enumerate() {
-        let column = trace.col_as_slice_mut(b);
-        for (p, &s) in column.iter_mut().zip(slope) {
-            *p = (1.0 - alpha) * *p + alpha * s * v_b;
-        }
-    }
-}
-
-/// `target_ab += scale * c_a trace_ab`.
-fn add_row_scaled(target: &mut Mat<f64>, trace: &Mat<f64>, c: &[f64], scale: f64) {
-    for b in 0..trace.ncols() {
-        let source = trace.col_as_slice(b);
-        let column = target.col_as_slice_mut(b);
-        for ((d, &p), &c) in column.iter_mut().zip(source).zip(c) {
-            *d += scale * c * p;
+    let n = trace.nrows();
+    let keep = 1.0 - alpha;
+    for (col, &v_b) in v.iter().enumerate() {
+        let p = trace.col_as_slice_mut(col);
+        match mode {
+            Target::None => {
+                for (p, &d) in p.iter_mut().zip(drive) {
+                    *p = keep * *p + d * v_b;
+                }
+            }
+            Target::Add | Target::AddClip(_) => {
+                let w = target
+                    .as_mut()
+                    .col_mut(col)
+                    .try_as_col_major_mut()
+                    .expect("contiguous column")
+                    .as_slice_mut();
+                for (((p, w), &d), &g) in p.iter_mut().zip(w.iter_mut()).zip(drive).zip(gain) {
+                    *p = keep * *p + d * v_b;
+                    *w += g * *p;
+                }
+                if let Target::AddClip(dale) = mode {
+                    let sign = dale.sign(col, n);
+                    for w in w.iter_mut() {
+                        *w = sign * (sign * *w).max(0.0);
+                    }
+                }
+            }
         }
     }
 }

@@ -1,0 +1,83 @@
+//! Per-time-step cost of one training trial of every learning rule against
+//! `N`, a triad memory-bandwidth kernel and seeds in parallel (1 vs 2
+//! threads), all in one criterion run so that their ratios compare like
+//! with like. `cargo run --release -p rnn-bench --bin bench-report` turns
+//! the results into slopes and the performance ratios.
+//!
+//! In criterion's test mode (`-- --test`, the CI smoke run) sizes `N >= 512`
+//! are skipped so that the run takes seconds.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+
+use rnn_bench::{Runner, SEEDS, SeedSweep, T, TRIAD_LEN, Workload, pool, triad, triad_bytes};
+
+/// True in criterion's test mode (`--test`): run each bench once, quickly.
+fn test_mode() -> bool {
+    std::env::args().any(|arg| arg == "--test")
+}
+
+fn rules(c: &mut Criterion) {
+    let quick = test_mode();
+    for workload in Workload::ALL {
+        let mut group = c.benchmark_group(workload.group());
+        group.throughput(Throughput::Elements(T as u64));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        for n in workload.sizes() {
+            if quick && n >= 512 {
+                continue;
+            }
+            let mut runner = Runner::new(workload, n, 1);
+            group.bench_function(BenchmarkId::from_parameter(n), |b| {
+                b.iter(|| black_box(runner.run()))
+            });
+        }
+        group.finish();
+    }
+}
+
+fn memory(c: &mut Criterion) {
+    let mut group = c.benchmark_group("triad");
+    group.throughput(Throughput::Bytes(triad_bytes()));
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    let b_vec: Vec<f64> = (0..TRIAD_LEN).map(|i| i as f64).collect();
+    let c_vec = vec![0.5; TRIAD_LEN];
+    let mut a_vec = vec![0.0; TRIAD_LEN];
+    group.bench_function("64MiB", |b| {
+        b.iter(|| {
+            triad(&mut a_vec, black_box(&b_vec), black_box(&c_vec), 3.0);
+            black_box(a_vec[TRIAD_LEN / 2])
+        })
+    });
+    group.finish();
+}
+
+fn seeds(c: &mut Criterion) {
+    let mut group = c.benchmark_group("seeds");
+    group.throughput(Throughput::Elements((SEEDS * T) as u64));
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    for threads in [1, 2] {
+        let pool = pool(threads);
+        let mut sweep = SeedSweep::new();
+        group.bench_function(BenchmarkId::new("threads", threads), |b| {
+            b.iter(|| black_box(sweep.run(&pool)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = memory, rules, seeds
+}
+criterion_main!(benches);

@@ -1,0 +1,350 @@
+//! Scaling report from criterion's results: per-step cost of every rule
+//! against `N`, log–log slopes, and the performance ratios.
+//!
+//! ```text
+//! cargo bench -p rnn-bench
+//! cargo run --release -p rnn-bench --bin bench-report [-- <criterion dir>]
+//! ```
+//!
+//! Reads `target/criterion/<group>/<N>/new/estimates.json` (median point
+//! estimate, ns per trial of `T` steps), writes `target/bench-report/report.md`
+//! and `target/bench-report/scaling.svg`, and prints the report.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+
+use rnn_bench::{SEEDS, SEEDS_N, T, Workload, rflo_online_bytes_per_step, triad_bytes};
+
+/// Median time of one iteration in ns, from `<dir>/<group>/<id>/new/estimates.json`.
+fn median_ns(dir: &Path, group: &str, id: &str) -> Option<f64> {
+    let path = dir.join(group).join(id).join("new").join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["median"]["point_estimate"].as_f64()
+}
+
+/// Least-squares slope of `log y` against `log x`.
+fn loglog_slope(points: &[(f64, f64)]) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    let m = points.len() as f64;
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().map(|&(x, y)| (x.ln(), y.ln())).unzip();
+    let (mx, my) = (xs.iter().sum::<f64>() / m, ys.iter().sum::<f64>() / m);
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+    Some(sxy / sxx)
+}
+
+/// One performance bar: a measured ratio against its threshold.
+struct Bar {
+    what: String,
+    ratio: f64,
+    threshold: f64,
+    at_most: bool,
+}
+
+impl Bar {
+    fn passes(&self) -> bool {
+        if self.at_most {
+            self.ratio <= self.threshold
+        } else {
+            self.ratio >= self.threshold
+        }
+    }
+}
+
+fn criterion_dir() -> PathBuf {
+    if let Some(dir) = std::env::args().nth(1) {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        PathBuf::from,
+    );
+    target.join("criterion")
+}
+
+fn fmt_ns(ns: f64) -> String {
+    if ns >= 100.0 {
+        format!("{ns:.0}")
+    } else {
+        format!("{ns:.1}")
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = criterion_dir();
+    let out_dir = dir.join("../bench-report");
+    // Per-step ns by workload and N.
+    let mut per_step: BTreeMap<&'static str, BTreeMap<usize, f64>> = BTreeMap::new();
+    for workload in Workload::ALL {
+        for n in workload.sizes() {
+            if let Some(ns) = median_ns(&dir, workload.group(), &n.to_string()) {
+                per_step
+                    .entry(workload.group())
+                    .or_default()
+                    .insert(n, ns / T as f64);
+            }
+        }
+    }
+    if per_step.is_empty() {
+        return Err(format!(
+            "no criterion results under {}: run `cargo bench -p rnn-bench` first",
+            dir.display()
+        )
+        .into());
+    }
+    let step = |w: Workload, n: usize| per_step.get(w.group()).and_then(|m| m.get(&n)).copied();
+
+    let mut md = String::new();
+    writeln!(
+        md,
+        "### Per-step cost (ns per time step, median; T = {T}, N_x = N_y = 1)\n"
+    )?;
+    let sizes: Vec<usize> = rnn_bench::SIZES.to_vec();
+    write!(md, "| rule | ")?;
+    for n in &sizes {
+        write!(md, "N = {n} | ")?;
+    }
+    writeln!(md, "slope |")?;
+    writeln!(md, "|---|{}---|", "---:|".repeat(sizes.len()))?;
+    let mut slopes = BTreeMap::new();
+    for workload in Workload::ALL {
+        let Some(row) = per_step.get(workload.group()) else {
+            continue;
+        };
+        // Slopes on N >= 128 (the O(N²) regime); quartic rules on their largest Ns.
+        let fit: Vec<(f64, f64)> = row
+            .iter()
+            .filter(|&(&n, _)| {
+                if workload.is_quartic() {
+                    n >= 30
+                } else {
+                    n >= 128
+                }
+            })
+            .map(|(&n, &ns)| (n as f64, ns))
+            .collect();
+        let slope = loglog_slope(&fit);
+        if let Some(s) = slope {
+            slopes.insert(workload.group(), s);
+        }
+        write!(md, "| {} | ", workload.group())?;
+        for n in &sizes {
+            match row.get(n) {
+                Some(&ns) => write!(md, "{} | ", fmt_ns(ns))?,
+                None => write!(md, "– | ")?,
+            }
+        }
+        writeln!(
+            md,
+            "{} |",
+            slope.map_or_else(|| "–".to_string(), |s| format!("{s:.2}"))
+        )?;
+    }
+    writeln!(
+        md,
+        "\nSlopes: least-squares fit of log(ns/step) on log N over N >= 128 (RTRL forms: N in {{30, 64}})."
+    )?;
+
+    // The performance bars.
+    let mut bars = Vec::new();
+    for n in [100, 256, 512, 1024] {
+        if let (Some(r), Some(f)) = (step(Workload::RfloOnline, n), step(Workload::Forward, n)) {
+            bars.push(Bar {
+                what: format!("RFLO online / forward, N = {n}"),
+                ratio: r / f,
+                threshold: 3.0,
+                at_most: true,
+            });
+        }
+    }
+    for n in [100, 256, 512, 1024] {
+        if let (Some(b), Some(f)) = (step(Workload::Bptt, n), step(Workload::Forward, n)) {
+            bars.push(Bar {
+                what: format!("BPTT / forward, N = {n}"),
+                ratio: b / f,
+                threshold: 3.0,
+                at_most: true,
+            });
+        }
+    }
+    for n in [256, 512, 1024] {
+        if let (Some(o), Some(b)) = (
+            step(Workload::RfloOnline, n),
+            step(Workload::RfloBatched, n),
+        ) {
+            bars.push(Bar {
+                what: format!("RFLO online / RFLO batched, N = {n}"),
+                ratio: o / b,
+                threshold: 2.0,
+                at_most: false,
+            });
+        }
+    }
+    let triad_gbs = median_ns(&dir, "triad", "64MiB").map(|ns| triad_bytes() as f64 / ns);
+    let mut notes = String::new();
+    if let Some(bw) = triad_gbs {
+        writeln!(
+            notes,
+            "- Triad `a = b + s c` over 64 MiB arrays: {bw:.1} GB/s (24 bytes per element)."
+        )?;
+        if let Some(ns) = step(Workload::RfloOnline, 1024) {
+            let rflo_gbs = rflo_online_bytes_per_step(1024) / ns;
+            writeln!(
+                notes,
+                "- RFLO online at N = 1024: {rflo_gbs:.1} GB/s (32 N² bytes per step: trace and W read and written once)."
+            )?;
+            bars.push(Bar {
+                what: "RFLO online bandwidth / triad bandwidth, N = 1024".into(),
+                ratio: rflo_gbs / bw,
+                threshold: 0.6,
+                at_most: false,
+            });
+        }
+    }
+    if let (Some(one), Some(two)) = (
+        median_ns(&dir, "seeds", "threads/1"),
+        median_ns(&dir, "seeds", "threads/2"),
+    ) {
+        writeln!(
+            notes,
+            "- Seeds: {SEEDS} RFLO-online trials at N = {SEEDS_N}: {:.2} ms on 1 thread, {:.2} ms on 2.",
+            one / 1e6,
+            two / 1e6
+        )?;
+        bars.push(Bar {
+            what: format!("seeds on 2 threads / 1 thread (throughput), N = {SEEDS_N}"),
+            ratio: one / two,
+            threshold: 1.7,
+            at_most: false,
+        });
+    }
+    if let Some(ns) = step(Workload::RfloOnline, 30) {
+        writeln!(
+            notes,
+            "- RFLO online at N = 30: {:.3} µs/step (orientation: numpy ≈ 64 µs, JAX BPTT ≈ 6 µs).",
+            ns / 1e3
+        )?;
+    }
+    if let Some(ns) = step(Workload::Bptt, 30) {
+        writeln!(notes, "- BPTT at N = 30: {:.3} µs/step.", ns / 1e3)?;
+    }
+
+    writeln!(md, "\n### Performance bars (same bench run)\n")?;
+    writeln!(md, "| bar | measured | target | |")?;
+    writeln!(md, "|---|---:|---:|---|")?;
+    for bar in &bars {
+        writeln!(
+            md,
+            "| {} | {:.2} | {} {} | {} |",
+            bar.what,
+            bar.ratio,
+            if bar.at_most { "≤" } else { "≥" },
+            bar.threshold,
+            if bar.passes() { "pass" } else { "FAIL" }
+        )?;
+    }
+    writeln!(md, "\n{notes}")?;
+
+    std::fs::create_dir_all(&out_dir)?;
+    std::fs::write(out_dir.join("report.md"), &md)?;
+    plot(&out_dir.join("scaling.svg"), &per_step, &slopes)?;
+    println!("{md}");
+    println!(
+        "written: {} and scaling.svg",
+        out_dir.join("report.md").display()
+    );
+    Ok(())
+}
+
+/// Log–log plot of ns/step against N, one line per workload.
+fn plot(
+    path: &Path,
+    per_step: &BTreeMap<&'static str, BTreeMap<usize, f64>>,
+    slopes: &BTreeMap<&'static str, f64>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let all: Vec<f64> = per_step
+        .values()
+        .flat_map(|m| m.values().copied())
+        .collect();
+    let lo = all
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .log10()
+        .floor();
+    let hi = all
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max)
+        .log10()
+        .ceil();
+    let root = SVGBackend::new(path, (900, 650)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Per-step cost of one training trial (T = 200)",
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(1.1f64..3.1f64, lo..hi)?;
+    chart
+        .configure_mesh()
+        .x_desc("N (units)")
+        .y_desc("time per step")
+        .x_label_formatter(&|v| format!("{:.0}", 10f64.powf(*v)))
+        .y_label_formatter(&|v| {
+            let ns = 10f64.powf(*v);
+            if ns >= 1e6 {
+                format!("{:.0} ms", ns / 1e6)
+            } else if ns >= 1e3 {
+                format!("{:.0} µs", ns / 1e3)
+            } else {
+                format!("{ns:.0} ns")
+            }
+        })
+        .draw()?;
+    let palette = Palette99::pick;
+    for (i, workload) in Workload::ALL.iter().enumerate() {
+        let Some(row) = per_step.get(workload.group()) else {
+            continue;
+        };
+        let color = palette(i).to_rgba();
+        let points: Vec<(f64, f64)> = row
+            .iter()
+            .map(|(&n, &ns)| ((n as f64).log10(), ns.log10()))
+            .collect();
+        let label = match slopes.get(workload.group()) {
+            Some(s) => format!("{} (slope {s:.2})", workload.group()),
+            None => workload.group().to_string(),
+        };
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart.draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, color.filled())),
+        )?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
