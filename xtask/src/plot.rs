@@ -37,6 +37,7 @@ pub enum Style {
     /// Dashed line (targets, references).
     Dashed,
     /// Markers only.
+    #[allow(dead_code)] // available to panels
     Points,
     /// Solid line with markers.
     LinePoints,
@@ -59,7 +60,12 @@ pub struct Series {
 
 impl Series {
     /// A series.
-    pub fn new(label: impl Into<String>, color: RGBColor, style: Style, points: Vec<(f64, f64)>) -> Self {
+    pub fn new(
+        label: impl Into<String>,
+        color: RGBColor,
+        style: Style,
+        points: Vec<(f64, f64)>,
+    ) -> Self {
         let label = label.into();
         Self {
             label: if label.is_empty() { None } else { Some(label) },
@@ -100,7 +106,11 @@ pub struct Panel {
 
 impl Panel {
     /// A panel with title and axis labels.
-    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
         Self {
             title: title.into(),
             x_label: x_label.into(),
@@ -142,21 +152,20 @@ fn fmt_tick(v: f64, log: bool) -> String {
         if (v - r).abs() < 1e-9 {
             format!("1e{}", r as i64)
         } else {
-            let x = 10f64.powf(v);
-            format!("{:.2}", x)
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
-                .replace("0.00", "0.00")
+            format!("{:.1e}", 10f64.powf(v))
         }
     } else {
         let a = v.abs();
-        if a != 0.0 && (a < 1e-3 || a >= 1e5) {
+        if a != 0.0 && !(1e-3..1e5).contains(&a) {
             format!("{v:.0e}")
         } else {
             let s = format!("{v:.4}");
             let s = s.trim_end_matches('0').trim_end_matches('.');
-            if s == "-0" { "0".to_string() } else { s.to_string() }
+            if s == "-0" {
+                "0".to_string()
+            } else {
+                s.to_string()
+            }
         }
     }
 }
@@ -183,10 +192,16 @@ fn range(values: impl Iterator<Item = f64>, fixed: Option<(f64, f64)>, log: bool
 
 type DynResult<T> = Result<T, Box<dyn std::error::Error>>;
 
-fn draw_panel(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, panel: &Panel) -> DynResult<()> {
+fn draw_panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    panel: &Panel,
+) -> DynResult<()> {
     let (xl, yl) = (panel.x_log, panel.y_log);
     let xs = panel.series.iter().flat_map(|s| {
-        s.points.iter().map(move |p| tx(p.0, xl)).chain(s.band.iter().map(move |b| tx(b.0, xl)))
+        s.points
+            .iter()
+            .map(move |p| tx(p.0, xl))
+            .chain(s.band.iter().map(move |b| tx(b.0, xl)))
     });
     let ys = panel.series.iter().flat_map(|s| {
         s.points
@@ -245,8 +260,12 @@ fn draw_panel(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, panel:
             .collect();
         let anno = match s.style {
             Style::Line => chart.draw_series(LineSeries::new(pts, color.stroke_width(2)))?,
-            Style::Dashed => chart.draw_series(DashedLineSeries::new(pts, 6, 4, color.stroke_width(2)))?,
-            Style::Points => chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?,
+            Style::Dashed => {
+                chart.draw_series(DashedLineSeries::new(pts, 6, 4, color.stroke_width(2)))?
+            }
+            Style::Points => {
+                chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?
+            }
             Style::LinePoints => {
                 chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
                 chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?
@@ -254,8 +273,9 @@ fn draw_panel(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, panel:
         };
         if let Some(label) = &s.label {
             any_label = true;
-            anno.label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            anno.label(label.as_str()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
         }
     }
     if any_label {
@@ -272,7 +292,13 @@ fn draw_panel(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, panel:
 
 /// Renders panels on a grid with `cols` columns into an SVG at `path`
 /// (written atomically). Each panel is `size` pixels.
-pub fn render(path: &Path, title: &str, cols: usize, size: (u32, u32), panels: &[Panel]) -> DynResult<()> {
+pub fn render(
+    path: &Path,
+    title: &str,
+    cols: usize,
+    size: (u32, u32),
+    panels: &[Panel],
+) -> DynResult<()> {
     let cols = cols.max(1);
     let rows = panels.len().div_ceil(cols).max(1);
     let (w, h) = (size.0 * cols as u32, size.1 * rows as u32 + 34);

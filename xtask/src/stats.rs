@@ -150,10 +150,7 @@ pub fn band(curves: &[&[f64]], indices: &[usize]) -> Vec<(usize, Summary)> {
     indices
         .iter()
         .map(|&i| {
-            let vals: Vec<f64> = curves
-                .iter()
-                .filter_map(|c| c.get(i).copied())
-                .collect();
+            let vals: Vec<f64> = curves.iter().filter_map(|c| c.get(i).copied()).collect();
             (i, Summary::of(&vals))
         })
         .collect()

@@ -72,16 +72,19 @@ pub fn train_kind(
     pb: &ProgressBar,
     steps_per_trial: u64,
 ) -> Driven {
-    let result = match kind {
-        RuleKind::Bptt => Bptt::new(rates).map(|r| drive(r, net, source, config, pb, steps_per_trial)),
-        RuleKind::Rflo => Rflo::new(rates).map(|r| drive(r, net, source, config, pb, steps_per_trial)),
-        RuleKind::LocalSymmetric => {
-            LocalSymmetric::new(rates).map(|r| drive(r, net, source, config, pb, steps_per_trial))
-        }
-        RuleKind::NonlocalRandom => {
-            NonlocalRandom::new(rates).map(|r| drive(r, net, source, config, pb, steps_per_trial))
-        }
-    };
+    let result =
+        match kind {
+            RuleKind::Bptt => {
+                Bptt::new(rates).map(|r| drive(r, net, source, config, pb, steps_per_trial))
+            }
+            RuleKind::Rflo => {
+                Rflo::new(rates).map(|r| drive(r, net, source, config, pb, steps_per_trial))
+            }
+            RuleKind::LocalSymmetric => LocalSymmetric::new(rates)
+                .map(|r| drive(r, net, source, config, pb, steps_per_trial)),
+            RuleKind::NonlocalRandom => NonlocalRandom::new(rates)
+                .map(|r| drive(r, net, source, config, pb, steps_per_trial)),
+        };
     result.unwrap_or_else(|e| Driven {
         history: History::default(),
         failure: Some(e.to_string()),
@@ -142,12 +145,21 @@ pub fn curve_indices(n: usize, points: usize) -> Vec<usize> {
     v
 }
 
+/// A median line `(x, y)` and its band `(x, lo, hi)`.
+pub type LineAndBand = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
+
 /// Median line and 25/75 band of curves at the sampled indices, x = index + 1
 /// (trial number, 1-based). Curves of failed runs must be left out by the caller.
-pub fn median_band(curves: &[&[f64]], indices: &[usize]) -> (Vec<(f64, f64)>, Vec<(f64, f64, f64)>) {
+pub fn median_band(curves: &[&[f64]], indices: &[usize]) -> LineAndBand {
     let rows = crate::stats::band(curves, indices);
-    let line = rows.iter().map(|(i, s)| ((*i + 1) as f64, s.median)).collect();
-    let band = rows.iter().map(|(i, s)| ((*i + 1) as f64, s.q25, s.q75)).collect();
+    let line = rows
+        .iter()
+        .map(|(i, s)| ((*i + 1) as f64, s.median))
+        .collect();
+    let band = rows
+        .iter()
+        .map(|(i, s)| ((*i + 1) as f64, s.q25, s.q75))
+        .collect();
     (line, band)
 }
 

@@ -42,7 +42,11 @@ pub struct CostParams {
 
 fn params(ctx: &Ctx) -> CostParams {
     CostParams {
-        sizes: if ctx.quick { vec![16, 32, 64, 128] } else { vec![16, 32, 64, 128, 256] },
+        sizes: if ctx.quick {
+            vec![16, 32, 64, 128]
+        } else {
+            vec![16, 32, 64, 128, 256]
+        },
         rtrl_trial_limit_s: if ctx.quick { 0.3 } else { 1.0 },
         rtrl_max_n: if ctx.quick { 64 } else { 128 },
         steps: 200,
@@ -57,7 +61,13 @@ fn params(ctx: &Ctx) -> CostParams {
 fn make_trial(n_steps: usize) -> Trial {
     let inputs = Mat::from_fn(n_steps, 1, |s, _| (0.05 * s as f64).sin());
     let targets = Mat::from_fn(n_steps, 1, |s, _| (0.03 * s as f64).cos());
-    Trial::new(inputs.as_ref(), targets.as_ref(), None, InitialState::Constant(0.1)).expect("valid trial")
+    Trial::new(
+        inputs.as_ref(),
+        targets.as_ref(),
+        None,
+        InitialState::Constant(0.1),
+    )
+    .expect("valid trial")
 }
 
 fn time_rule<R: LearningRule>(rule: &R, net: &Network, trial: &Trial, repeats: usize) -> Res<f64> {
@@ -89,7 +99,10 @@ pub fn cost(ctx: &Ctx) -> Res<Section> {
     let rtrl_trial = make_trial(p.rtrl_steps);
     let mut rtrl_last: Option<f64> = None;
     for &n in &p.sizes {
-        let net = Network::random(&NetworkConfig::new(n, 1, 1), &mut seeded(seed_of(&["cost"], n)))?;
+        let net = Network::random(
+            &NetworkConfig::new(n, 1, 1),
+            &mut seeded(seed_of(&["cost"], n)),
+        )?;
         let t = time_rule(&Rflo::new(rates)?, &net, &trial, p.repeats)?;
         points.push((0, n, t / p.steps as f64));
         pb.inc(1);
@@ -111,17 +124,33 @@ pub fn cost(ctx: &Ctx) -> Res<Section> {
         "slopes on log–log ≈ 2, 2, 4 (fit at large N)",
     );
     sec.params = format!("{p:#?}");
-    let mut csv = Table::new(&["rule", "n_units", "seconds_per_step", "steps_per_trial", "repeats"]);
+    let mut csv = Table::new(&[
+        "rule",
+        "n_units",
+        "seconds_per_step",
+        "steps_per_trial",
+        "repeats",
+    ]);
     for &(r, n, t) in &points {
         let steps = if r == 2 { p.rtrl_steps } else { p.steps };
         csv.row(row![names[r], n, t, steps, p.repeats]);
     }
     csv.write(&ctx.path("cost.csv"))?;
     let palette = [colors::RFLO, colors::BPTT, colors::BLUE];
-    let mut panel = Panel::new("Cost per time step", "network size N (units)", "time per step (s)").log_x().log_y();
+    let mut panel = Panel::new(
+        "Cost per time step",
+        "network size N (units)",
+        "time per step (s)",
+    )
+    .log_x()
+    .log_y();
     let mut rows = Vec::new();
     for r in 0..3 {
-        let pts: Vec<(f64, f64)> = points.iter().filter(|q| q.0 == r).map(|q| (q.1 as f64, q.2)).collect();
+        let pts: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|q| q.0 == r)
+            .map(|q| (q.1 as f64, q.2))
+            .collect();
         let fit_pts = &pts[pts.len().saturating_sub(p.fit_points)..];
         let fit = line_fit(
             &fit_pts.iter().map(|q| q.0.log10()).collect::<Vec<_>>(),
@@ -130,25 +159,46 @@ pub fn cost(ctx: &Ctx) -> Res<Section> {
         let holds = (fit.slope - p.expected[r]).abs() <= p.tolerance;
         rows.push(vec![
             names[r].to_string(),
-            pts.iter().map(|q| format!("{}: {}", q.0, fmt_num(q.1 * 1e6))).collect::<Vec<_>>().join(", "),
-            fit_pts.iter().map(|q| q.0.to_string()).collect::<Vec<_>>().join(", "),
+            pts.iter()
+                .map(|q| format!("{}: {}", q.0, fmt_num(q.1 * 1e6)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            fit_pts
+                .iter()
+                .map(|q| q.0.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             fmt_num(fit.slope),
             fmt_num(p.expected[r]),
         ]);
         sec.verdicts.push(Verdict::new(
             format!("{} slope ≈ {}", names[r], p.expected[r]),
-            format!("abs(fitted log–log slope − {}) ≤ {} (fit on the {} largest N)", p.expected[r], p.tolerance, p.fit_points),
+            format!(
+                "abs(fitted log–log slope − {}) ≤ {} (fit on the {} largest N)",
+                p.expected[r], p.tolerance, p.fit_points
+            ),
             format!("slope {} (R² {})", fmt_num(fit.slope), fmt_num(fit.r2)),
             holds,
         ));
-        panel.series.push(Series::new(names[r], palette[r], Style::LinePoints, pts));
+        panel
+            .series
+            .push(Series::new(names[r], palette[r], Style::LinePoints, pts));
     }
-    sec.table(&["rule", "N: µs per step", "fit on N", "slope", "expected"], &rows);
+    sec.table(
+        &["rule", "N: µs per step", "fit on N", "slope", "expected"],
+        &rows,
+    );
     sec.line(
         "Timings are wall-clock on a shared machine (other processes may add noise; minima over repeats). \
          In a dev-profile build (`cargo xtask`) absolute times are higher than in release; the slopes are what is checked.",
     );
-    plot::render(&ctx.path("cost.svg"), "Cost of the learning rules", 1, (560, 420), &[panel])?;
+    plot::render(
+        &ctx.path("cost.svg"),
+        "Cost of the learning rules",
+        1,
+        (560, 420),
+        &[panel],
+    )?;
     sec.files = vec!["cost.csv".into(), "cost.svg".into()];
     Ok(sec)
 }

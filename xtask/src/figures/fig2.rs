@@ -14,8 +14,8 @@ use rnn_learn::{Constraints, DaleLaw, Frozen, LearningRates, TrainingConfig, fee
 use rnn_tasks::{Periodic, PeriodicConfig};
 
 use super::common::{
-    APPROX_FACTOR, LEARNS_FRACTION, RuleKind, approx, curve_indices, median_band, seed_of, train_kind,
-    trend_text,
+    APPROX_FACTOR, LEARNS_FRACTION, RuleKind, approx, curve_indices, median_band, seed_of,
+    train_kind, trend_text,
 };
 use super::{Ctx, Res};
 use crate::plot::{self, Panel, Series, Style, colors};
@@ -93,7 +93,14 @@ pub struct Key {
 }
 
 impl Key {
-    fn new(c: &Fig2Common, rule: RuleKind, variant: Variant, period: usize, eta: f64, seed: usize) -> Self {
+    fn new(
+        c: &Fig2Common,
+        rule: RuleKind,
+        variant: Variant,
+        period: usize,
+        eta: f64,
+        seed: usize,
+    ) -> Self {
         Self {
             rule,
             variant,
@@ -209,7 +216,15 @@ fn run_one(key: &Key, pb: &ProgressBar) -> Result<Run, String> {
     };
     let train_seed = seed_of(&["fig2-train", &format!("{key:?}")], key.seed);
     let cfg = TrainingConfig::new(key.n_trials, train_seed).with_constraints(constraints);
-    let driven = train_kind(key.rule, rates, &mut net, &mut task, cfg, pb, key.period as u64);
+    let driven = train_kind(
+        key.rule,
+        rates,
+        &mut net,
+        &mut task,
+        cfg,
+        pb,
+        key.period as u64,
+    );
     let mut alignment = driven.history.feedback_alignment.clone();
     alignment.push(feedback_alignment(&net));
     let target: Vec<f64> = (0..trial.len()).map(|s| trial.target_at(s)[0]).collect();
@@ -231,8 +246,11 @@ fn run_one(key: &Key, pb: &ProgressBar) -> Result<Run, String> {
 
 // ---------------------------------------------------------------- helpers
 
-fn ok_runs<'a>(runs: &'a [Arc<Run>]) -> Vec<&'a Run> {
-    runs.iter().filter(|r| r.failure.is_none()).map(|r| r.as_ref()).collect()
+fn ok_runs(runs: &[Arc<Run>]) -> Vec<&Run> {
+    runs.iter()
+        .filter(|r| r.failure.is_none())
+        .map(|r| r.as_ref())
+        .collect()
 }
 
 fn finals(runs: &[Arc<Run>]) -> Summary {
@@ -247,7 +265,12 @@ fn failures(runs: &[Arc<Run>]) -> usize {
     runs.iter().filter(|r| r.failure.is_some()).count()
 }
 
-fn loss_series(label: &str, color: plotters::style::RGBColor, runs: &[Arc<Run>], points: usize) -> Series {
+fn loss_series(
+    label: &str,
+    color: plotters::style::RGBColor,
+    runs: &[Arc<Run>],
+    points: usize,
+) -> Series {
     let ok = ok_runs(runs);
     let curves: Vec<&[f64]> = ok.iter().map(|r| r.loss.as_slice()).collect();
     let n = curves.iter().map(|c| c.len()).max().unwrap_or(0);
@@ -277,7 +300,16 @@ fn loss_rows(table: &mut Table, panel_fields: &[String], runs: &[Arc<Run>], poin
     }
 }
 
-const LOSS_HEADER: [&str; 8] = ["rule", "variant", "period_steps", "n_units", "eta", "seed", "trial", "loss"];
+const LOSS_HEADER: [&str; 8] = [
+    "rule",
+    "variant",
+    "period_steps",
+    "n_units",
+    "eta",
+    "seed",
+    "trial",
+    "loss",
+];
 
 fn condition_table(sec: &mut Section, rows: &[(String, &[Arc<Run>])]) {
     let mut out = Vec::new();
@@ -310,10 +342,19 @@ fn learns_verdict(name: &str, runs: &[Arc<Run>]) -> (bool, String) {
     let f = finals(runs).median;
     let u = untrained(runs).median;
     let ok = f <= LEARNS_FRACTION * u && failures(runs) * 2 < runs.len();
-    (ok, format!("{name}: {} vs untrained {} (ratio {})", fmt_num(f), fmt_num(u), fmt_num(f / u)))
+    (
+        ok,
+        format!(
+            "{name}: {} vs untrained {} (ratio {})",
+            fmt_num(f),
+            fmt_num(u),
+            fmt_num(f / u)
+        ),
+    )
 }
 
-const LEARNS_CRITERION: &str = "median final loss ≤ 0.25 × median untrained loss, and fewer than half the runs failed";
+const LEARNS_CRITERION: &str =
+    "median final loss ≤ 0.25 × median untrained loss, and fewer than half the runs failed";
 
 fn approx_criterion() -> String {
     format!("ratio of median final losses within a factor {APPROX_FACTOR}")
@@ -325,21 +366,38 @@ fn tau_label(period: usize) -> String {
 
 fn median_seed_run(runs: &[Arc<Run>]) -> Option<&Run> {
     let m = finals(runs).median;
-    ok_runs(runs)
-        .into_iter()
-        .min_by(|a, b| (a.final_loss - m).abs().total_cmp(&(b.final_loss - m).abs()))
+    ok_runs(runs).into_iter().min_by(|a, b| {
+        (a.final_loss - m)
+            .abs()
+            .total_cmp(&(b.final_loss - m).abs())
+    })
 }
 
 fn output_panel(title: &str, runs: &[(&str, plotters::style::RGBColor, &[Arc<Run>])]) -> Panel {
     let mut p = Panel::new(title, "time t (steps)", "output y(t)");
     if let Some(first) = runs.iter().find_map(|(_, _, r)| r.first()) {
-        let target: Vec<(f64, f64)> = first.target.iter().enumerate().map(|(s, &y)| ((s + 1) as f64, y)).collect();
+        let target: Vec<(f64, f64)> = first
+            .target
+            .iter()
+            .enumerate()
+            .map(|(s, &y)| ((s + 1) as f64, y))
+            .collect();
         p = p.with(Series::new("target", colors::GREY, Style::Dashed, target));
     }
     for (label, color, rs) in runs {
         if let Some(r) = median_seed_run(rs) {
-            let pts = r.output.iter().enumerate().map(|(s, &y)| ((s + 1) as f64, y)).collect();
-            p = p.with(Series::new(format!("{label} (median seed {})", r.key.seed), *color, Style::Line, pts));
+            let pts = r
+                .output
+                .iter()
+                .enumerate()
+                .map(|(s, &y)| ((s + 1) as f64, y))
+                .collect();
+            p = p.with(Series::new(
+                format!("{label} (median seed {})", r.key.seed),
+                *color,
+                Style::Line,
+                pts,
+            ));
         }
     }
     p
@@ -381,7 +439,10 @@ pub fn fig2a(ctx: &Ctx) -> Res<Section> {
     }
     let runs = ctx.fig2_cache.get(ctx, "fig2a", &keys)?;
     let group = |rule: RuleKind, p: usize| -> Vec<Arc<Run>> {
-        runs.iter().filter(|r| r.key.rule == rule && r.key.period == p).cloned().collect()
+        runs.iter()
+            .filter(|r| r.key.rule == rule && r.key.period == p)
+            .cloned()
+            .collect()
     };
     let mut sec = Section::new(
         "fig2a",
@@ -395,7 +456,14 @@ pub fn fig2a(ctx: &Ctx) -> Res<Section> {
     let mut out_csv = Table::new(&["rule", "period_steps", "seed", "t", "output", "target"]);
     for r in runs.iter() {
         for (s, (&y, &t)) in r.output.iter().zip(&r.target).enumerate() {
-            out_csv.row(row![r.key.rule.name(), r.key.period, r.key.seed, s + 1, y, t]);
+            out_csv.row(row![
+                r.key.rule.name(),
+                r.key.period,
+                r.key.seed,
+                s + 1,
+                y,
+                t
+            ]);
         }
     }
     out_csv.write(&ctx.path("fig2a_output.csv"))?;
@@ -416,10 +484,23 @@ pub fn fig2a(ctx: &Ctx) -> Res<Section> {
         rows.push((format!("BPTT, {}", tau_label(p)), b));
         rows.push((format!("RFLO, {}", tau_label(p)), f));
     }
-    let row_refs: Vec<(String, &[Arc<Run>])> = rows.iter().map(|(n, r)| (n.clone(), r.as_slice())).collect();
+    let row_refs: Vec<(String, &[Arc<Run>])> = rows
+        .iter()
+        .map(|(n, r)| (n.clone(), r.as_slice()))
+        .collect();
     condition_table(&mut sec, &row_refs);
-    plot::render(&ctx.path("fig2a.svg"), "Fig 2a: periodic output, N = 30", 2, (520, 360), &panels)?;
-    sec.files = vec!["fig2a.csv".into(), "fig2a_output.csv".into(), "fig2a.svg".into()];
+    plot::render(
+        &ctx.path("fig2a.svg"),
+        "Fig 2a: periodic output, N = 30",
+        2,
+        (520, 360),
+        &panels,
+    )?;
+    sec.files = vec![
+        "fig2a.csv".into(),
+        "fig2a_output.csv".into(),
+        "fig2a.svg".into(),
+    ];
     let mut all = true;
     let mut measured = Vec::new();
     for (name, r) in &rows {
@@ -427,12 +508,22 @@ pub fn fig2a(ctx: &Ctx) -> Res<Section> {
         all &= ok;
         measured.push(m);
     }
-    sec.verdicts.push(Verdict::new("both learn (20τ and 160τ)", LEARNS_CRITERION, measured.join("; "), all));
+    sec.verdicts.push(Verdict::new(
+        "both learn (20τ and 160τ)",
+        LEARNS_CRITERION,
+        measured.join("; "),
+        all,
+    ));
     let (b, f) = (finals(&rows[0].1).median, finals(&rows[1].1).median);
     sec.verdicts.push(Verdict::new(
         "at 20τ RFLO ≈ BPTT",
         approx_criterion(),
-        format!("RFLO {} / BPTT {} = {}", fmt_num(f), fmt_num(b), fmt_num(f / b)),
+        format!(
+            "RFLO {} / BPTT {} = {}",
+            fmt_num(f),
+            fmt_num(b),
+            fmt_num(f / b)
+        ),
         approx(f, b),
     ));
     Ok(sec)
@@ -479,7 +570,10 @@ pub fn fig2b(ctx: &Ctx) -> Res<Section> {
     }
     let runs = ctx.fig2_cache.get(ctx, "fig2b", &keys)?;
     let group = |rule: RuleKind, p: usize| -> Vec<Arc<Run>> {
-        runs.iter().filter(|r| r.key.rule == rule && r.key.period == p).cloned().collect()
+        runs.iter()
+            .filter(|r| r.key.rule == rule && r.key.period == p)
+            .cloned()
+            .collect()
     };
     let mut sec = Section::new(
         "fig2b",
@@ -487,17 +581,41 @@ pub fn fig2b(ctx: &Ctx) -> Res<Section> {
         "RFLO ≈ BPTT for short T; BPTT better for long T; both far below untrained",
     );
     sec.params = format!("{params:#?}");
-    let mut csv = Table::new(&["condition", "period_steps", "eta", "seed", "final_loss", "failed"]);
+    let mut csv = Table::new(&[
+        "condition",
+        "period_steps",
+        "eta",
+        "seed",
+        "final_loss",
+        "failed",
+    ]);
     for r in runs.iter() {
-        csv.row(row![r.key.rule.name(), r.key.period, r.key.eta(), r.key.seed, r.final_loss, r.failure.is_some()]);
+        csv.row(row![
+            r.key.rule.name(),
+            r.key.period,
+            r.key.eta(),
+            r.key.seed,
+            r.final_loss,
+            r.failure.is_some()
+        ]);
     }
     for r in runs.iter().filter(|r| r.key.rule == RuleKind::Bptt) {
-        csv.row(row!["untrained", r.key.period, 0.0, r.key.seed, r.untrained_loss, false]);
+        csv.row(row![
+            "untrained",
+            r.key.period,
+            0.0,
+            r.key.seed,
+            r.untrained_loss,
+            false
+        ]);
     }
     csv.write(&ctx.path("fig2b.csv"))?;
     let mut series = Vec::new();
     let mut rows = Vec::new();
-    for (rule, color) in [(RuleKind::Bptt, colors::BPTT), (RuleKind::Rflo, colors::RFLO)] {
+    for (rule, color) in [
+        (RuleKind::Bptt, colors::BPTT),
+        (RuleKind::Rflo, colors::RFLO),
+    ] {
         let mut line = Vec::new();
         let mut band = Vec::new();
         for &p in &PERIODS {
@@ -517,10 +635,21 @@ pub fn fig2b(ctx: &Ctx) -> Res<Section> {
         uband.push(((p / 10) as f64, s.q25, s.q75));
     }
     series.push(Series::new("untrained", colors::GREY, Style::LinePoints, uline).with_band(uband));
-    let mut panel = Panel::new("Final loss vs period", "period T (τ)", "final loss L").log_y().log_x();
+    let mut panel = Panel::new("Final loss vs period", "period T (τ)", "final loss L")
+        .log_y()
+        .log_x();
     panel.series = series;
-    plot::render(&ctx.path("fig2b.svg"), "Fig 2b: loss at the end of training", 1, (560, 400), &[panel])?;
-    let row_refs: Vec<(String, &[Arc<Run>])> = rows.iter().map(|(n, r)| (n.clone(), r.as_slice())).collect();
+    plot::render(
+        &ctx.path("fig2b.svg"),
+        "Fig 2b: loss at the end of training",
+        1,
+        (560, 400),
+        &[panel],
+    )?;
+    let row_refs: Vec<(String, &[Arc<Run>])> = rows
+        .iter()
+        .map(|(n, r)| (n.clone(), r.as_slice()))
+        .collect();
     condition_table(&mut sec, &row_refs);
     sec.files = vec!["fig2b.csv".into(), "fig2b.svg".into()];
     let med = |rule, p| finals(&group(rule, p)).median;
@@ -528,14 +657,27 @@ pub fn fig2b(ctx: &Ctx) -> Res<Section> {
     sec.verdicts.push(Verdict::new(
         "RFLO ≈ BPTT for short T (20τ)",
         approx_criterion(),
-        format!("RFLO {} / BPTT {} = {}", fmt_num(f20), fmt_num(b20), fmt_num(f20 / b20)),
+        format!(
+            "RFLO {} / BPTT {} = {}",
+            fmt_num(f20),
+            fmt_num(b20),
+            fmt_num(f20 / b20)
+        ),
         approx(f20, b20),
     ));
     let (b160, f160) = (med(RuleKind::Bptt, 1600), med(RuleKind::Rflo, 1600));
     sec.verdicts.push(Verdict::new(
         "BPTT better for long T (160τ)",
-        format!("median BPTT ≤ {} × median RFLO at 160τ", params.better_fraction),
-        format!("BPTT {} / RFLO {} = {}", fmt_num(b160), fmt_num(f160), fmt_num(b160 / f160)),
+        format!(
+            "median BPTT ≤ {} × median RFLO at 160τ",
+            params.better_fraction
+        ),
+        format!(
+            "BPTT {} / RFLO {} = {}",
+            fmt_num(b160),
+            fmt_num(f160),
+            fmt_num(b160 / f160)
+        ),
         b160 <= params.better_fraction * f160,
     ));
     let mut all = true;
@@ -546,12 +688,21 @@ pub fn fig2b(ctx: &Ctx) -> Res<Section> {
             let f = med(rule, p);
             let ok = f <= params.far_below_fraction * u;
             all &= ok;
-            measured.push(format!("{} {}: {}{}", rule.name(), tau_label(p), fmt_num(f / u), if ok { "" } else { " ✗" }));
+            measured.push(format!(
+                "{} {}: {}{}",
+                rule.name(),
+                tau_label(p),
+                fmt_num(f / u),
+                if ok { "" } else { " ✗" }
+            ));
         }
     }
     sec.verdicts.push(Verdict::new(
         "both far below untrained (every T)",
-        format!("median final loss ≤ {} × median untrained loss at every T (ratios listed)", params.far_below_fraction),
+        format!(
+            "median final loss ≤ {} × median untrained loss at every T (ratios listed)",
+            params.far_below_fraction
+        ),
         measured.join("; "),
         all,
     ));
@@ -591,7 +742,16 @@ pub fn fig2c(ctx: &Ctx) -> Res<Section> {
         min_increase: 0.2,
     };
     let keys: Vec<Key> = (0..c.seeds)
-        .map(|s| Key::new(&c, RuleKind::Rflo, Variant::Plain, params.period, params.eta, s))
+        .map(|s| {
+            Key::new(
+                &c,
+                RuleKind::Rflo,
+                Variant::Plain,
+                params.period,
+                params.eta,
+                s,
+            )
+        })
         .collect();
     let runs = ctx.fig2_cache.get(ctx, "fig2c", &keys)?;
     let mut sec = Section::new(
@@ -604,7 +764,14 @@ pub fn fig2c(ctx: &Ctx) -> Res<Section> {
     for r in runs.iter() {
         // Index i = alignment with the weights at the start of trial i+1; the last entry is after training.
         for i in curve_indices(r.alignment.len(), c.curve_points) {
-            csv.row(row!["RFLO", r.key.period, r.key.eta(), r.key.seed, i, r.alignment[i]]);
+            csv.row(row![
+                "RFLO",
+                r.key.period,
+                r.key.eta(),
+                r.key.seed,
+                i,
+                r.alignment[i]
+            ]);
         }
     }
     csv.write(&ctx.path("fig2c.csv"))?;
@@ -614,17 +781,46 @@ pub fn fig2c(ctx: &Ctx) -> Res<Section> {
     let idx = curve_indices(n, c.curve_points);
     let rows = crate::stats::band(&curves, &idx);
     let line = rows.iter().map(|(i, s)| (*i as f64, s.median)).collect();
-    let band = rows.iter().map(|(i, s)| (*i as f64, s.q25, s.q75)).collect();
-    let panel = Panel::new(format!("RFLO, {}", tau_label(params.period)), "trials trained", "alignment A")
-        .with(Series::new("RFLO", colors::RFLO, Style::Line, line).with_band(band))
-        .with(Series::new("", colors::GREY, Style::Dashed, vec![(0.0, 0.0), (n.saturating_sub(1) as f64, 0.0)]));
-    plot::render(&ctx.path("fig2c.svg"), "Fig 2c: readout–feedback alignment", 1, (560, 400), &[panel])?;
+    let band = rows
+        .iter()
+        .map(|(i, s)| (*i as f64, s.q25, s.q75))
+        .collect();
+    let panel = Panel::new(
+        format!("RFLO, {}", tau_label(params.period)),
+        "trials trained",
+        "alignment A",
+    )
+    .with(Series::new("RFLO", colors::RFLO, Style::Line, line).with_band(band))
+    .with(Series::new(
+        "",
+        colors::GREY,
+        Style::Dashed,
+        vec![(0.0, 0.0), (n.saturating_sub(1) as f64, 0.0)],
+    ));
+    plot::render(
+        &ctx.path("fig2c.svg"),
+        "Fig 2c: readout–feedback alignment",
+        1,
+        (560, 400),
+        &[panel],
+    )?;
     let a0 = Summary::of(&ok.iter().map(|r| r.alignment[0]).collect::<Vec<_>>());
-    let a1 = Summary::of(&ok.iter().map(|r| *r.alignment.last().unwrap_or(&f64::NAN)).collect::<Vec<_>>());
-    let gain = Summary::of(&ok.iter().map(|r| r.alignment.last().unwrap_or(&f64::NAN) - r.alignment[0]).collect::<Vec<_>>());
+    let a1 = Summary::of(
+        &ok.iter()
+            .map(|r| *r.alignment.last().unwrap_or(&f64::NAN))
+            .collect::<Vec<_>>(),
+    );
+    let gain = Summary::of(
+        &ok.iter()
+            .map(|r| r.alignment.last().unwrap_or(&f64::NAN) - r.alignment[0])
+            .collect::<Vec<_>>(),
+    );
     sec.table(
         &["", "A (median [25%, 75%])"],
-        &[vec!["before training".into(), a0.to_string()], vec!["after training".into(), a1.to_string()]],
+        &[
+            vec!["before training".into(), a0.to_string()],
+            vec!["after training".into(), a1.to_string()],
+        ],
     );
     sec.files = vec!["fig2c.csv".into(), "fig2c.svg".into()];
     sec.verdicts.push(Verdict::new(
@@ -659,16 +855,37 @@ pub struct Fig2dParams {
 pub fn fig2d(ctx: &Ctx) -> Res<Section> {
     let c = common(ctx);
     let period = 800;
-    let rules = [RuleKind::Bptt, RuleKind::Rflo, RuleKind::LocalSymmetric, RuleKind::NonlocalRandom];
-    let params = Fig2dParams { common: c.clone(), period, eta: rules.map(|r| (r, paper_eta(r, period))) };
+    let rules = [
+        RuleKind::Bptt,
+        RuleKind::Rflo,
+        RuleKind::LocalSymmetric,
+        RuleKind::NonlocalRandom,
+    ];
+    let params = Fig2dParams {
+        common: c.clone(),
+        period,
+        eta: rules.map(|r| (r, paper_eta(r, period))),
+    };
     let mut keys = Vec::new();
     for rule in rules {
         for s in 0..c.seeds {
-            keys.push(Key::new(&c, rule, Variant::Plain, period, paper_eta(rule, period), s));
+            keys.push(Key::new(
+                &c,
+                rule,
+                Variant::Plain,
+                period,
+                paper_eta(rule, period),
+                s,
+            ));
         }
     }
     let runs = ctx.fig2_cache.get(ctx, "fig2d", &keys)?;
-    let group = |rule: RuleKind| -> Vec<Arc<Run>> { runs.iter().filter(|r| r.key.rule == rule).cloned().collect() };
+    let group = |rule: RuleKind| -> Vec<Arc<Run>> {
+        runs.iter()
+            .filter(|r| r.key.rule == rule)
+            .cloned()
+            .collect()
+    };
     let mut sec = Section::new(
         "fig2d",
         "T = 80τ: BPTT, RFLO, LocalSymmetric (local, symmetric feedback), NonlocalRandom (nonlocal, random feedback)",
@@ -688,15 +905,34 @@ pub fn fig2d(ctx: &Ctx) -> Res<Section> {
     let mut rows = Vec::new();
     for rule in rules {
         let g = group(rule);
-        panel.series.push(loss_series(rule.name(), colors_of(rule), &g, c.curve_points));
+        panel.series.push(loss_series(
+            rule.name(),
+            colors_of(rule),
+            &g,
+            c.curve_points,
+        ));
         rows.push((rule.name().to_string(), g));
     }
-    plot::render(&ctx.path("fig2d.svg"), "Fig 2d: which approximation costs", 1, (620, 420), &[panel])?;
-    let row_refs: Vec<(String, &[Arc<Run>])> = rows.iter().map(|(n, r)| (n.clone(), r.as_slice())).collect();
+    plot::render(
+        &ctx.path("fig2d.svg"),
+        "Fig 2d: which approximation costs",
+        1,
+        (620, 420),
+        &[panel],
+    )?;
+    let row_refs: Vec<(String, &[Arc<Run>])> = rows
+        .iter()
+        .map(|(n, r)| (n.clone(), r.as_slice()))
+        .collect();
     condition_table(&mut sec, &row_refs);
     sec.files = vec!["fig2d.csv".into(), "fig2d.svg".into()];
     let m = |r: RuleKind| finals(&group(r)).median;
-    let (b, f, l, n) = (m(RuleKind::Bptt), m(RuleKind::Rflo), m(RuleKind::LocalSymmetric), m(RuleKind::NonlocalRandom));
+    let (b, f, l, n) = (
+        m(RuleKind::Bptt),
+        m(RuleKind::Rflo),
+        m(RuleKind::LocalSymmetric),
+        m(RuleKind::NonlocalRandom),
+    );
     sec.line(format!(
         "Gap RFLO/BPTT = {}; LocalSymmetric/BPTT = {}; NonlocalRandom/BPTT = {}.",
         fmt_num(f / b),
@@ -706,13 +942,23 @@ pub fn fig2d(ctx: &Ctx) -> Res<Section> {
     sec.verdicts.push(Verdict::new(
         "LocalSymmetric ≈ RFLO",
         approx_criterion(),
-        format!("LocalSymmetric {} / RFLO {} = {}", fmt_num(l), fmt_num(f), fmt_num(l / f)),
+        format!(
+            "LocalSymmetric {} / RFLO {} = {}",
+            fmt_num(l),
+            fmt_num(f),
+            fmt_num(l / f)
+        ),
         approx(l, f),
     ));
     sec.verdicts.push(Verdict::new(
         "NonlocalRandom ≈ BPTT",
         approx_criterion(),
-        format!("NonlocalRandom {} / BPTT {} = {}", fmt_num(n), fmt_num(b), fmt_num(n / b)),
+        format!(
+            "NonlocalRandom {} / BPTT {} = {}",
+            fmt_num(n),
+            fmt_num(b),
+            fmt_num(n / b)
+        ),
         approx(n, b),
     ));
     Ok(sec)
@@ -737,16 +983,37 @@ pub struct Fig2s1Params {
 /// fig2s1: RFLO with and without Dale's law.
 pub fn fig2s1(ctx: &Ctx) -> Res<Section> {
     let c = common(ctx);
-    let params = Fig2s1Params { common: c.clone(), period: 200, eta: paper_eta(RuleKind::Rflo, 200), dale: DaleLaw::default() };
+    let params = Fig2s1Params {
+        common: c.clone(),
+        period: 200,
+        eta: paper_eta(RuleKind::Rflo, 200),
+        dale: DaleLaw::default(),
+    };
     let mut keys = Vec::new();
     for v in [Variant::Plain, Variant::Dale] {
         for s in 0..c.seeds {
-            keys.push(Key::new(&c, RuleKind::Rflo, v, params.period, params.eta, s));
+            keys.push(Key::new(
+                &c,
+                RuleKind::Rflo,
+                v,
+                params.period,
+                params.eta,
+                s,
+            ));
         }
     }
     let runs = ctx.fig2_cache.get(ctx, "fig2s1", &keys)?;
-    let group = |v: Variant| -> Vec<Arc<Run>> { runs.iter().filter(|r| r.key.variant == v).cloned().collect() };
-    let mut sec = Section::new("fig2s1", "RFLO with Dale's law vs without, T = 20τ", "Dale-constrained RFLO still learns");
+    let group = |v: Variant| -> Vec<Arc<Run>> {
+        runs.iter()
+            .filter(|r| r.key.variant == v)
+            .cloned()
+            .collect()
+    };
+    let mut sec = Section::new(
+        "fig2s1",
+        "RFLO with Dale's law vs without, T = 20τ",
+        "Dale-constrained RFLO still learns",
+    );
     sec.params = format!("{params:#?}");
     let mut csv = Table::new(&LOSS_HEADER);
     loss_rows(&mut csv, &[], &runs, c.curve_points);
@@ -755,13 +1022,35 @@ pub fn fig2s1(ctx: &Ctx) -> Res<Section> {
     let panel = Panel::new("RFLO, T = 20τ", "trial", "loss L")
         .log_y()
         .with(loss_series("RFLO", colors::RFLO, &plain, c.curve_points))
-        .with(loss_series("RFLO + Dale's law", colors::BLUE, &dale, c.curve_points));
-    plot::render(&ctx.path("fig2s1.svg"), "Fig 2–S1: Dale's law", 1, (560, 400), &[panel])?;
-    condition_table(&mut sec, &[("RFLO".into(), plain.as_slice()), ("RFLO + Dale".into(), dale.as_slice())]);
+        .with(loss_series(
+            "RFLO + Dale's law",
+            colors::BLUE,
+            &dale,
+            c.curve_points,
+        ));
+    plot::render(
+        &ctx.path("fig2s1.svg"),
+        "Fig 2–S1: Dale's law",
+        1,
+        (560, 400),
+        &[panel],
+    )?;
+    condition_table(
+        &mut sec,
+        &[
+            ("RFLO".into(), plain.as_slice()),
+            ("RFLO + Dale".into(), dale.as_slice()),
+        ],
+    );
     sec.files = vec!["fig2s1.csv".into(), "fig2s1.svg".into()];
     // "Learns" against the Dale network's own first-trial loss (its weights are sign-flipped before training).
     let f = finals(&dale).median;
-    let first = median(&dale.iter().filter_map(|r| r.loss.first().copied()).collect::<Vec<_>>());
+    let first = median(
+        &dale
+            .iter()
+            .filter_map(|r| r.loss.first().copied())
+            .collect::<Vec<_>>(),
+    );
     sec.verdicts.push(Verdict::new(
         "Dale-constrained RFLO still learns",
         "median final loss ≤ 0.25 × median loss of the first training trial (the sign-constrained initial network)",
@@ -806,9 +1095,24 @@ pub fn fig2s2(ctx: &Ctx) -> Res<Section> {
         fails_fraction: 0.5,
     };
     let conds = [
-        (Variant::Plain, params.eta_full, "W and W_out (RFLO)", colors::RFLO),
-        (Variant::ReadoutOnly, params.eta_readout_only, "readout only (with feedback)", colors::BLUE),
-        (Variant::RecurrentOnly, params.eta_recurrent_only, "recurrent only", colors::GREEN),
+        (
+            Variant::Plain,
+            params.eta_full,
+            "W and W_out (RFLO)",
+            colors::RFLO,
+        ),
+        (
+            Variant::ReadoutOnly,
+            params.eta_readout_only,
+            "readout only (with feedback)",
+            colors::BLUE,
+        ),
+        (
+            Variant::RecurrentOnly,
+            params.eta_recurrent_only,
+            "recurrent only",
+            colors::GREEN,
+        ),
     ];
     let mut keys = Vec::new();
     for (v, eta, _, _) in conds {
@@ -817,7 +1121,12 @@ pub fn fig2s2(ctx: &Ctx) -> Res<Section> {
         }
     }
     let runs = ctx.fig2_cache.get(ctx, "fig2s2", &keys)?;
-    let group = |v: Variant| -> Vec<Arc<Run>> { runs.iter().filter(|r| r.key.variant == v).cloned().collect() };
+    let group = |v: Variant| -> Vec<Arc<Run>> {
+        runs.iter()
+            .filter(|r| r.key.variant == v)
+            .cloned()
+            .collect()
+    };
     let mut sec = Section::new(
         "fig2s2",
         "Which weights learn: W and W_out vs readout-only (readout fed back via B) vs recurrent-only, T = 20τ",
@@ -831,25 +1140,56 @@ pub fn fig2s2(ctx: &Ctx) -> Res<Section> {
     let mut rows = Vec::new();
     for (v, _, label, color) in conds {
         let g = group(v);
-        panel.series.push(loss_series(label, color, &g, c.curve_points));
+        panel
+            .series
+            .push(loss_series(label, color, &g, c.curve_points));
         rows.push((label.to_string(), g));
     }
-    plot::render(&ctx.path("fig2s2.svg"), "Fig 2–S2: recurrent and readout learning", 1, (600, 420), &[panel])?;
-    let row_refs: Vec<(String, &[Arc<Run>])> = rows.iter().map(|(n, r)| (n.clone(), r.as_slice())).collect();
+    plot::render(
+        &ctx.path("fig2s2.svg"),
+        "Fig 2–S2: recurrent and readout learning",
+        1,
+        (600, 420),
+        &[panel],
+    )?;
+    let row_refs: Vec<(String, &[Arc<Run>])> = rows
+        .iter()
+        .map(|(n, r)| (n.clone(), r.as_slice()))
+        .collect();
     condition_table(&mut sec, &row_refs);
     sec.files = vec!["fig2s2.csv".into(), "fig2s2.svg".into()];
-    let (full, ro, rec) = (finals(&rows[0].1).median, finals(&rows[1].1).median, finals(&rows[2].1).median);
+    let (full, ro, rec) = (
+        finals(&rows[0].1).median,
+        finals(&rows[1].1).median,
+        finals(&rows[2].1).median,
+    );
     let u = untrained(&rows[2].1).median;
     sec.verdicts.push(Verdict::new(
         "training both beats readout-only",
-        format!("median(W and W_out) ≤ {} × median(readout-only)", params.better_fraction),
-        format!("{} vs {} (ratio {})", fmt_num(full), fmt_num(ro), fmt_num(full / ro)),
+        format!(
+            "median(W and W_out) ≤ {} × median(readout-only)",
+            params.better_fraction
+        ),
+        format!(
+            "{} vs {} (ratio {})",
+            fmt_num(full),
+            fmt_num(ro),
+            fmt_num(full / ro)
+        ),
         full <= params.better_fraction * ro,
     ));
     sec.verdicts.push(Verdict::new(
         "recurrent-only fails (≈ untrained)",
-        format!("median(recurrent-only) ≥ {} × median untrained loss", params.fails_fraction),
-        format!("{} vs untrained {} (ratio {})", fmt_num(rec), fmt_num(u), fmt_num(rec / u)),
+        format!(
+            "median(recurrent-only) ≥ {} × median untrained loss",
+            params.fails_fraction
+        ),
+        format!(
+            "{} vs untrained {} (ratio {})",
+            fmt_num(rec),
+            fmt_num(u),
+            fmt_num(rec / u)
+        ),
         rec >= params.fails_fraction * u,
     ));
     Ok(sec)
@@ -880,22 +1220,63 @@ pub fn fig2s3(ctx: &Ctx) -> Res<Section> {
         common: c.clone(),
         period: 200,
         eta: paper_eta(RuleKind::Rflo, 200),
-        sizes: if ctx.quick { vec![10, 30, 60] } else { vec![10, 20, 30, 60, 120] },
+        sizes: if ctx.quick {
+            vec![10, 30, 60]
+        } else {
+            vec![10, 20, 30, 60, 120]
+        },
         better_fraction: 0.5,
     };
     let mut keys = Vec::new();
     for &n in &params.sizes {
         for s in 0..c.seeds {
-            keys.push(Key::new(&c, RuleKind::Rflo, Variant::Plain, params.period, params.eta, s).with_units(n));
+            keys.push(
+                Key::new(
+                    &c,
+                    RuleKind::Rflo,
+                    Variant::Plain,
+                    params.period,
+                    params.eta,
+                    s,
+                )
+                .with_units(n),
+            );
         }
     }
     let runs = ctx.fig2_cache.get(ctx, "fig2s3", &keys)?;
-    let group = |n: usize| -> Vec<Arc<Run>> { runs.iter().filter(|r| r.key.n_units == n).cloned().collect() };
-    let mut sec = Section::new("fig2s3", "Final loss vs network size N (RFLO, T = 20τ)", "larger networks do better");
+    let group = |n: usize| -> Vec<Arc<Run>> {
+        runs.iter()
+            .filter(|r| r.key.n_units == n)
+            .cloned()
+            .collect()
+    };
+    let mut sec = Section::new(
+        "fig2s3",
+        "Final loss vs network size N (RFLO, T = 20τ)",
+        "larger networks do better",
+    );
     sec.params = format!("{params:#?}");
-    let mut csv = Table::new(&["n_units", "rule", "period_steps", "eta", "seed", "final_loss", "untrained_loss", "failed"]);
+    let mut csv = Table::new(&[
+        "n_units",
+        "rule",
+        "period_steps",
+        "eta",
+        "seed",
+        "final_loss",
+        "untrained_loss",
+        "failed",
+    ]);
     for r in runs.iter() {
-        csv.row(row![r.key.n_units, "RFLO", r.key.period, r.key.eta(), r.key.seed, r.final_loss, r.untrained_loss, r.failure.is_some()]);
+        csv.row(row![
+            r.key.n_units,
+            "RFLO",
+            r.key.period,
+            r.key.eta(),
+            r.key.seed,
+            r.final_loss,
+            r.untrained_loss,
+            r.failure.is_some()
+        ]);
     }
     csv.write(&ctx.path("fig2s3.csv"))?;
     let mut line = Vec::new();
@@ -912,8 +1293,17 @@ pub fn fig2s3(ctx: &Ctx) -> Res<Section> {
         .log_y()
         .log_x()
         .with(Series::new("RFLO", colors::RFLO, Style::LinePoints, line.clone()).with_band(band));
-    plot::render(&ctx.path("fig2s3.svg"), "Fig 2–S3: network size", 1, (560, 400), &[panel])?;
-    let row_refs: Vec<(String, &[Arc<Run>])> = rows.iter().map(|(n, r)| (n.clone(), r.as_slice())).collect();
+    plot::render(
+        &ctx.path("fig2s3.svg"),
+        "Fig 2–S3: network size",
+        1,
+        (560, 400),
+        &[panel],
+    )?;
+    let row_refs: Vec<(String, &[Arc<Run>])> = rows
+        .iter()
+        .map(|(n, r)| (n.clone(), r.as_slice()))
+        .collect();
     condition_table(&mut sec, &row_refs);
     sec.files = vec!["fig2s3.csv".into(), "fig2s3.svg".into()];
     let fit = line_fit(

@@ -41,6 +41,8 @@ pub struct Ctx {
     show_progress: bool,
     /// Fig 2 runs shared between panels.
     pub fig2_cache: fig2::Cache,
+    /// Fig 4 syllable networks shared between fig4a and fig4c.
+    pub fig4_cache: fig4::Cache,
 }
 
 impl Ctx {
@@ -76,7 +78,11 @@ impl Ctx {
     }
 
     /// Runs `f` over `jobs` on the pool; results in job order (deterministic).
-    pub fn par_map<J: Sync, R: Send>(&self, jobs: &[J], f: impl Fn(&J) -> R + Sync + Send) -> Vec<R> {
+    pub fn par_map<J: Sync, R: Send>(
+        &self,
+        jobs: &[J],
+        f: impl Fn(&J) -> R + Sync + Send,
+    ) -> Vec<R> {
         self.pool.install(|| jobs.par_iter().map(&f).collect())
     }
 }
@@ -92,21 +98,31 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
             let p = p.trim();
             match PANELS.iter().find(|q| **q == p) {
                 Some(q) => v.push(*q),
-                None => return Err(format!("unknown panel `{p}`; panels: {}", PANELS.join(", ")).into()),
+                None => {
+                    return Err(
+                        format!("unknown panel `{p}`; panels: {}", PANELS.join(", ")).into(),
+                    );
+                }
             }
         }
         // Report order, no duplicates.
         PANELS.iter().copied().filter(|p| v.contains(p)).collect()
     };
     let out = args.out.clone().unwrap_or_else(|| {
-        workspace_root().join(if args.quick { "target/figures-quick" } else { "target/figures" })
+        workspace_root().join(if args.quick {
+            "target/figures-quick"
+        } else {
+            "target/figures"
+        })
     });
     std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     let ctx = Ctx {
         quick: args.quick,
         out: out.clone(),
@@ -114,6 +130,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         pool,
         show_progress: std::io::stderr().is_terminal(),
         fig2_cache: fig2::Cache::default(),
+        fig4_cache: fig4::Cache::default(),
     };
     let command = {
         let mut c = String::from("cargo xtask figures");
@@ -146,7 +163,11 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
             "  {:<7} {:>7.1} s  {}",
             panel,
             section.seconds,
-            if section.holds() { "holds" } else { "does not hold" }
+            if section.holds() {
+                "holds"
+            } else {
+                "does not hold"
+            }
         );
         report.sections.push(section);
         report.pending.retain(|p| p != panel);
@@ -187,5 +208,7 @@ fn write_report(out: &Path, report: &Report) -> Res<()> {
 /// The workspace root (the parent of `xtask/`).
 fn workspace_root() -> PathBuf {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().map_or(manifest.clone(), Path::to_path_buf)
+    manifest
+        .parent()
+        .map_or(manifest.clone(), Path::to_path_buf)
 }
