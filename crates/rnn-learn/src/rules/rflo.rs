@@ -24,6 +24,7 @@
 //! [`LearningRule::accumulate`] unless [`TraceForm::Online`] is chosen. The
 //! online schedule always uses the trace form.
 
+use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Mat, MatMut};
 
 use rnn_core::{Network, State, Trajectory, Trial, tanh_derivative};
@@ -419,38 +420,78 @@ impl LocalTraces {
 /// are those of the unfused definition, so the results are bit-identical.
 fn trace_and_update(
     trace: &mut Mat<f64>,
-    mut target: MatMut<'_, f64>,
+    target: MatMut<'_, f64>,
     alpha: f64,
     drive: &[f64],
     v: &[f64],
     gain: &[f64],
     mode: Target,
 ) {
-    let n = trace.nrows();
-    let keep = 1.0 - alpha;
-    for (col, &v_b) in v.iter().enumerate() {
-        let p = trace.col_as_slice_mut(col);
-        match mode {
-            Target::None => {
-                for (p, &d) in p.iter_mut().zip(drive) {
-                    *p = keep * *p + d * v_b;
+    // Compiled for the machine's vector width (AVX2 here) by runtime
+    // dispatch; no fused multiply-add is introduced, so results do not
+    // depend on the machine.
+    Arch::new().dispatch(TraceAndUpdate {
+        trace,
+        target,
+        alpha,
+        drive,
+        v,
+        gain,
+        mode,
+    });
+}
+
+/// The arguments of [`trace_and_update`], as a `pulp` SIMD operation.
+struct TraceAndUpdate<'a> {
+    trace: &'a mut Mat<f64>,
+    target: MatMut<'a, f64>,
+    alpha: f64,
+    drive: &'a [f64],
+    v: &'a [f64],
+    gain: &'a [f64],
+    mode: Target,
+}
+
+impl WithSimd for TraceAndUpdate<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let Self {
+            trace,
+            mut target,
+            alpha,
+            drive,
+            v,
+            gain,
+            mode,
+        } = self;
+        let n = trace.nrows();
+        let keep = 1.0 - alpha;
+        for (col, &v_b) in v.iter().enumerate() {
+            let p = trace.col_as_slice_mut(col);
+            match mode {
+                Target::None => {
+                    for (p, &d) in p.iter_mut().zip(drive) {
+                        *p = keep * *p + d * v_b;
+                    }
                 }
-            }
-            Target::Add | Target::AddClip(_) => {
-                let w = target
-                    .as_mut()
-                    .col_mut(col)
-                    .try_as_col_major_mut()
-                    .expect("contiguous column")
-                    .as_slice_mut();
-                for (((p, w), &d), &g) in p.iter_mut().zip(w.iter_mut()).zip(drive).zip(gain) {
-                    *p = keep * *p + d * v_b;
-                    *w += g * *p;
-                }
-                if let Target::AddClip(dale) = mode {
-                    let sign = dale.sign(col, n);
-                    for w in w.iter_mut() {
-                        *w = sign * (sign * *w).max(0.0);
+                Target::Add | Target::AddClip(_) => {
+                    let w = target
+                        .as_mut()
+                        .col_mut(col)
+                        .try_as_col_major_mut()
+                        .expect("contiguous column")
+                        .as_slice_mut();
+                    for (((p, w), &d), &g) in p.iter_mut().zip(w.iter_mut()).zip(drive).zip(gain) {
+                        *p = keep * *p + d * v_b;
+                        *w += g * *p;
+                    }
+                    if let Target::AddClip(dale) = mode {
+                        let sign = dale.sign(col, n);
+                        for w in w.iter_mut() {
+                            *w = sign * (sign * *w).max(0.0);
+                        }
                     }
                 }
             }
