@@ -45,6 +45,12 @@ pub struct LoopConfig {
     /// Standard deviation of the initial striatal weights,
     /// `W_s ~ N(0, s²)`; finite, `>= 0`. Default 0.01 (**choice**).
     pub striatum_init_std: f64,
+    /// Exclude the current syllable from the gate's candidates (no `k → k`
+    /// transitions). Default false (**choice**): TASKS.md §5 restricts the
+    /// gate by the box only; §3's syllable training excludes repeats, so a
+    /// trained network never practised them. With it on, a target with a
+    /// repeat is refused ([`LoopError::RepeatInTarget`]).
+    pub exclude_repeats: bool,
     /// `h(0)` of the first training syllable and of the evaluation's
     /// warm-up: every unit at this value; finite. Default 0.
     pub initial_value: f64,
@@ -68,6 +74,7 @@ impl Default for LoopConfig {
             eta_s: 0.01,
             p_explore: 0.1,
             striatum_init_std: 0.01,
+            exclude_repeats: false,
             initial_value: 0.0,
             n_transitions: 10_000,
             window: 100,
@@ -90,11 +97,13 @@ impl LoopConfig {
         }
     }
 
-    /// The bookkeeper of the ideal cursor: the reach task with repeats
-    /// allowed (the loop's candidate set is every in-box syllable).
+    /// The bookkeeper of the ideal cursor: the reach task whose
+    /// [`allowed_syllables`](ReachSyllables::allowed_syllables) are the
+    /// gate's candidates (in the box; not the current syllable if
+    /// `exclude_repeats`).
     pub(crate) fn bookkeeper(&self) -> Result<ReachSyllables> {
         Ok(ReachSyllables::new(ReachConfig {
-            exclude_repeats: false,
+            exclude_repeats: self.exclude_repeats,
             ..self.reach_config()
         })?)
     }
@@ -105,13 +114,23 @@ impl LoopConfig {
     ///    [`ReachConfig::validate`] ([`LoopError::Task`]);
     /// 2. the target: [`LoopError::EmptyTarget`],
     ///    [`LoopError::TargetSyllableOutOfRange`],
-    ///    [`LoopError::AmbiguousTransition`], [`LoopError::TargetLeavesBox`];
+    ///    [`LoopError::AmbiguousTransition`], [`LoopError::RepeatInTarget`]
+    ///    (with `exclude_repeats`), [`LoopError::TargetLeavesBox`];
     /// 3. [`LoopError::InvalidProbability`] for `p_explore`;
     /// 4. [`LoopError::InvalidLearningRate`] for `eta_s`;
     /// 5. [`LoopError::InvalidConfig`] for `striatum_init_std` and `window`.
     pub fn validate(&self) -> Result<()> {
         self.bookkeeper()?;
-        TargetTransitions::new(&self.target, self.shape.n_syllables)?;
+        let transitions = TargetTransitions::new(&self.target, self.shape.n_syllables)?;
+        if self.exclude_repeats
+            && let Some(position) = (0..self.target.len())
+                .find(|&i| transitions.is_target(self.target[i], self.target[i]))
+        {
+            return Err(LoopError::RepeatInTarget {
+                syllable: self.target[position],
+                position,
+            });
+        }
         self.check_target_in_box()?;
         if !(0.0..=1.0).contains(&self.p_explore) {
             return Err(LoopError::InvalidProbability {

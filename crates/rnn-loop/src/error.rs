@@ -60,6 +60,18 @@ pub enum LoopError {
         second_position: usize,
     },
 
+    /// Repeats are excluded from the gate's candidates but the (cyclic)
+    /// target has a syllable followed by itself.
+    #[error(
+        "invalid config: repeats are excluded but target syllable {syllable} at position {position} is followed by itself"
+    )]
+    RepeatInTarget {
+        /// The repeated syllable.
+        syllable: usize,
+        /// Its (first) position in the target.
+        position: usize,
+    },
+
     /// Playing the target once from the start moves the ideal cursor out of
     /// the box, so the loop could never reproduce it.
     #[error(

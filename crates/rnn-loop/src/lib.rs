@@ -13,7 +13,7 @@
 //!
 //! ```text
 //! z    = W_s h(t_end)                         W_s: K×N, init N(0, 0.01²)
-//! C    = { k : ideal + L d_k stays in [-b, b]² }
+//! C    = { k : ideal + L d_k stays in [-b, b]² }    (and k != c if exclude_repeats)
 //! next = uniform random k in C                with probability p_explore (0.1)
 //!      = argmax_{k in C} z_k                  otherwise
 //! R    = 1 if (c → next) is a transition of the target, else 0
@@ -47,6 +47,36 @@
 //!
 //! (mean over steps of the squared Euclidean distance), with the zero-output
 //! baseline and the largest excursion of the produced cursor beyond the box.
+//!
+//! ## Choices where the spec is silent
+//!
+//! - The target is cyclic (see above); a target whose single pass from
+//!   `start` leaves the box is refused ([`LoopError::TargetLeavesBox`]);
+//!   one whose lap does not close is allowed (the walls then cut it).
+//! - Training starts by playing the target's first syllable from
+//!   `h(0) = initial_value` (0) with both cursors at `start`; the gate first
+//!   opens at its end.
+//! - Repeats (`k → k`) are allowed candidates by default (only the box
+//!   restricts the gate, as TASKS.md §5 states), unlike the syllable
+//!   training of §3; [`LoopConfig::exclude_repeats`] removes them.
+//! - Ties in the argmax go to the lowest syllable index. Random draws per
+//!   transition: one `U[0, 1)` for the exploration decision, plus one
+//!   uniform index if it explores ([`striatum::gate`]).
+//! - The in-box test is `rnn-tasks`' ([`rnn_tasks::ReachSyllables::keeps_in_box`],
+//!   with [`rnn_tasks::BOX_TOLERANCE`] for rounding in the ideal cursor's sum).
+//!
+//! ## Limitations
+//!
+//! The reward is positive-only and the update Hebbian, so nothing ever
+//! weakens a row of `W_s`: when end-of-syllable states are strongly
+//! correlated (a large overlap `h_a · h_b` against `|h_b|²`), a row grown
+//! early by one rewarded transition can win the argmax at another
+//! syllable's end too, and the wrong choice is never punished — the loop
+//! locks into a wrong mapping that exploration alone does not undo. On
+//! RFLO-trained networks this happened for some network seeds even at the
+//! spec's budget (`N = 100`, 10,000 syllable trials, 10,000 transitions);
+//! inspect [`LoopHistory::windows`] (the greedy accuracy) rather than
+//! assuming success.
 //!
 //! ## Example
 //!

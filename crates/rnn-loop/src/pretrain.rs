@@ -1,6 +1,6 @@
 //! Training the syllables before the loop (TASKS.md §3): RFLO on the reach
 //! task, one continuous run with `h` carried over. A thin wrapper around
-//! [`rnn_learn::train`], so that the loop and its syllables are trained with
+//! [`rnn_learn::train()`], so that the loop and its syllables are trained with
 //! one shape, box and start.
 
 use rnn_core::Network;

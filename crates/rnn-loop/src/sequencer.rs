@@ -24,7 +24,8 @@ pub struct Transition {
     pub exploratory: bool,
     /// The reward `R` (1 for a target transition, else 0).
     pub reward: f64,
-    /// Number of in-box candidates the gate chose among.
+    /// Number of candidates the gate chose among (in the box; not `from`
+    /// if repeats are excluded).
     pub n_candidates: usize,
     /// Whether the target successor of `from` was among the candidates
     /// (false when `from` has none, or when the box ruled it out after an
@@ -238,7 +239,7 @@ impl Sequencer {
     /// A sequencer on the frozen `net` with the generator `rng`, which
     /// makes every random draw of the loop: first `W_s ~ N(0, s²)` (`K×N`,
     /// column by column), then, per transition, the draws of
-    /// [`gate`](crate::striatum::gate).
+    /// [`gate`].
     ///
     /// Validates `config` ([`LoopConfig::validate`]) and the network
     /// ([`LoopError::NetworkShape`] unless `N_x = K` and `N_y = 2`), then
@@ -365,12 +366,12 @@ impl Sequencer {
         (self.net, self.striatum)
     }
 
-    /// One transition: read `z = W_s h(t_end)`, gate among the in-box
-    /// syllables, reward the transition, update the winner's row of `W_s`,
+    /// One transition: read `z = W_s h(t_end)`, gate among the candidates
+    /// (the in-box syllables, minus the current one if `exclude_repeats`), reward the transition, update the winner's row of `W_s`,
     /// then play the winner from the carried-over state.
     pub fn step(&mut self) -> Result<Transition> {
         striatal_activity(self.striatum.as_ref(), &self.state.h, &mut self.z);
-        let candidates = self.task.in_box_syllables();
+        let candidates = self.task.allowed_syllables();
         let position = self.task.ideal_position();
         let choice = gate(&self.z, &candidates, self.config.p_explore, &mut self.rng).ok_or(
             LoopError::NoValidSyllable {
@@ -450,8 +451,8 @@ impl Sequencer {
     /// 2. The target's first syllable is played from that state, with both
     ///    cursors at `start`.
     /// 3. Then `target.len() - 1` times: the gate reads `z = W_s h(t_end)`
-    ///    and picks the argmax among the syllables that keep the ideal
-    ///    cursor in the box (`p_explore = 0`), which is played from the
+    ///    and picks the argmax among the candidates of [`step`](Self::step)
+    ///    (`p_explore = 0`), which is played from the
     ///    carried-over state.
     ///
     /// The produced path is compared with the target sequence's path (see
@@ -494,7 +495,7 @@ impl Sequencer {
         for i in 0..n_syll {
             if i > 0 {
                 striatal_activity(self.striatum.as_ref(), &state.h, &mut z);
-                let candidates = task.in_box_syllables();
+                let candidates = task.allowed_syllables();
                 let position = task.ideal_position();
                 next = greedy(&z, &candidates).ok_or(LoopError::NoValidSyllable {
                     x: position[0],

@@ -27,7 +27,9 @@ fn empty_target() {
 
 #[test]
 fn target_syllable_out_of_range() {
-    let err = with(|c| c.target = vec![0, 1, 4, 3]).validate().unwrap_err();
+    let err = with(|c| c.target = vec![0, 1, 4, 3])
+        .validate()
+        .unwrap_err();
     assert!(
         matches!(
             err,
@@ -132,9 +134,7 @@ fn eta_s_not_positive_or_not_finite() {
 
 #[test]
 fn other_fields() {
-    let err = with(|c| c.striatum_init_std = -1.0)
-        .validate()
-        .unwrap_err();
+    let err = with(|c| c.striatum_init_std = -1.0).validate().unwrap_err();
     assert!(
         matches!(
             err,
@@ -147,7 +147,13 @@ fn other_fields() {
     );
     let err = with(|c| c.window = 0).validate().unwrap_err();
     assert!(
-        matches!(err, LoopError::InvalidConfig { field: "window", .. }),
+        matches!(
+            err,
+            LoopError::InvalidConfig {
+                field: "window",
+                ..
+            }
+        ),
         "{err}"
     );
     // Shape and box errors come from rnn-tasks.
@@ -234,7 +240,8 @@ fn the_sequencer_refuses_an_invalid_config() {
 
 #[test]
 fn striatum_of_the_wrong_shape_or_non_finite() {
-    let mut sequencer = Sequencer::new(common::random_network(10, 1), common::short_config(0)).unwrap();
+    let mut sequencer =
+        Sequencer::new(common::random_network(10, 1), common::short_config(0)).unwrap();
     let err = sequencer.set_striatum(Mat::zeros(4, 9)).unwrap_err();
     assert!(
         matches!(
@@ -269,4 +276,25 @@ fn pretraining_with_a_bad_rate_is_a_learn_error() {
     };
     let err = pretrain_syllables(&mut net, &config).unwrap_err();
     assert!(matches!(err, LoopError::Learn(_)), "{err}");
+}
+
+#[test]
+fn a_repeat_in_the_target_when_repeats_are_excluded() {
+    let config = with(|c| {
+        c.exclude_repeats = true;
+        // A functional target with a repeat is one syllable, repeated.
+        c.target = vec![1, 1];
+    });
+    let err = config.validate().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LoopError::RepeatInTarget {
+                syllable: 1,
+                position: 0
+            }
+        ),
+        "{err}"
+    );
+    with(|c| c.exclude_repeats = true).validate().unwrap();
 }

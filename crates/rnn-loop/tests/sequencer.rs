@@ -63,8 +63,8 @@ fn without_exploration_choices_are_deterministic_given_the_seed() {
     assert_ne!(w_a, w_c);
     // With exploration, the whole run is still fixed by the seed.
     let run_explore = |seed| {
-        let mut s = Sequencer::new(common::random_network(20, 5), common::short_config(seed))
-            .unwrap();
+        let mut s =
+            Sequencer::new(common::random_network(20, 5), common::short_config(seed)).unwrap();
         s.train_for(300).unwrap()
     };
     assert_eq!(run_explore(4), run_explore(4));
@@ -274,9 +274,32 @@ fn history_windows_summarise_the_transitions() {
     assert_eq!(history.reward_rates().len(), 4);
     assert_eq!(
         history.n_rewarded,
-        history.transitions.iter().filter(|t| t.reward > 0.0).count()
+        history
+            .transitions
+            .iter()
+            .filter(|t| t.reward > 0.0)
+            .count()
     );
     // Transition indices continue across training calls.
     let more = sequencer.train_for(5).unwrap();
     assert_eq!(more.transitions[0].index, 130);
+}
+
+#[test]
+fn excluding_repeats_removes_the_current_syllable_from_the_candidates() {
+    let run = |exclude_repeats: bool| {
+        let config = LoopConfig {
+            p_explore: 1.0,
+            exclude_repeats,
+            ..common::short_config(71)
+        };
+        let mut sequencer = Sequencer::new(common::random_network(10, 8), config).unwrap();
+        sequencer.train_for(2000).unwrap()
+    };
+    let repeats =
+        |h: &rnn_loop::LoopHistory| h.transitions.iter().filter(|t| t.from == t.to).count();
+    assert!(repeats(&run(false)) > 100);
+    let excluded = run(true);
+    assert_eq!(repeats(&excluded), 0);
+    assert!(excluded.transitions.iter().all(|t| t.n_candidates <= 3));
 }
