@@ -86,6 +86,39 @@ pub fn forward_step(
     h: &mut [f64],
     y: &mut [f64],
 ) {
+    forward_step_impl(net, h_prev, x, y_prev, u, h, y, None);
+}
+
+/// [`forward_step`] that also writes `slope = phi'(u(t)) = 1 - tanh(u(t))^2`
+/// from the same `tanh` (bit-identical to [`crate::tanh_derivative`], one
+/// `tanh` per unit instead of two). For learning rules' step loops.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_step_with_slope(
+    net: &Network,
+    h_prev: &[f64],
+    x: &[f64],
+    y_prev: &[f64],
+    u: &mut [f64],
+    h: &mut [f64],
+    y: &mut [f64],
+    slope: &mut [f64],
+) {
+    debug_assert_eq!(slope.len(), net.n_units());
+    forward_step_impl(net, h_prev, x, y_prev, u, h, y, Some(slope));
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn forward_step_impl(
+    net: &Network,
+    h_prev: &[f64],
+    x: &[f64],
+    y_prev: &[f64],
+    u: &mut [f64],
+    h: &mut [f64],
+    y: &mut [f64],
+    slope: Option<&mut [f64]>,
+) {
     debug_assert_eq!(h_prev.len(), net.n_units());
     debug_assert_eq!(x.len(), net.n_inputs());
     debug_assert_eq!(y_prev.len(), net.n_outputs());
@@ -121,8 +154,21 @@ pub fn forward_step(
             );
         }
     }
-    for ((h_i, &h_prev_i), &u_i) in h.iter_mut().zip(h_prev).zip(u.iter()) {
-        *h_i = (1.0 - alpha) * h_prev_i + alpha * u_i.tanh();
+    match slope {
+        None => {
+            for ((h_i, &h_prev_i), &u_i) in h.iter_mut().zip(h_prev).zip(u.iter()) {
+                *h_i = (1.0 - alpha) * h_prev_i + alpha * u_i.tanh();
+            }
+        }
+        Some(slope) => {
+            for (((h_i, s_i), &h_prev_i), &u_i) in
+                h.iter_mut().zip(slope.iter_mut()).zip(h_prev).zip(u.iter())
+            {
+                let phi = u_i.tanh();
+                *h_i = (1.0 - alpha) * h_prev_i + alpha * phi;
+                *s_i = 1.0 - phi * phi;
+            }
+        }
     }
     matmul(
         ColMut::from_slice_mut(y),

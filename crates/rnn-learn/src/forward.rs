@@ -1,6 +1,7 @@
 //! Per-step buffers shared by the online (trace and sensitivity) rules.
 
-use rnn_core::{Network, State, Trial, forward_step, masked_error, tanh_derivative};
+use rnn_core::dynamics::forward_step_with_slope;
+use rnn_core::{Network, State, Trial, masked_error};
 
 /// The quantities of one time step, allocated once per rule state.
 ///
@@ -47,7 +48,8 @@ impl StepBuffers {
     pub fn advance(&mut self, net: &Network, trial: &Trial, step: usize) {
         std::mem::swap(&mut self.h_prev, &mut self.h);
         std::mem::swap(&mut self.y_prev, &mut self.y);
-        forward_step(
+        // slope = phi'(u(t)) from the same tanh as h(t) (= tanh_derivative(u), bit for bit).
+        forward_step_with_slope(
             net,
             &self.h_prev,
             trial.input_at(step),
@@ -55,10 +57,8 @@ impl StepBuffers {
             &mut self.u,
             &mut self.h,
             &mut self.y,
+            &mut self.slope,
         );
-        for (slope, &u) in self.slope.iter_mut().zip(&self.u) {
-            *slope = tanh_derivative(u);
-        }
         self.squared_error += masked_error(
             trial.target_at(step),
             &self.y,

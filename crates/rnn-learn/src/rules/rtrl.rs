@@ -41,6 +41,7 @@
 //! the constraints.
 
 use faer::linalg::matmul::matmul;
+use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Accum, Col, ColRef, Mat, MatRef, Par};
 
 use rnn_core::{Network, State, Trial};
@@ -94,8 +95,6 @@ pub struct RtrlState {
     recurrent_gradient: Col<f64>,
     /// `sum_t Q(t)^T F e(t)` (or one step's term online), length `N·N_x`.
     input_gradient: Col<f64>,
-    /// One step's update, for the online schedule.
-    step_update: WeightUpdate,
     n_units: usize,
     n_inputs: usize,
     n_outputs: usize,
@@ -112,7 +111,6 @@ impl RtrlState {
             input_product: Mat::zeros(n, n * nx),
             recurrent_gradient: Col::zeros(n * n),
             input_gradient: Col::zeros(n * nx),
-            step_update: WeightUpdate::zeros(net),
             n_units: n,
             n_inputs: nx,
             n_outputs: ny,
@@ -265,32 +263,42 @@ impl LearningRule for Rtrl {
             // (1)-(3) of MODEL.md §7 with the weights in force.
             state.step(net, trial, step, &self.projection);
             state.project_sensitivities(Accum::Replace);
-            // (4): this step's update dTheta(t)/T, applied through the constraints.
+            // (4): this step's update dTheta(t)/T added straight into the
+            // non-frozen groups (no zeroed step buffer), then Dale's clip:
+            // bit-identical to building the step's update and `Constraints::apply`.
             let RtrlState {
                 buffers,
                 recurrent_gradient,
                 input_gradient,
-                step_update,
                 ..
-            } = state;
-            step_update.set_zero();
-            add_unflattened(
-                &mut step_update.recurrent,
-                recurrent_gradient.as_ref(),
-                self.rates.recurrent * scale,
-            );
-            add_unflattened(
-                &mut step_update.input,
-                input_gradient.as_ref(),
-                self.rates.input * scale,
-            );
-            add_readout_step(
-                &mut step_update.readout,
-                &buffers.error,
-                &buffers.h,
-                self.rates.readout * scale,
-            );
-            constraints.apply(net, step_update);
+            } = &*state;
+            let frozen = constraints.frozen;
+            let weights = net.weights_mut();
+            if !frozen.recurrent {
+                add_unflattened(
+                    &mut weights.recurrent,
+                    recurrent_gradient.as_ref(),
+                    self.rates.recurrent * scale,
+                );
+            }
+            if !frozen.input {
+                add_unflattened(
+                    &mut weights.input,
+                    input_gradient.as_ref(),
+                    self.rates.input * scale,
+                );
+            }
+            if !frozen.readout {
+                add_readout_step(
+                    &mut weights.readout,
+                    &buffers.error,
+                    &buffers.h,
+                    self.rates.readout * scale,
+                );
+            }
+            if let (Some(dale), false) = (&constraints.dale, frozen.recurrent) {
+                dale.clip(net);
+            }
         }
         Ok(state.outcome(len))
     }
@@ -324,7 +332,6 @@ fn advance_sensitivity(
     slope: &[f64],
     v: &[f64],
 ) {
-    let n = slope.len();
     matmul(
         product.as_mut(),
         Accum::Replace,
@@ -333,16 +340,53 @@ fn advance_sensitivity(
         1.0,
         Par::Seq,
     );
-    for (b, &v_b) in v.iter().enumerate() {
-        for a in 0..n {
-            let column = b * n + a;
-            let nonlocal = product.col_as_slice(column);
-            let s = sensitivity.col_as_slice_mut(column);
-            for (j, ((s_j, &w_term), &slope_j)) in s.iter_mut().zip(nonlocal).zip(slope).enumerate()
-            {
-                let direct = if j == a { v_b } else { 0.0 };
-                // Row scaling: phi'(u_j) multiplies the whole drive of unit j.
-                *s_j = (1.0 - alpha) * *s_j + alpha * slope_j * (direct + w_term);
+    Arch::new().dispatch(SensitivityUpdate {
+        sensitivity,
+        product,
+        alpha,
+        slope,
+        v,
+    });
+}
+
+/// The elementwise part of [`advance_sensitivity`] as a `pulp` SIMD
+/// operation (compiled for AVX2 by runtime dispatch, no FMA introduced):
+/// the same expressions as the definition, bit for bit.
+struct SensitivityUpdate<'a> {
+    sensitivity: &'a mut Mat<f64>,
+    product: &'a Mat<f64>,
+    alpha: f64,
+    slope: &'a [f64],
+    v: &'a [f64],
+}
+
+impl WithSimd for SensitivityUpdate<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let Self {
+            sensitivity,
+            product,
+            alpha,
+            slope,
+            v,
+        } = self;
+        let n = slope.len();
+        let keep = 1.0 - alpha;
+        for (b, &v_b) in v.iter().enumerate() {
+            for a in 0..n {
+                let column = b * n + a;
+                let nonlocal = product.col_as_slice(column);
+                let s = sensitivity.col_as_slice_mut(column);
+                // Row j = a first, from the old value: it alone has the direct term.
+                let diagonal = keep * s[a] + alpha * slope[a] * (v_b + nonlocal[a]);
+                // Row scaling: phi'(u_j) multiplies the whole drive of unit j
+                // (`0.0 + w` is the definition's `direct + w_term` for j != a).
+                for ((s_j, &w_term), &slope_j) in s.iter_mut().zip(nonlocal).zip(slope) {
+                    *s_j = keep * *s_j + alpha * slope_j * (0.0 + w_term);
+                }
+                s[a] = diagonal;
             }
         }
     }
