@@ -167,6 +167,29 @@ pub fn median_band(curves: &[&[f64]], indices: &[usize]) -> LineAndBand {
 /// is below this fraction of the mean over the 10% before.
 pub const FALLING_BELOW: f64 = 0.95;
 
+/// Like [`median_band`] for tasks whose trials differ (random delays or
+/// syllables): each seed's curve is first averaged over bins of consecutive
+/// trials (about `points` bins), then the median and 25/75 band are taken
+/// over seeds at each bin's centre.
+pub fn binned_median_band(curves: &[&[f64]], points: usize) -> LineAndBand {
+    let n = curves.iter().map(|c| c.len()).max().unwrap_or(0);
+    let width = n.div_ceil(points.max(1)).max(1);
+    let binned: Vec<Vec<f64>> = curves
+        .iter()
+        .map(|c| c.chunks(width).map(crate::stats::mean).collect())
+        .collect();
+    let refs: Vec<&[f64]> = binned.iter().map(Vec::as_slice).collect();
+    let bins = n.div_ceil(width);
+    let rows = crate::stats::band(&refs, &(0..bins).collect::<Vec<_>>());
+    let centre = |i: usize| (i * width) as f64 + (width as f64 + 1.0) / 2.0;
+    let line = rows.iter().map(|(i, s)| (centre(*i), s.median)).collect();
+    let band = rows
+        .iter()
+        .map(|(i, s)| (centre(*i), s.q25, s.q75))
+        .collect();
+    (line, band)
+}
+
 /// "still falling" / "flat" from the median over seeds of [`end_trend`].
 pub fn trend_text(curves: &[&[f64]]) -> (f64, String) {
     let trends: Vec<f64> = curves.iter().map(|c| end_trend(c)).collect();

@@ -8,7 +8,7 @@ use rnn_core::{Network, NetworkConfig, seeded};
 use rnn_learn::{LearningRates, Schedule, TrainingConfig};
 use rnn_tasks::{ReadySetGo, ReadySetGoConfig, produced_interval};
 
-use super::common::{RuleKind, curve_indices, median_band, seed_of, train_kind, trend_text};
+use super::common::{RuleKind, binned_median_band, curve_indices, seed_of, train_kind, trend_text};
 use super::{Ctx, Res};
 use crate::plot::{self, Panel, Series, Style, colors};
 use crate::report::{Section, Verdict};
@@ -319,7 +319,12 @@ fn run_panel(
         Style::Dashed,
         vec![(lo, lo), (max_all, max_all)],
     ));
-    let mut loss_panel = Panel::new("Training loss", "trial", "loss L").log_y();
+    let mut loss_panel = Panel::new(
+        "Training loss (mean over bins of trials)",
+        "trial",
+        "loss L",
+    )
+    .log_y();
     let mut summaries = Vec::new();
     let mut rows = Vec::new();
     for (c, cond) in p.conditions.iter().enumerate() {
@@ -341,7 +346,7 @@ fn run_panel(
             .push(Series::new(label.clone(), color_of(c), Style::LinePoints, line).with_band(band));
         let curves: Vec<&[f64]> = ok.iter().map(|r| r.loss.as_slice()).collect();
         let n = curves.iter().map(|c| c.len()).max().unwrap_or(0);
-        let (l, b) = median_band(&curves, &curve_indices(n, p.curve_points));
+        let (l, b) = binned_median_band(&curves, p.curve_points / 2);
         loss_panel
             .series
             .push(Series::new(label.clone(), color_of(c), Style::Line, l).with_band(b));

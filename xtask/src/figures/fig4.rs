@@ -16,7 +16,9 @@ use rnn_tasks::{
     integrate_velocity,
 };
 
-use super::common::{RuleKind, curve_indices, median_band, seed_of, train_kind, trend_text};
+use super::common::{
+    RuleKind, binned_median_band, curve_indices, median_band, seed_of, train_kind, trend_text,
+};
 use super::{Ctx, Res};
 use crate::plot::{self, Panel, Series, Style, colors};
 use crate::report::{Section, Verdict};
@@ -233,11 +235,14 @@ pub fn fig4a(ctx: &Ctx) -> Res<Section> {
     }
     let ok: Vec<&Arc<Trained>> = trained.iter().filter(|t| t.failure.is_none()).collect();
     let curves: Vec<&[f64]> = ok.iter().map(|t| t.loss.as_slice()).collect();
-    let n = curves.iter().map(|c| c.len()).max().unwrap_or(0);
-    let (l, b) = median_band(&curves, &curve_indices(n, p.curve_points));
-    let loss_panel = Panel::new("Training loss (one syllable per trial)", "trial", "loss L")
-        .log_y()
-        .with(Series::new("RFLO", colors::RFLO, Style::Line, l).with_band(b));
+    let (l, b) = binned_median_band(&curves, p.curve_points / 2);
+    let loss_panel = Panel::new(
+        "Training loss (mean over bins of trials)",
+        "trial",
+        "loss L",
+    )
+    .log_y()
+    .with(Series::new("RFLO", colors::RFLO, Style::Line, l).with_band(b));
     plot::render(
         &ctx.path("fig4a.svg"),
         "Fig 4a: reach syllables",
