@@ -293,6 +293,33 @@ impl Network {
         start: &State,
         trajectory: &mut Trajectory,
     ) -> Result<()> {
+        self.run_from_into_impl(trial, start, trajectory, None)
+    }
+
+    /// [`Network::run_from_into`] that also stores `phi'(u(t)) = 1 - tanh(u(t))^2`
+    /// in column `s` of `slope` (`N×T`, resized if needed), computed from the
+    /// same `tanh` as `h(t)`: bit-identical to [`crate::tanh_derivative`] of
+    /// the stored `u`, without a second `tanh` per unit and step.
+    pub fn run_from_into_with_slope(
+        &self,
+        trial: &Trial,
+        start: &State,
+        trajectory: &mut Trajectory,
+        slope: &mut Mat<f64>,
+    ) -> Result<()> {
+        if slope.nrows() != self.n_units() || slope.ncols() != trial.len() {
+            *slope = Mat::zeros(self.n_units(), trial.len());
+        }
+        self.run_from_into_impl(trial, start, trajectory, Some(slope))
+    }
+
+    fn run_from_into_impl(
+        &self,
+        trial: &Trial,
+        start: &State,
+        trajectory: &mut Trajectory,
+        mut slope: Option<&mut Mat<f64>>,
+    ) -> Result<()> {
         trial.check_fits(self.config())?;
         start.check_fits(self)?;
         if !trajectory.fits(self, trial.len()) {
@@ -302,7 +329,8 @@ impl Network {
         trajectory.y_initial.copy_from_slice(&start.y);
         let mut squared_error = 0.0;
         for step in 0..trial.len() {
-            self.trajectory_step(trial, step, trajectory);
+            let slope_column = slope.as_deref_mut().map(|m| m.col_as_slice_mut(step));
+            self.trajectory_step(trial, step, trajectory, slope_column);
             let Trajectory { y, error, .. } = trajectory;
             squared_error += masked_error(
                 trial.target_at(step),
@@ -320,7 +348,13 @@ impl Network {
         Ok(())
     }
 
-    fn trajectory_step(&self, trial: &Trial, step: usize, tr: &mut Trajectory) {
+    fn trajectory_step(
+        &self,
+        trial: &Trial,
+        step: usize,
+        tr: &mut Trajectory,
+        slope: Option<&mut [f64]>,
+    ) {
         let (h_before, h_after) = tr.h.as_mut().split_at_col_mut(step + 1);
         let h_prev = h_before
             .col(step)
@@ -340,7 +374,7 @@ impl Network {
                 .expect("contiguous column")
                 .as_slice()
         };
-        forward_step(
+        forward_step_impl(
             self,
             h_prev.as_slice(),
             trial.input_at(step),
@@ -352,6 +386,7 @@ impl Network {
                 .try_as_col_major_mut()
                 .expect("contiguous column")
                 .as_slice_mut(),
+            slope,
         );
     }
 }

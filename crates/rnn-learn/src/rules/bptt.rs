@@ -25,7 +25,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, Mat, Par};
 
-use rnn_core::{Network, State, Trajectory, Trial, tanh_derivative};
+use rnn_core::{Network, State, Trajectory, Trial};
 
 use crate::batched::{add_trial_products, ensure_shape};
 use crate::error::Result;
@@ -61,6 +61,8 @@ impl Bptt {
 #[derive(Debug, Clone)]
 pub struct BpttState {
     trajectory: Trajectory,
+    /// `phi'(u(t))`, `N×T`, from the forward pass.
+    slope: Mat<f64>,
     /// Column `s`: `phi'(u(t)) ⊙ z(t)` for `t = s + 1`, after the backward pass.
     signal: Mat<f64>,
     adjoint: Vec<f64>,
@@ -90,6 +92,7 @@ impl LearningRule for Bptt {
         let n = net.n_units();
         BpttState {
             trajectory: Trajectory::zeros(net, 0),
+            slope: Mat::zeros(n, 0),
             signal: Mat::zeros(n, 0),
             adjoint: vec![0.0; n],
             recurrent_term: vec![0.0; n],
@@ -104,7 +107,7 @@ impl LearningRule for Bptt {
         state: &mut BpttState,
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome> {
-        net.run_from_into(trial, start, &mut state.trajectory)?;
+        net.run_from_into_with_slope(trial, start, &mut state.trajectory, &mut state.slope)?;
         let (n, len) = (net.n_units(), trial.len());
         ensure_shape(&mut state.signal, n, len);
         // signal <- F e(t) for every t; the backward pass turns it into phi' ⊙ z.
@@ -134,6 +137,7 @@ fn backward(net: &Network, state: &mut BpttState) {
     let alpha = net.alpha();
     let BpttState {
         trajectory,
+        slope,
         signal,
         adjoint,
         recurrent_term,
@@ -144,15 +148,16 @@ fn backward(net: &Network, state: &mut BpttState) {
         // z(t) = (1-alpha) z(t+1) + alpha W^T [phi'(u(t+1)) ⊙ z(t+1)] + F e(t);
         // recurrent_term holds W^T [phi' ⊙ z](t+1), zero at t = T.
         let column = signal.col_as_slice_mut(step);
-        let u = trajectory.u.col_as_slice(step);
-        for (((z, d), &w_term), &u) in adjoint
+        // phi'(u(t)), stored by the forward pass (= tanh_derivative(u(t)) bit for bit).
+        let slope = slope.col_as_slice(step);
+        for (((z, d), &w_term), &slope) in adjoint
             .iter_mut()
             .zip(column.iter_mut())
             .zip(recurrent_term.iter())
-            .zip(u)
+            .zip(slope)
         {
             *z = (1.0 - alpha) * *z + alpha * w_term + *d;
-            *d = tanh_derivative(u) * *z;
+            *d = slope * *z;
         }
         matmul(
             ColMut::from_slice_mut(recurrent_term),

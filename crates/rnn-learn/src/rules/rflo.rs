@@ -27,7 +27,7 @@
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Mat, MatMut};
 
-use rnn_core::{Network, State, Trajectory, Trial, tanh_derivative};
+use rnn_core::{Network, State, Trajectory, Trial};
 
 use crate::batched::{add_trial_products, ensure_shape};
 use crate::constraints::{Constraints, DaleLaw};
@@ -119,7 +119,7 @@ impl Rflo {
         state: &mut RfloState,
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome> {
-        net.run_from_into(trial, start, &mut state.trajectory)?;
+        net.run_from_into_with_slope(trial, start, &mut state.trajectory, &mut state.slope)?;
         let (n, len) = (net.n_units(), trial.len());
         ensure_shape(&mut state.signal, n, len);
         self.projection
@@ -128,11 +128,12 @@ impl Rflo {
         let alpha = net.alpha();
         let mut filtered = vec![0.0; n];
         for step in (0..len).rev() {
-            let u = state.trajectory.u.col_as_slice(step);
+            // phi'(u(t)), stored by the forward pass (= tanh_derivative(u(t)) bit for bit).
+            let slope = state.slope.col_as_slice(step);
             let column = state.signal.col_as_slice_mut(step);
-            for ((d, r), &u) in column.iter_mut().zip(filtered.iter_mut()).zip(u) {
+            for ((d, r), &slope) in column.iter_mut().zip(filtered.iter_mut()).zip(slope) {
                 *r = alpha * *d + (1.0 - alpha) * *r;
-                *d = tanh_derivative(u) * *r;
+                *d = slope * *r;
             }
         }
         let scale = 1.0 / len as f64;
@@ -158,6 +159,8 @@ impl Rflo {
 pub struct RfloState {
     traces: LocalTraces,
     trajectory: Trajectory,
+    /// `phi'(u(t))`, `N×T`, from the forward pass.
+    slope: Mat<f64>,
     signal: Mat<f64>,
 }
 
@@ -183,6 +186,7 @@ impl LearningRule for Rflo {
         RfloState {
             traces: LocalTraces::new(net),
             trajectory: Trajectory::zeros(net, 0),
+            slope: Mat::zeros(0, 0),
             signal: Mat::zeros(0, 0),
         }
     }
