@@ -8,6 +8,7 @@
 mod common;
 mod cost;
 mod fig2;
+mod fig2_grid;
 mod fig3;
 mod fig4;
 
@@ -25,9 +26,20 @@ use crate::report::{Report, Section};
 pub type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Every panel, in report order.
-pub const PANELS: [&str; 12] = [
-    "fig2a", "fig2b", "fig2c", "fig2d", "fig2s1", "fig2s2", "fig2s3", "fig3b", "fig3c", "fig4a",
-    "fig4c", "cost",
+pub const PANELS: [&str; 13] = [
+    "fig2a",
+    "fig2b",
+    "fig2b_grid",
+    "fig2c",
+    "fig2d",
+    "fig2s1",
+    "fig2s2",
+    "fig2s3",
+    "fig3b",
+    "fig3c",
+    "fig4a",
+    "fig4c",
+    "cost",
 ];
 
 /// Shared state of one `figures` invocation.
@@ -160,7 +172,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         let mut section = run_panel(&ctx, panel)?;
         section.seconds = t0.elapsed().as_secs_f64();
         println!(
-            "  {:<7} {:>7.1} s  {}",
+            "  {:<10} {:>7.1} s  {}",
             panel,
             section.seconds,
             if section.holds() {
@@ -186,6 +198,7 @@ fn run_panel(ctx: &Ctx, panel: &str) -> Res<Section> {
     match panel {
         "fig2a" => fig2::fig2a(ctx),
         "fig2b" => fig2::fig2b(ctx),
+        "fig2b_grid" => fig2_grid::fig2b_grid(ctx),
         "fig2c" => fig2::fig2c(ctx),
         "fig2d" => fig2::fig2d(ctx),
         "fig2s1" => fig2::fig2s1(ctx),
