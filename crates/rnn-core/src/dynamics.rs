@@ -86,7 +86,7 @@ pub fn forward_step(
     h: &mut [f64],
     y: &mut [f64],
 ) {
-    forward_step_impl(net, h_prev, x, y_prev, u, h, y, None);
+    forward_step_impl(net, h_prev, x, y_prev, u, h, y, None, false);
 }
 
 /// [`forward_step`] that also writes `slope = phi'(u(t)) = 1 - tanh(u(t))^2`
@@ -104,7 +104,26 @@ pub fn forward_step_with_slope(
     slope: &mut [f64],
 ) {
     debug_assert_eq!(slope.len(), net.n_units());
-    forward_step_impl(net, h_prev, x, y_prev, u, h, y, Some(slope));
+    forward_step_impl(net, h_prev, x, y_prev, u, h, y, Some(slope), false);
+}
+
+/// [`forward_step_with_slope`] for a caller that has already computed the
+/// recurrent current: on entry `u` holds `W h(t-1)`, on exit `u(t)`. Online
+/// learners compute `W h(t-1)` while they update `W` (one pass over `W`
+/// instead of two); the sum over units then runs in the caller's order.
+#[allow(clippy::too_many_arguments)]
+pub fn forward_step_after_recurrent(
+    net: &Network,
+    h_prev: &[f64],
+    x: &[f64],
+    y_prev: &[f64],
+    u: &mut [f64],
+    h: &mut [f64],
+    y: &mut [f64],
+    slope: &mut [f64],
+) {
+    debug_assert_eq!(slope.len(), net.n_units());
+    forward_step_impl(net, h_prev, x, y_prev, u, h, y, Some(slope), true);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -118,6 +137,7 @@ fn forward_step_impl(
     h: &mut [f64],
     y: &mut [f64],
     slope: Option<&mut [f64]>,
+    recurrent_given: bool,
 ) {
     debug_assert_eq!(h_prev.len(), net.n_units());
     debug_assert_eq!(x.len(), net.n_inputs());
@@ -125,14 +145,16 @@ fn forward_step_impl(
     let alpha = net.alpha();
     {
         let mut u_col = ColMut::from_slice_mut(u);
-        matmul(
-            &mut u_col,
-            Accum::Replace,
-            net.recurrent(),
-            ColRef::from_slice(h_prev),
-            1.0,
-            Par::Seq,
-        );
+        if !recurrent_given {
+            matmul(
+                &mut u_col,
+                Accum::Replace,
+                net.recurrent(),
+                ColRef::from_slice(h_prev),
+                1.0,
+                Par::Seq,
+            );
+        }
         if net.n_inputs() > 0 {
             matmul(
                 &mut u_col,
@@ -387,6 +409,7 @@ impl Network {
                 .expect("contiguous column")
                 .as_slice_mut(),
             slope,
+            false,
         );
     }
 }

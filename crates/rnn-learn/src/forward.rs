@@ -1,6 +1,6 @@
 //! Per-step buffers shared by the online (trace and sensitivity) rules.
 
-use rnn_core::dynamics::forward_step_with_slope;
+use rnn_core::dynamics::{forward_step_after_recurrent, forward_step_with_slope};
 use rnn_core::{Network, State, Trial, masked_error};
 
 /// The quantities of one time step, allocated once per rule state.
@@ -18,6 +18,8 @@ pub(crate) struct StepBuffers {
     pub y: Vec<f64>,
     pub error: Vec<f64>,
     pub projected_error: Vec<f64>,
+    /// `W h(t)` for the next step, when a fused online pass computed it.
+    pub next_recurrent: Vec<f64>,
     squared_error: f64,
 }
 
@@ -33,6 +35,7 @@ impl StepBuffers {
             y: vec![0.0; ny],
             error: vec![0.0; ny],
             projected_error: vec![0.0; n],
+            next_recurrent: vec![0.0; n],
             squared_error: 0.0,
         }
     }
@@ -46,19 +49,43 @@ impl StepBuffers {
 
     /// Runs step `step` of `trial` with the weights of `net`.
     pub fn advance(&mut self, net: &Network, trial: &Trial, step: usize) {
+        self.advance_impl(net, trial, step, false);
+    }
+
+    /// Like [`StepBuffers::advance`], with `W h(t-1)` already in
+    /// `next_recurrent` (computed by the previous step's fused pass).
+    pub fn advance_after_recurrent(&mut self, net: &Network, trial: &Trial, step: usize) {
+        self.advance_impl(net, trial, step, true);
+    }
+
+    fn advance_impl(&mut self, net: &Network, trial: &Trial, step: usize, given: bool) {
         std::mem::swap(&mut self.h_prev, &mut self.h);
         std::mem::swap(&mut self.y_prev, &mut self.y);
         // slope = phi'(u(t)) from the same tanh as h(t) (= tanh_derivative(u), bit for bit).
-        forward_step_with_slope(
-            net,
-            &self.h_prev,
-            trial.input_at(step),
-            &self.y_prev,
-            &mut self.u,
-            &mut self.h,
-            &mut self.y,
-            &mut self.slope,
-        );
+        if given {
+            std::mem::swap(&mut self.u, &mut self.next_recurrent);
+            forward_step_after_recurrent(
+                net,
+                &self.h_prev,
+                trial.input_at(step),
+                &self.y_prev,
+                &mut self.u,
+                &mut self.h,
+                &mut self.y,
+                &mut self.slope,
+            );
+        } else {
+            forward_step_with_slope(
+                net,
+                &self.h_prev,
+                trial.input_at(step),
+                &self.y_prev,
+                &mut self.u,
+                &mut self.h,
+                &mut self.y,
+                &mut self.slope,
+            );
+        }
         self.squared_error += masked_error(
             trial.target_at(step),
             &self.y,
