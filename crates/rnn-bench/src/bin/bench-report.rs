@@ -6,9 +6,10 @@
 //! cargo run --release -p rnn-bench --bin bench-report [-- <criterion dir>]
 //! ```
 //!
-//! Reads `target/criterion/<group>/<N>/new/estimates.json` (median point
-//! estimate, ns per trial of `T` steps), writes `target/bench-report/report.md`
-//! and `target/bench-report/scaling.svg`, and prints the report.
+//! Reads `target/criterion/<group>/<N>/new/{sample,estimates}.json` (ns per
+//! trial of `T` steps; the report is given twice, from the fastest sample and
+//! from criterion's median), writes `target/bench-report/report.md` and
+//! `target/bench-report/scaling-{min,median}.svg`, and prints the report.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -20,12 +21,35 @@ use plotters::prelude::*;
 
 use rnn_bench::{SEEDS, SEEDS_N, T, Workload, rflo_online_bytes_per_step, triad_bytes};
 
-/// Median time of one iteration in ns, from `<dir>/<group>/<id>/new/estimates.json`.
-fn median_ns(dir: &Path, group: &str, id: &str) -> Option<f64> {
-    let path = dir.join(group).join(id).join("new").join("estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json["median"]["point_estimate"].as_f64()
+/// Which statistic of criterion's samples the report uses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stat {
+    /// The fastest sample (`new/sample.json`): least disturbed by other
+    /// tenants of a shared machine.
+    Min,
+    /// Criterion's median estimate (`new/estimates.json`).
+    Median,
+}
+
+/// Time of one iteration in ns for `<dir>/<group>/<id>/new/`.
+fn time_ns(dir: &Path, group: &str, id: &str, stat: Stat) -> Option<f64> {
+    let new = dir.join(group).join(id).join("new");
+    let read = |file: &str| -> Option<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(new.join(file)).ok()?).ok()
+    };
+    match stat {
+        Stat::Median => read("estimates.json")?["median"]["point_estimate"].as_f64(),
+        Stat::Min => {
+            let sample = read("sample.json")?;
+            let iters = sample["iters"].as_array()?;
+            let times = sample["times"].as_array()?;
+            iters
+                .iter()
+                .zip(times)
+                .filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()?))
+                .reduce(f64::min)
+        }
+    }
 }
 
 /// Least-squares slope of `log y` against `log x`.
@@ -81,11 +105,46 @@ fn fmt_ns(ns: f64) -> String {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = criterion_dir();
     let out_dir = dir.join("../bench-report");
+    let mut md = String::from(
+        "Per-step cost of one training trial; every ratio is measured within one bench run.\n\n",
+    );
+    for (stat, name) in [(Stat::Min, "min"), (Stat::Median, "median")] {
+        let (section, per_step, slopes) = report(&dir, stat)?;
+        writeln!(
+            md,
+            "## Statistic: {name} over criterion's samples\n\n{section}"
+        )?;
+        plot(
+            &out_dir.join(format!("scaling-{name}.svg")),
+            &per_step,
+            &slopes,
+        )?;
+    }
+    std::fs::create_dir_all(&out_dir)?;
+    std::fs::write(out_dir.join("report.md"), &md)?;
+    println!("{md}");
+    println!(
+        "written: {} (+ scaling-min.svg, scaling-median.svg)",
+        out_dir.join("report.md").display()
+    );
+    Ok(())
+}
+
+/// ns per step by workload group and `N`.
+type Table = BTreeMap<&'static str, BTreeMap<usize, f64>>;
+/// Log–log slope by workload group.
+type Slopes = BTreeMap<&'static str, f64>;
+/// What [`report`] returns: the Markdown section, the table and the slopes.
+type Report = (String, Table, Slopes);
+
+/// The table, slopes, bars and notes for one statistic.
+fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> {
+    let time_of = |group: &str, id: &str| time_ns(dir, group, id, stat);
     // Per-step ns by workload and N.
-    let mut per_step: BTreeMap<&'static str, BTreeMap<usize, f64>> = BTreeMap::new();
+    let mut per_step: Table = BTreeMap::new();
     for workload in Workload::ALL {
         for n in workload.sizes() {
-            if let Some(ns) = median_ns(&dir, workload.group(), &n.to_string()) {
+            if let Some(ns) = time_of(workload.group(), &n.to_string()) {
                 per_step
                     .entry(workload.group())
                     .or_default()
@@ -105,7 +164,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut md = String::new();
     writeln!(
         md,
-        "### Per-step cost (ns per time step, median; T = {T}, N_x = N_y = 1)\n"
+        "### Per-step cost (ns per time step; T = {T}, N_x = N_y = 1)\n"
     )?;
     let sizes: Vec<usize> = rnn_bench::SIZES.to_vec();
     write!(md, "| rule | ")?;
@@ -188,7 +247,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
         }
     }
-    let triad_gbs = median_ns(&dir, "triad", "64MiB").map(|ns| triad_bytes() as f64 / ns);
+    let triad_gbs = time_of("triad", "64MiB").map(|ns| triad_bytes() as f64 / ns);
     let mut notes = String::new();
     if let Some(bw) = triad_gbs {
         writeln!(
@@ -209,10 +268,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
         }
     }
-    if let (Some(one), Some(two)) = (
-        median_ns(&dir, "seeds", "threads/1"),
-        median_ns(&dir, "seeds", "threads/2"),
-    ) {
+    if let (Some(one), Some(two)) = (time_of("seeds", "threads/1"), time_of("seeds", "threads/2")) {
         writeln!(
             notes,
             "- Seeds: {SEEDS} RFLO-online trials at N = {SEEDS_N}: {:.2} ms on 1 thread, {:.2} ms on 2.",
@@ -252,22 +308,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
     }
     writeln!(md, "\n{notes}")?;
-
-    std::fs::create_dir_all(&out_dir)?;
-    std::fs::write(out_dir.join("report.md"), &md)?;
-    plot(&out_dir.join("scaling.svg"), &per_step, &slopes)?;
-    println!("{md}");
-    println!(
-        "written: {} and scaling.svg",
-        out_dir.join("report.md").display()
-    );
-    Ok(())
+    Ok((md, per_step, slopes))
 }
 
 /// Log–log plot of ns/step against N, one line per workload.
 fn plot(
     path: &Path,
-    per_step: &BTreeMap<&'static str, BTreeMap<usize, f64>>,
+    per_step: &Table,
     slopes: &BTreeMap<&'static str, f64>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let all: Vec<f64> = per_step
