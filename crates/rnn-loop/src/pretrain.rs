@@ -9,7 +9,8 @@ use rnn_tasks::{ReachConfig, ReachSyllables};
 use serde::{Deserialize, Serialize};
 
 use crate::config::LoopConfig;
-use crate::error::{LoopError, Result};
+use crate::error::Result;
+use crate::sequencer::check_network;
 
 /// How to pre-train the syllables (TASKS.md §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,25 +50,11 @@ impl PretrainConfig {
 /// Trains `net` on the reach syllables with RFLO (per-trial updates) and
 /// returns the training history (one loss per trial).
 ///
-/// [`LoopError::NetworkShape`] unless `N_x = K` and `N_y = 2`; errors of the
-/// task config and of training ([`LoopError::Learn`], e.g. divergence) pass
+/// [`LoopError::NetworkShape`](crate::LoopError::NetworkShape) unless `N_x = K` and `N_y = 2`; errors of the
+/// task config and of training ([`LoopError::Learn`](crate::LoopError::Learn), e.g. divergence) pass
 /// through.
 pub fn pretrain_syllables(net: &mut Network, config: &PretrainConfig) -> Result<History> {
-    let k = config.reach.shape.n_syllables;
-    if net.n_inputs() != k {
-        return Err(LoopError::NetworkShape {
-            what: "N_x (inputs)",
-            expected: k,
-            found: net.n_inputs(),
-        });
-    }
-    if net.n_outputs() != 2 {
-        return Err(LoopError::NetworkShape {
-            what: "N_y (outputs)",
-            expected: 2,
-            found: net.n_outputs(),
-        });
-    }
+    check_network(net, config.reach.shape.n_syllables)?;
     let mut task = ReachSyllables::new(config.reach.clone())?;
     let rule = Rflo::new(LearningRates::uniform(config.eta))?;
     let training = TrainingConfig::new(config.n_trials, config.seed);

@@ -246,7 +246,7 @@ impl Sequencer {
     /// plays the target's first syllable from `h(0) = initial_value`.
     pub fn with_rng(net: Network, config: LoopConfig, mut rng: SeededRng) -> Result<Self> {
         config.validate()?;
-        check_network(&net, &config)?;
+        check_network(&net, config.shape.n_syllables)?;
         let transitions = TargetTransitions::new(&config.target, config.shape.n_syllables)?;
         let striatum = random_striatum(
             config.shape.n_syllables,
@@ -540,8 +540,9 @@ impl Sequencer {
     }
 }
 
-fn check_network(net: &Network, config: &LoopConfig) -> Result<()> {
-    let k = config.shape.n_syllables;
+/// [`LoopError::NetworkShape`] unless `N_x = k` (one tonic input per
+/// syllable) and `N_y = 2` (the cursor velocity).
+pub(crate) fn check_network(net: &Network, k: usize) -> Result<()> {
     if net.n_inputs() != k {
         return Err(LoopError::NetworkShape {
             what: "N_x (inputs)",

@@ -126,7 +126,9 @@ impl Rflo {
             .project_all(net, state.trajectory.error.as_ref(), state.signal.as_mut());
         // Filter backwards: r(t) = alpha F e(t) + (1-alpha) r(t+1); then D = phi'(u) ⊙ r.
         let alpha = net.alpha();
-        let mut filtered = vec![0.0; n];
+        state.filtered.clear();
+        state.filtered.resize(n, 0.0);
+        let filtered = &mut state.filtered;
         for step in (0..len).rev() {
             // phi'(u(t)), stored by the forward pass (= tanh_derivative(u(t)) bit for bit).
             let slope = state.slope.col_as_slice(step);
@@ -162,6 +164,8 @@ pub struct RfloState {
     /// `phi'(u(t))`, `N×T`, from the forward pass.
     slope: Mat<f64>,
     signal: Mat<f64>,
+    /// The backward-filtered error `r(t)`, length `N`.
+    filtered: Vec<f64>,
 }
 
 impl LearningRule for Rflo {
@@ -188,6 +192,7 @@ impl LearningRule for Rflo {
             trajectory: Trajectory::zeros(net, 0),
             slope: Mat::zeros(0, 0),
             signal: Mat::zeros(0, 0),
+            filtered: vec![0.0; net.n_units()],
         }
     }
 
