@@ -55,7 +55,7 @@ pub use rule::{LearningRule, Projection, TrialOutcome};
 pub use rules::bptt::Bptt;
 pub use rules::local_symmetric::LocalSymmetric;
 pub use rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
-pub use rules::rflo::{Rflo, TraceForm};
+pub use rules::rflo::{OnlineForm, Rflo, TraceForm};
 pub use rules::rtrl::Rtrl;
 pub use schedule::Schedule;
 pub use train::{AlignmentPoint, History, Progress, Trainer, TrainingConfig, train};

@@ -31,7 +31,8 @@ use faer::Mat;
 use rnn_core::{Network, Trajectory, Weights};
 use rnn_learn::{
     Bptt, Constraints, DaleLaw, Frozen, LearnError, LearningRates, LearningRule, LocalSymmetric,
-    NonlocalForm, NonlocalRandom, Projection, Rflo, Rtrl, TraceForm, TrialOutcome, WeightUpdate,
+    NonlocalForm, NonlocalRandom, OnlineForm, Projection, Rflo, Rtrl, TraceForm, TrialOutcome,
+    WeightUpdate,
 };
 
 use common::{
@@ -194,7 +195,12 @@ fn entries(net: &Network, eta: LearningRates) -> Vec<Entry> {
         },
         Entry {
             label: "RFLO(trace)",
-            rule: Rule::Rflo(Rflo::new(eta).unwrap().with_form(TraceForm::Online)),
+            rule: Rule::Rflo(
+                Rflo::new(eta)
+                    .unwrap()
+                    .with_form(TraceForm::Online)
+                    .with_online_form(OnlineForm::Trace),
+            ),
             kind: Kind::Local(Proj::Feedback),
             online: true,
         },
@@ -209,7 +215,28 @@ fn entries(net: &Network, eta: LearningRates) -> Vec<Entry> {
             rule: Rule::LocalSymmetric(
                 LocalSymmetric::new(eta)
                     .unwrap()
-                    .with_form(TraceForm::Online),
+                    .with_form(TraceForm::Online)
+                    .with_online_form(OnlineForm::Trace),
+            ),
+            kind: Kind::Local(Proj::Readout),
+            online: true,
+        },
+        Entry {
+            label: "RFLO(low-rank online)",
+            rule: Rule::Rflo(
+                Rflo::new(eta)
+                    .unwrap()
+                    .with_online_form(OnlineForm::LowRank),
+            ),
+            kind: Kind::Local(Proj::Feedback),
+            online: true,
+        },
+        Entry {
+            label: "LocalSymmetric(low-rank online)",
+            rule: Rule::LocalSymmetric(
+                LocalSymmetric::new(eta)
+                    .unwrap()
+                    .with_online_form(OnlineForm::LowRank),
             ),
             kind: Kind::Local(Proj::Readout),
             online: true,

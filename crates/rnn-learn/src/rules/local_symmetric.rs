@@ -17,7 +17,7 @@ use rnn_core::{Network, State, Trial};
 use crate::constraints::Constraints;
 use crate::error::Result;
 use crate::rule::{LearningRule, Projection, TrialOutcome};
-use crate::rules::rflo::{Rflo, RfloState, TraceForm};
+use crate::rules::rflo::{OnlineForm, Rflo, RfloState, TraceForm};
 use crate::update::{LearningRates, WeightUpdate};
 
 /// RFLO traces with `F = W_out^T`.
@@ -38,6 +38,13 @@ impl LocalSymmetric {
     pub fn with_form(self, form: TraceForm) -> Self {
         Self {
             inner: self.inner.with_form(form),
+        }
+    }
+
+    /// Chooses the form used on the online schedule (equal up to rounding).
+    pub fn with_online_form(self, online_form: OnlineForm) -> Self {
+        Self {
+            inner: self.inner.with_online_form(online_form),
         }
     }
 }

@@ -21,8 +21,15 @@
 //! `dW = (eta2/T) sum_t [phi'(u(t)) ⊙ r(t)] h(t-1)^T` — one `(N×T)(T×N)`
 //! product (likewise `dW_in` with `x(t)`). It equals the trace form up to
 //! rounding (summation order differs) and is used by
-//! [`LearningRule::accumulate`] unless [`TraceForm::Online`] is chosen. The
-//! online schedule always uses the trace form.
+//! [`LearningRule::accumulate`] unless [`TraceForm::Online`] is chosen.
+//!
+//! **Online low-rank form.** On the online schedule the weights change every
+//! step, but the trace restarts each trial, so `W(t)` is the trial's starting
+//! `W_0` plus a correction of rank at most `t`; the next step's current
+//! `W(t) h(t)` then costs `O(N² + t N)` with `W_0` only read, and `W` is
+//! written once at the trial's end (see [`OnlineForm`] and the `low_rank`
+//! module). It equals the trace form up to rounding. Dale's law (a clip after
+//! every step) and a frozen `W` always use the trace form.
 
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Mat, MatMut};
@@ -36,6 +43,10 @@ use crate::forward::{StepBuffers, add_readout_step};
 use crate::rule::{LearningRule, Projection, TrialOutcome};
 use crate::update::{LearningRates, WeightUpdate};
 
+mod low_rank;
+
+use low_rank::LowRankHistory;
+
 /// Which computation [`LearningRule::accumulate`] uses for a trial-end update.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TraceForm {
@@ -46,12 +57,54 @@ pub enum TraceForm {
     Online,
 }
 
+/// Which computation [`LearningRule::run_online`] uses (both apply the same
+/// per-step updates; they differ only in rounding).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnlineForm {
+    /// [`OnlineForm::LowRank`] where it applies and is expected to be faster
+    /// (trials no longer than `N` steps, `N ≥ 256`: see
+    /// [`OnlineForm::uses_low_rank`]), else [`OnlineForm::Trace`].
+    #[default]
+    Auto,
+    /// The `N×N` eligibility trace, read and written every step (the definition).
+    Trace,
+    /// `W(t) = W_0 + ` a rank-`t` correction; `W` written at the trial's end.
+    /// Falls back to the trace form under Dale's law or a frozen `W`.
+    LowRank,
+}
+
+impl OnlineForm {
+    /// Smallest `N` at which [`OnlineForm::Auto`] picks the low-rank form.
+    ///
+    /// Below it the trace and `W` (`16 N²` bytes) stay in this machine
+    /// class's per-core L2, where the trace form's streaming pass wins.
+    pub const AUTO_MIN_UNITS: usize = 256;
+
+    /// True when a trial of `len` steps on `net` under `constraints` runs in
+    /// the low-rank form.
+    ///
+    /// The low-rank step costs `O(N² + t N)` (one read of `W_0`, three
+    /// `N×t` streams), the trace step `O(N²)` with four `N×N` streams; `Auto`
+    /// takes the low-rank form when `len ≤ N` and `N ≥ AUTO_MIN_UNITS`
+    /// (the crossover measured by `rnn-bench`).
+    pub fn uses_low_rank(self, net: &Network, len: usize, constraints: &Constraints) -> bool {
+        let applies = constraints.dale.is_none() && !constraints.frozen.recurrent;
+        let n = net.n_units();
+        match self {
+            Self::Trace => false,
+            Self::LowRank => applies,
+            Self::Auto => applies && n >= Self::AUTO_MIN_UNITS && len <= n,
+        }
+    }
+}
+
 /// RFLO with feedback `F` (default `B`); see the module docs for the equations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rflo {
     rates: LearningRates,
     projection: Projection,
     form: TraceForm,
+    online_form: OnlineForm,
 }
 
 impl Rflo {
@@ -67,6 +120,7 @@ impl Rflo {
             rates,
             projection,
             form: TraceForm::default(),
+            online_form: OnlineForm::default(),
         })
     }
 
@@ -84,6 +138,17 @@ impl Rflo {
     /// The trial-end form.
     pub fn form(&self) -> TraceForm {
         self.form
+    }
+
+    /// Chooses the form used on the online schedule (equal up to rounding).
+    pub fn with_online_form(mut self, online_form: OnlineForm) -> Self {
+        self.online_form = online_form;
+        self
+    }
+
+    /// The online form.
+    pub fn online_form(&self) -> OnlineForm {
+        self.online_form
     }
 
     fn accumulate_traces(
@@ -166,6 +231,8 @@ pub struct RfloState {
     signal: Mat<f64>,
     /// The backward-filtered error `r(t)`, length `N`.
     filtered: Vec<f64>,
+    /// The online low-rank form's per-trial history.
+    low_rank: LowRankHistory,
 }
 
 impl LearningRule for Rflo {
@@ -193,6 +260,7 @@ impl LearningRule for Rflo {
             slope: Mat::zeros(0, 0),
             signal: Mat::zeros(0, 0),
             filtered: vec![0.0; net.n_units()],
+            low_rank: LowRankHistory::new(),
         }
     }
 
@@ -221,6 +289,28 @@ impl LearningRule for Rflo {
         let scale = 1.0 / trial.len() as f64;
         let traces = &mut state.traces;
         traces.begin(net, trial, start)?;
+        if self
+            .online_form
+            .uses_low_rank(net, trial.len(), constraints)
+        {
+            let history = &mut state.low_rank;
+            history.begin(net.n_units(), trial.len());
+            for step in 0..trial.len() {
+                traces.step_online_low_rank(
+                    net,
+                    trial,
+                    step,
+                    &self.projection,
+                    self.rates,
+                    scale,
+                    constraints,
+                    history,
+                );
+            }
+            let alpha = net.alpha();
+            history.apply(net.weights_mut().recurrent.as_mut(), alpha);
+            return Ok(traces.outcome(trial.len()));
+        }
         for step in 0..trial.len() {
             // (1)-(4) of MODEL.md §7: dynamics, traces and projection with the
             // weights in force, then this step's update added straight into
@@ -435,6 +525,56 @@ impl LocalTraces {
         if !frozen.readout {
             let b = &self.buffers;
             add_readout_step(&mut weights.readout, &b.error, &b.h, rates.readout * scale);
+        }
+    }
+
+    /// Step `step` of the online schedule in the low-rank form: dynamics with
+    /// `W(t-1) h(t-1)` from the history, `W_in` and `W_out` updated in place
+    /// as in [`LocalTraces::step_online`], the recurrent update only recorded
+    /// (applied by [`LowRankHistory::apply`] at the trial's end), and the next
+    /// step's `W(t) h(t)` computed from `W_0` and the history.
+    #[allow(clippy::too_many_arguments)]
+    fn step_online_low_rank(
+        &mut self,
+        net: &mut Network,
+        trial: &Trial,
+        step: usize,
+        projection: &Projection,
+        rates: LearningRates,
+        scale: f64,
+        constraints: &Constraints,
+        history: &mut LowRankHistory,
+    ) {
+        self.advance(net, trial, step, projection);
+        let alpha = net.alpha();
+        self.set_gain(rates.recurrent * scale);
+        history.record(&self.buffers.h_prev, &self.drive, &self.gain);
+        let frozen = constraints.frozen;
+        let input_target = if frozen.input {
+            Target::None
+        } else {
+            Target::Add
+        };
+        let weights = net.weights_mut();
+        self.set_gain(rates.input * scale);
+        trace_and_update(
+            &mut self.input_trace,
+            weights.input.as_mut(),
+            alpha,
+            &self.drive,
+            trial.input_at(step),
+            &self.gain,
+            input_target,
+        );
+        if !frozen.readout {
+            let b = &self.buffers;
+            add_readout_step(&mut weights.readout, &b.error, &b.h, rates.readout * scale);
+        }
+        if step + 1 < trial.len() {
+            let b = &mut self.buffers;
+            let initial = net.weights().recurrent.as_ref();
+            history.current(initial, alpha, &b.h, &mut b.next_recurrent);
+            self.recurrent_ready = true;
         }
     }
 

@@ -1,0 +1,212 @@
+//! Online RFLO without the `N×N` trace: the weights in force as the trial's
+//! starting weights plus a correction of rank at most `t` (MODEL.md §5, §7).
+//!
+//! The trace restarts at zero each trial, so after `t` online steps
+//!
+//! ```text
+//! p(t')  = sum_{s<=t'} (1-alpha)^(t'-s) D(s) h(s-1)^T      D(s) = alpha phi'(u(s))  (diagonal)
+//! W(t)   = W_0 + sum_{t'<=t} diag(c(t')) p(t')              c(t') = eta2/T [F e(t')]
+//! ```
+//!
+//! and the next step's current `W(t) v` (with `v = h(t)`) needs no `N×N`
+//! matrix but `W_0`:
+//!
+//! ```text
+//! d_s   = h(s-1) . v                                  (s = 1..t)
+//! z(t') = (1-alpha) z(t'-1) + D(t') d_t'              (z(0) = 0;  z(t') = p(t') v)
+//! W(t) v = W_0 v + sum_{t'<=t} c(t') ⊙ z(t')
+//! ```
+//!
+//! — `O(N² + t N)` work per step, reading `W_0` once instead of reading and
+//! writing both `p` and `W` (`32 N²` bytes). At the trial's end the weights
+//! are written once, from the backward-filtered gain
+//! `r(s) = c(s) + (1-alpha) r(s+1)`:
+//! `W(T) = W_0 + sum_s [D(s) ⊙ r(s)] h(s-1)^T`, one `(N×T)(T×N)` product.
+//!
+//! This is the trace form's update exactly in exact arithmetic; only the
+//! summation order differs (agreement to rounding, checked against the
+//! naive transcription in the conformance suite). It cannot express Dale's
+//! clip after every step, which is not linear; the caller falls back to the
+//! trace form then.
+
+use faer::linalg::matmul::matmul;
+use faer::traits::pulp::{Arch, Simd, WithSimd};
+use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef, Par};
+
+/// What a trial's low-rank correction needs, stored step by step.
+#[derive(Debug, Clone)]
+pub(crate) struct LowRankHistory {
+    /// Column `s`: `h(s-1)`, `N×T`.
+    presynaptic: Mat<f64>,
+    /// Column `s`: `D(s) = alpha phi'(u(s))`, `N×T`.
+    drive: Mat<f64>,
+    /// Column `s`: `c(s) = eta2/T [F e(s)]`; the backward-filtered learning
+    /// signal once the trial ends. `N×T`.
+    gain: Mat<f64>,
+    /// `d_s = h(s-1) . v`, length `T`.
+    overlaps: Vec<f64>,
+    /// `z(t')`, then the correction `sum c ⊙ z`; length `N`.
+    filtered: Vec<f64>,
+    correction: Vec<f64>,
+    /// Steps recorded in this trial.
+    recorded: usize,
+}
+
+impl LowRankHistory {
+    pub fn new() -> Self {
+        Self {
+            presynaptic: Mat::zeros(0, 0),
+            drive: Mat::zeros(0, 0),
+            gain: Mat::zeros(0, 0),
+            overlaps: Vec::new(),
+            filtered: Vec::new(),
+            correction: Vec::new(),
+            recorded: 0,
+        }
+    }
+
+    /// Starts a trial of `len` steps for `n` units (allocates only when the
+    /// stored capacity is too small: outside the step loop).
+    pub fn begin(&mut self, n: usize, len: usize) {
+        if self.presynaptic.nrows() != n || self.presynaptic.ncols() < len {
+            self.presynaptic = Mat::zeros(n, len);
+            self.drive = Mat::zeros(n, len);
+            self.gain = Mat::zeros(n, len);
+            self.overlaps = vec![0.0; len];
+            self.filtered = vec![0.0; n];
+            self.correction = vec![0.0; n];
+        }
+        self.recorded = 0;
+    }
+
+    /// Records step `t`'s `h(t-1)`, `D(t)` and `c(t)`.
+    pub fn record(&mut self, presynaptic: &[f64], drive: &[f64], gain: &[f64]) {
+        let s = self.recorded;
+        self.presynaptic
+            .col_as_slice_mut(s)
+            .copy_from_slice(presynaptic);
+        self.drive.col_as_slice_mut(s).copy_from_slice(drive);
+        self.gain.col_as_slice_mut(s).copy_from_slice(gain);
+        self.recorded += 1;
+    }
+
+    /// `out = W(t) v` with `W(t) = W_0 + sum_{t'<=t} diag(c(t')) p(t')` over
+    /// the steps recorded so far.
+    pub fn current(&mut self, initial: MatRef<'_, f64>, alpha: f64, v: &[f64], out: &mut [f64]) {
+        let t = self.recorded;
+        let n = v.len();
+        let v_col = ColRef::from_slice(v);
+        // d_s = h(s-1) . v for s = 1..t: one (t×N)(N) product.
+        matmul(
+            ColMut::from_slice_mut(&mut self.overlaps[..t]),
+            Accum::Replace,
+            self.presynaptic.as_ref().subcols(0, t).transpose(),
+            v_col,
+            1.0,
+            Par::Seq,
+        );
+        Arch::new().dispatch(Correction {
+            drive: self.drive.as_ref().subcols(0, t),
+            gain: self.gain.as_ref().subcols(0, t),
+            overlaps: &self.overlaps[..t],
+            keep: 1.0 - alpha,
+            filtered: &mut self.filtered[..n],
+            correction: &mut self.correction[..n],
+        });
+        matmul(
+            ColMut::from_slice_mut(out),
+            Accum::Replace,
+            initial,
+            v_col,
+            1.0,
+            Par::Seq,
+        );
+        for (o, &c) in out.iter_mut().zip(&self.correction) {
+            *o += c;
+        }
+    }
+
+    /// `W += sum_s [D(s) ⊙ r(s)] h(s-1)^T` with `r(s) = c(s) + (1-alpha) r(s+1)`:
+    /// the trial's whole recurrent change, written once.
+    pub fn apply(&mut self, weights: MatMut<'_, f64>, alpha: f64) {
+        let t = self.recorded;
+        if t == 0 {
+            return;
+        }
+        let keep = 1.0 - alpha;
+        let filtered = &mut self.filtered;
+        filtered.fill(0.0);
+        for s in (0..t).rev() {
+            let drive = self.drive.col_as_slice(s);
+            let gain = self.gain.col_as_slice_mut(s);
+            for ((g, r), &d) in gain.iter_mut().zip(filtered.iter_mut()).zip(drive) {
+                *r = *g + keep * *r;
+                *g = d * *r;
+            }
+        }
+        matmul(
+            weights,
+            Accum::Add,
+            self.gain.as_ref().subcols(0, t),
+            self.presynaptic.as_ref().subcols(0, t).transpose(),
+            1.0,
+            Par::Seq,
+        );
+        self.recorded = 0;
+    }
+}
+
+impl Default for LowRankHistory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `z(t') = keep z(t'-1) + D(t') d_t'` and `correction = sum c(t') ⊙ z(t')`
+/// as one streaming pass over `D` and `c`, compiled for the machine's vector
+/// width by runtime dispatch (no fused multiply-add: machine-independent
+/// results).
+struct Correction<'a> {
+    drive: MatRef<'a, f64>,
+    gain: MatRef<'a, f64>,
+    overlaps: &'a [f64],
+    keep: f64,
+    filtered: &'a mut [f64],
+    correction: &'a mut [f64],
+}
+
+impl WithSimd for Correction<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let Self {
+            drive,
+            gain,
+            overlaps,
+            keep,
+            filtered,
+            correction,
+        } = self;
+        filtered.fill(0.0);
+        correction.fill(0.0);
+        let n = filtered.len();
+        for (s, &d_s) in overlaps.iter().enumerate() {
+            let drive = &column(drive, s)[..n];
+            let gain = &column(gain, s)[..n];
+            for i in 0..n {
+                let z = keep * filtered[i] + drive[i] * d_s;
+                filtered[i] = z;
+                correction[i] += gain[i] * z;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn column(m: MatRef<'_, f64>, s: usize) -> &[f64] {
+    m.col(s)
+        .try_as_col_major()
+        .expect("contiguous column")
+        .as_slice()
+}
