@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use rnn_core::{InitialState, Network, NetworkConfig, State, Trial, seeded};
 use rnn_learn::{
     Bptt, Constraints, LearningRates, LearningRule, LocalSymmetric, NonlocalForm, NonlocalRandom,
-    Rflo, Rtrl, TraceForm, WeightUpdate,
+    OnlineForm, Rflo, Rtrl, TraceForm, WeightUpdate,
 };
 
 /// Time steps of a benchmark trial.
@@ -32,7 +32,7 @@ pub const T: usize = 200;
 pub const SIZES: [usize; 7] = [16, 30, 64, 100, 256, 512, 1024];
 
 /// Largest `N` for the O(N⁴) rules (one trial stays well under a second).
-pub const RTRL_MAX_N: usize = 64;
+pub const RTRL_MAX_N: usize = 100;
 
 /// Learning rate of the benchmarks: small, so that online runs repeated
 /// thousands of times on one network stay bounded.
@@ -53,8 +53,12 @@ pub const SEEDS: usize = 8;
 pub enum Workload {
     /// The dynamics alone (`Network::run_from_into`), no learning.
     Forward,
-    /// RFLO, online schedule (trace form, `run_online`).
+    /// RFLO, online schedule (`run_online`, the default `OnlineForm::Auto`).
     RfloOnline,
+    /// RFLO, online schedule, the `N×N` trace form (`OnlineForm::Trace`).
+    RfloOnlineTrace,
+    /// RFLO, online schedule, the low-rank form (`OnlineForm::LowRank`).
+    RfloOnlineLowRank,
     /// RFLO, trial-end update by the batched fast form (`accumulate`).
     RfloBatched,
     /// RFLO, trial-end update by the trace form (`accumulate`, `TraceForm::Online`).
@@ -63,7 +67,7 @@ pub enum Workload {
     Bptt,
     /// RTRL, trial-end update (`accumulate`), O(N⁴).
     Rtrl,
-    /// `LocalSymmetric`, online schedule (trace form).
+    /// `LocalSymmetric`, online schedule (`OnlineForm::Auto`).
     LocalSymmetricOnline,
     /// `LocalSymmetric`, trial-end update by the batched form.
     LocalSymmetricBatched,
@@ -75,9 +79,11 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, in report order.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 12] = [
         Workload::Forward,
         Workload::RfloOnline,
+        Workload::RfloOnlineTrace,
+        Workload::RfloOnlineLowRank,
         Workload::RfloBatched,
         Workload::RfloTraces,
         Workload::Bptt,
@@ -93,6 +99,8 @@ impl Workload {
         match self {
             Workload::Forward => "forward",
             Workload::RfloOnline => "rflo_online",
+            Workload::RfloOnlineTrace => "rflo_online_trace",
+            Workload::RfloOnlineLowRank => "rflo_online_low_rank",
             Workload::RfloBatched => "rflo_batched",
             Workload::RfloTraces => "rflo_traces",
             Workload::Bptt => "bptt",
@@ -168,8 +176,15 @@ impl Runner {
         let rates = LearningRates::uniform(ETA);
         let engine = match workload {
             Workload::Forward => Engine::Forward(rnn_core::Trajectory::zeros(&net, T)),
-            Workload::RfloOnline => {
-                let rule = Rflo::new(rates).expect("valid rates");
+            Workload::RfloOnline | Workload::RfloOnlineTrace | Workload::RfloOnlineLowRank => {
+                let form = match workload {
+                    Workload::RfloOnlineTrace => OnlineForm::Trace,
+                    Workload::RfloOnlineLowRank => OnlineForm::LowRank,
+                    _ => OnlineForm::Auto,
+                };
+                let rule = Rflo::new(rates)
+                    .expect("valid rates")
+                    .with_online_form(form);
                 let state = rule.new_state(&net);
                 Engine::Online(rule, state)
             }
@@ -270,11 +285,13 @@ pub fn triad_bytes() -> u64 {
     3 * 8 * TRIAD_LEN as u64
 }
 
-/// Bytes one RFLO online step must move at size `n`: the trace `p` and the
+/// Bytes one RFLO online step of the trace form (`OnlineForm::Trace`) must
+/// move at size `n`: the trace `p` and the
 /// weights `W`, each read and written once (`32 N²`; the `O(N)` vectors and
 /// the `N×1` input trace are ignored). A step cannot move less: its weight
 /// update needs all of `p(t)` and changes all of `W`, and the next step's
-/// currents need all of the new `W`.
+/// currents need all of the new `W`. (The low-rank form avoids this traffic
+/// by keeping `W` unchanged until the trial's end.)
 pub fn rflo_online_bytes_per_step(n: usize) -> f64 {
     32.0 * (n * n) as f64
 }

@@ -105,6 +105,7 @@ fn fmt_ns(ns: f64) -> String {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = criterion_dir();
     let out_dir = dir.join("../bench-report");
+    std::fs::create_dir_all(&out_dir)?;
     let mut md = String::from(
         "Per-step cost of one training trial; every ratio is measured within one bench run.\n\n",
     );
@@ -120,8 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &slopes,
         )?;
     }
-    std::fs::create_dir_all(&out_dir)?;
-    std::fs::write(out_dir.join("report.md"), &md)?;
+    rnn_core::io::write_atomic(&out_dir.join("report.md"), md.as_bytes())?;
     println!("{md}");
     println!(
         "written: {} (+ scaling-min.svg, scaling-median.svg)",
@@ -217,7 +217,7 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
     for n in [100, 256, 512, 1024] {
         if let (Some(r), Some(f)) = (step(Workload::RfloOnline, n), step(Workload::Forward, n)) {
             bars.push(Bar {
-                what: format!("RFLO online / forward, N = {n}"),
+                what: format!("RFLO online (default form) / forward, N = {n}"),
                 ratio: r / f,
                 threshold: 3.0,
                 at_most: true,
@@ -240,28 +240,29 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
             step(Workload::RfloBatched, n),
         ) {
             bars.push(Bar {
-                what: format!("RFLO online / RFLO batched, N = {n}"),
+                what: format!("RFLO online (default form) / RFLO batched, N = {n}"),
                 ratio: o / b,
                 threshold: 2.0,
                 at_most: false,
             });
         }
     }
-    let triad_gbs = time_of("triad", "64MiB").map(|ns| triad_bytes() as f64 / ns);
     let mut notes = String::new();
+    online_notes(&mut notes, &step)?;
+    let triad_gbs = time_of("triad", "64MiB").map(|ns| triad_bytes() as f64 / ns);
     if let Some(bw) = triad_gbs {
         writeln!(
             notes,
             "- Triad `a = b + s c` over 64 MiB arrays: {bw:.1} GB/s (24 bytes per element)."
         )?;
-        if let Some(ns) = step(Workload::RfloOnline, 1024) {
+        if let Some(ns) = step(Workload::RfloOnlineTrace, 1024) {
             let rflo_gbs = rflo_online_bytes_per_step(1024) / ns;
             writeln!(
                 notes,
-                "- RFLO online at N = 1024: {rflo_gbs:.1} GB/s (32 N² bytes per step: trace and W read and written once)."
+                "- RFLO online, trace form, at N = 1024: {rflo_gbs:.1} GB/s (32 N² bytes per step: trace and W read and written once)."
             )?;
             bars.push(Bar {
-                what: "RFLO online bandwidth / triad bandwidth, N = 1024".into(),
+                what: "RFLO online (trace form) bandwidth / triad bandwidth, N = 1024".into(),
                 ratio: rflo_gbs / bw,
                 threshold: 0.6,
                 at_most: false,
@@ -311,6 +312,36 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
     Ok((md, per_step, slopes))
 }
 
+/// The two online forms side by side, and the window that the bars
+/// "online ≤ 3× forward" and "batched ≥ 2× faster than online" leave for the
+/// online step: `[2 batched / forward, 3]` in units of the forward step —
+/// empty wherever the batched form costs more than 1.5 forward steps.
+fn online_notes(
+    notes: &mut String,
+    step: &impl Fn(Workload, usize) -> Option<f64>,
+) -> std::fmt::Result {
+    for n in [100, 256, 512, 1024] {
+        let (Some(f), Some(b)) = (step(Workload::Forward, n), step(Workload::RfloBatched, n))
+        else {
+            continue;
+        };
+        let trace = step(Workload::RfloOnlineTrace, n).map(|ns| ns / f);
+        let low_rank = step(Workload::RfloOnlineLowRank, n).map(|ns| ns / f);
+        let fmt = |r: Option<f64>| r.map_or_else(|| "–".to_string(), |r| format!("{r:.2}"));
+        let lower = 2.0 * b / f;
+        writeln!(
+            notes,
+            "- N = {n}, in forward steps: batched {:.2}, online trace form {}, online low-rank form {}; \
+             the two online bars leave online ∈ [{lower:.2}, 3.00]{}.",
+            b / f,
+            fmt(trace),
+            fmt(low_rank),
+            if lower > 3.0 { " (empty)" } else { "" }
+        )?;
+    }
+    Ok(())
+}
+
 /// Log–log plot of ns/step against N, one line per workload.
 fn plot(
     path: &Path,
@@ -333,7 +364,22 @@ fn plot(
         .fold(f64::NEG_INFINITY, f64::max)
         .log10()
         .ceil();
-    let root = SVGBackend::new(path, (900, 650)).into_drawing_area();
+    let mut svg = String::new();
+    draw(&mut svg, per_step, slopes, lo, hi)?;
+    // Rendered in memory, then written to a temporary name and renamed.
+    rnn_core::io::write_atomic(path, svg.as_bytes())?;
+    Ok(())
+}
+
+/// Draws the log–log chart into `svg`.
+fn draw(
+    svg: &mut String,
+    per_step: &Table,
+    slopes: &BTreeMap<&'static str, f64>,
+    lo: f64,
+    hi: f64,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let root = SVGBackend::with_string(svg, (900, 650)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(

@@ -1,0 +1,219 @@
+//! The two online forms of RFLO and LocalSymmetric (MODEL.md §5, §7): the
+//! low-rank form (`W_0` plus a rank-`t` correction, `W` written once per
+//! trial) against the trace form (the definition), over several trials of
+//! different lengths, at `tau` in {1, 2, 10}, with constraints; and which
+//! form `OnlineForm::Auto` picks.
+//!
+//! The conformance suite checks both forms against the naive §7
+//! transcription on one trial; here the forms are compared with each other
+//! where the low-rank form's state is reused (longer and shorter trials,
+//! reallocation) and where it must fall back (Dale's law, frozen `W`).
+
+use faer::Mat;
+use rnn_core::{InitialState, Network, NetworkConfig, State, Trial, seeded};
+use rnn_learn::{
+    Constraints, DaleLaw, Frozen, LearningRates, LearningRule, LocalSymmetric, OnlineForm, Rflo,
+};
+
+fn network(n: usize, tau: f64, seed: u64) -> Network {
+    let config = NetworkConfig::new(n, 2, 2).with_tau(tau);
+    Network::random(&config, &mut seeded(seed)).unwrap()
+}
+
+/// A trial of `len` steps with inputs and targets that vary in time.
+fn trial(len: usize, phase: f64) -> Trial {
+    let inputs = Mat::from_fn(2, len, |i, s| ((s as f64 + phase) * 0.3 + i as f64).sin());
+    let targets = Mat::from_fn(2, len, |i, s| ((s as f64 + phase) * 0.17 - i as f64).cos());
+    Trial::from_columns(inputs, targets, None, InitialState::CarryOver).unwrap()
+}
+
+/// Runs trials of the given lengths online, carrying the state over, and
+/// returns the network and the losses.
+fn run<R: LearningRule>(
+    rule: &R,
+    mut net: Network,
+    lengths: &[usize],
+    constraints: &Constraints,
+) -> (Network, Vec<f64>) {
+    constraints.prepare(&mut net);
+    let mut state = rule.new_state(&net);
+    let mut previous: Option<State> = None;
+    let mut losses = Vec::new();
+    for (k, &len) in lengths.iter().enumerate() {
+        let trial = trial(len, k as f64 * 7.0);
+        // The first trial starts from a fixed non-zero state, later ones carry over.
+        let first = State {
+            h: (0..net.n_units()).map(|i| 0.5 * (i as f64).sin()).collect(),
+            y: vec![0.0; net.n_outputs()],
+        };
+        let start =
+            State::initial(&net, &trial, Some(previous.as_ref().unwrap_or(&first))).unwrap();
+        let outcome = rule
+            .run_online(&mut net, &trial, &start, &mut state, constraints)
+            .unwrap();
+        losses.push(outcome.loss);
+        previous = Some(outcome.final_state);
+    }
+    (net, losses)
+}
+
+/// Largest `|a - b| / max(|b|)` over the three weight groups.
+fn rel_diff(a: &Network, b: &Network) -> f64 {
+    let (wa, wb) = (a.weights(), b.weights());
+    [
+        (&wa.recurrent, &wb.recurrent),
+        (&wa.input, &wb.input),
+        (&wa.readout, &wb.readout),
+    ]
+    .into_iter()
+    .map(|(x, y)| {
+        let scale = y.norm_max().max(f64::MIN_POSITIVE);
+        (x - y).norm_max() / scale
+    })
+    .fold(0.0, f64::max)
+}
+
+/// Largest relative change of the recurrent weights from `before` to `after`.
+fn recurrent_change(before: &Network, after: &Network) -> f64 {
+    let (w0, w1) = (&before.weights().recurrent, &after.weights().recurrent);
+    (w1 - w0).norm_max() / w0.norm_max()
+}
+
+const LENGTHS: [usize; 5] = [30, 12, 45, 1, 30];
+
+#[test]
+fn low_rank_equals_trace_form_over_trials_of_different_lengths() {
+    let rates = LearningRates::uniform(0.05);
+    for tau in [1.0, 2.0, 10.0] {
+        for seed in 0..3 {
+            let net = network(24, tau, seed);
+            let free = Constraints::default();
+            let trace = Rflo::new(rates)
+                .unwrap()
+                .with_online_form(OnlineForm::Trace);
+            let low = Rflo::new(rates)
+                .unwrap()
+                .with_online_form(OnlineForm::LowRank);
+            let (a, la) = run(&trace, net.clone(), &LENGTHS, &free);
+            let (b, lb) = run(&low, net.clone(), &LENGTHS, &free);
+            let diff = rel_diff(&b, &a);
+            assert!(diff <= 1e-12, "RFLO tau {tau} seed {seed}: {diff:e}");
+            for (x, y) in la.iter().zip(&lb) {
+                assert!((x - y).abs() <= 1e-12 * x.abs(), "loss {x} vs {y}");
+            }
+            // The comparison has teeth: W moved by far more than the tolerance.
+            assert!(recurrent_change(&net, &a) > 1e-4, "W barely changed");
+
+            let trace = LocalSymmetric::new(rates)
+                .unwrap()
+                .with_online_form(OnlineForm::Trace);
+            let low = LocalSymmetric::new(rates)
+                .unwrap()
+                .with_online_form(OnlineForm::LowRank);
+            let (a, _) = run(&trace, net.clone(), &LENGTHS, &free);
+            let (b, _) = run(&low, net.clone(), &LENGTHS, &free);
+            let diff = rel_diff(&b, &a);
+            assert!(
+                diff <= 1e-12,
+                "LocalSymmetric tau {tau} seed {seed}: {diff:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn low_rank_keeps_frozen_input_and_readout_untouched() {
+    let rates = LearningRates::uniform(0.05);
+    let net = network(20, 2.0, 5);
+    for frozen in [
+        Frozen {
+            recurrent: false,
+            input: true,
+            readout: false,
+        },
+        Frozen {
+            recurrent: false,
+            input: false,
+            readout: true,
+        },
+    ] {
+        let constraints = Constraints { frozen, dale: None };
+        let trace = Rflo::new(rates)
+            .unwrap()
+            .with_online_form(OnlineForm::Trace);
+        let low = Rflo::new(rates)
+            .unwrap()
+            .with_online_form(OnlineForm::LowRank);
+        let (a, _) = run(&trace, net.clone(), &LENGTHS, &constraints);
+        let (b, _) = run(&low, net.clone(), &LENGTHS, &constraints);
+        assert!(rel_diff(&b, &a) <= 1e-12, "{frozen:?}");
+        if frozen.input {
+            assert_eq!(b.weights().input, net.weights().input);
+        }
+        if frozen.readout {
+            assert_eq!(b.weights().readout, net.weights().readout);
+        }
+        assert!(recurrent_change(&net, &b) > 1e-4);
+    }
+}
+
+#[test]
+fn low_rank_falls_back_to_the_trace_form_bit_for_bit() {
+    let rates = LearningRates::uniform(0.05);
+    let net = network(20, 2.0, 8);
+    let cases = [
+        Constraints {
+            frozen: Frozen::default(),
+            dale: Some(DaleLaw::default()),
+        },
+        Constraints {
+            frozen: Frozen::readout_only(),
+            dale: None,
+        },
+    ];
+    for constraints in cases {
+        let trace = Rflo::new(rates)
+            .unwrap()
+            .with_online_form(OnlineForm::Trace);
+        let low = Rflo::new(rates)
+            .unwrap()
+            .with_online_form(OnlineForm::LowRank);
+        let (a, _) = run(&trace, net.clone(), &LENGTHS, &constraints);
+        let (b, _) = run(&low, net.clone(), &LENGTHS, &constraints);
+        assert_eq!(a.weights(), b.weights(), "{constraints:?}");
+        if let Some(dale) = constraints.dale {
+            assert!(dale.holds(&b));
+        }
+    }
+}
+
+#[test]
+fn auto_picks_low_rank_only_where_it_applies_and_pays() {
+    let free = Constraints::default();
+    let dale = Constraints {
+        frozen: Frozen::default(),
+        dale: Some(DaleLaw::default()),
+    };
+    let frozen_w = Constraints {
+        frozen: Frozen::readout_only(),
+        dale: None,
+    };
+    let big = network(OnlineForm::AUTO_MIN_UNITS * 2, 10.0, 1);
+    let small = network(OnlineForm::AUTO_MIN_UNITS - 1, 10.0, 1);
+    let half = big.n_units() / 2;
+    assert!(OnlineForm::Auto.uses_low_rank(&big, half, &free));
+    assert!(!OnlineForm::Auto.uses_low_rank(&big, half + 1, &free));
+    assert!(!OnlineForm::Auto.uses_low_rank(&small, 10, &free));
+    assert!(!OnlineForm::Auto.uses_low_rank(&big, 10, &dale));
+    assert!(!OnlineForm::Auto.uses_low_rank(&big, 10, &frozen_w));
+    assert!(OnlineForm::LowRank.uses_low_rank(&small, 1000, &free));
+    assert!(!OnlineForm::LowRank.uses_low_rank(&small, 10, &dale));
+    assert!(!OnlineForm::LowRank.uses_low_rank(&small, 10, &frozen_w));
+    assert!(!OnlineForm::Trace.uses_low_rank(&big, 10, &free));
+    assert_eq!(
+        Rflo::new(LearningRates::uniform(0.1))
+            .unwrap()
+            .online_form(),
+        OnlineForm::Auto
+    );
+}
