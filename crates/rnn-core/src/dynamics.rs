@@ -9,6 +9,8 @@
 //! ```
 
 use faer::linalg::matmul::matmul;
+
+use crate::gemv::matvec;
 use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
 
 use crate::error::{CoreError, Result};
@@ -146,13 +148,16 @@ fn forward_step_impl(
     {
         let mut u_col = ColMut::from_slice_mut(u);
         if !recurrent_given {
-            matmul(
-                &mut u_col,
-                Accum::Replace,
+            // Fixed summation order: machine-independent (see `gemv`).
+            matvec(
                 net.recurrent(),
-                ColRef::from_slice(h_prev),
-                1.0,
-                Par::Seq,
+                h_prev,
+                u_col
+                    .as_mut()
+                    .try_as_col_major_mut()
+                    .expect("contiguous")
+                    .as_slice_mut(),
+                false,
             );
         }
         if net.n_inputs() > 0 {

@@ -30,6 +30,7 @@ pub mod config;
 pub mod dynamics;
 pub mod error;
 pub mod export;
+pub mod gemv;
 pub mod io;
 pub mod network;
 pub mod rng;

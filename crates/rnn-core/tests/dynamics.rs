@@ -602,3 +602,41 @@ fn overflowing_loss_is_an_error() {
     .unwrap();
     assert_eq!(net.run_trial(&masked, None).unwrap().loss, 0.0);
 }
+
+/// The recurrent current is the sequential sum `u_i = ((0 + W_i0 v_0) + W_i1 v_1) + ...`
+/// with separate multiplies and adds, bit for bit, at sizes with and without a
+/// remainder of the four-column blocking, replacing and accumulating.
+#[test]
+fn recurrent_current_is_the_sequential_sum_bit_for_bit() {
+    for n in [1, 2, 3, 4, 5, 7, 8, 13, 33] {
+        let w = faer::Mat::from_fn(n, n, |i, j| ((i * 7 + j * 3) as f64 * 0.37).sin() / 3.0);
+        let v: Vec<f64> = (0..n)
+            .map(|j| ((j as f64) * 1.3).cos() * 1e3_f64.powi(j as i32 % 3 - 1))
+            .collect();
+        let reference: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut sum = 0.0;
+                for j in 0..n {
+                    let product = w[(i, j)] * v[j];
+                    sum += product;
+                }
+                sum
+            })
+            .collect();
+        let mut out = vec![f64::NAN; n];
+        rnn_core::gemv::matvec(w.as_ref(), &v, &mut out, false);
+        assert_eq!(out, reference, "replace, n = {n}");
+        let mut acc = vec![0.25; n];
+        rnn_core::gemv::matvec(w.as_ref(), &v, &mut acc, true);
+        let expected: Vec<f64> = (0..n)
+            .map(|i| {
+                let mut sum = 0.25;
+                for j in 0..n {
+                    sum += w[(i, j)] * v[j];
+                }
+                sum
+            })
+            .collect();
+        assert_eq!(acc, expected, "accumulate, n = {n}");
+    }
+}

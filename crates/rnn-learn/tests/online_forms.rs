@@ -217,3 +217,47 @@ fn auto_picks_low_rank_only_where_it_applies_and_pays() {
         OnlineForm::Auto
     );
 }
+
+/// With zero rates the weights stay put, so an online trial must reproduce
+/// the plain forward pass bit for bit. This pins the next step's current that
+/// both online forms compute outside `forward_step` (the trace form's fused
+/// pass, the low-rank form's `W_0 v` plus a zero correction) to the forward
+/// pass's own summation order.
+#[test]
+fn online_forms_with_zero_rates_reproduce_the_forward_pass_bit_for_bit() {
+    let zero = LearningRates::uniform(0.0);
+    for tau in [1.0, 10.0] {
+        let net = network(37, tau, 4);
+        let trial = trial(25, 0.0);
+        let start = State {
+            h: (0..37).map(|i| 0.5 * (i as f64).cos()).collect(),
+            y: vec![0.0; 2],
+        };
+        let reference = net.run_trial(&trial, Some(&start)).unwrap();
+        for form in [OnlineForm::Trace, OnlineForm::LowRank] {
+            let rule = Rflo::new(zero).unwrap().with_online_form(form);
+            let mut online_net = net.clone();
+            let mut state = rule.new_state(&online_net);
+            let outcome = rule
+                .run_online(
+                    &mut online_net,
+                    &trial,
+                    &start,
+                    &mut state,
+                    &Constraints::default(),
+                )
+                .unwrap();
+            assert_eq!(online_net.weights(), net.weights(), "{form:?}");
+            assert_eq!(
+                outcome.loss.to_bits(),
+                reference.loss.to_bits(),
+                "{form:?} tau {tau}"
+            );
+            assert_eq!(
+                outcome.final_state,
+                reference.final_state(),
+                "{form:?} tau {tau}"
+            );
+        }
+    }
+}

@@ -32,6 +32,7 @@
 use faer::linalg::matmul::matmul;
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef, Par};
+use rnn_core::gemv::matvec;
 
 /// What a trial's low-rank correction needs, stored step by step.
 #[derive(Debug, Clone)]
@@ -113,14 +114,8 @@ impl LowRankHistory {
             filtered: &mut self.filtered[..n],
             correction: &mut self.correction[..n],
         });
-        matmul(
-            ColMut::from_slice_mut(out),
-            Accum::Replace,
-            initial,
-            v_col,
-            1.0,
-            Par::Seq,
-        );
+        // `W_0 v` in the forward pass's fixed order, then the correction.
+        matvec(initial, v, out, false);
         for (o, &c) in out.iter_mut().zip(&self.correction) {
             *o += c;
         }
