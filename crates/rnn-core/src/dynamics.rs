@@ -8,10 +8,8 @@
 //! L    = 1/(2T) sum_t |e(t)|^2
 //! ```
 
-use faer::linalg::matmul::matmul;
-
 use crate::gemv::matvec;
-use faer::{Accum, ColMut, ColRef, Mat, MatRef, Par};
+use faer::{Mat, MatRef};
 
 use crate::error::{CoreError, Result};
 use crate::network::Network;
@@ -145,41 +143,15 @@ fn forward_step_impl(
     debug_assert_eq!(x.len(), net.n_inputs());
     debug_assert_eq!(y_prev.len(), net.n_outputs());
     let alpha = net.alpha();
-    {
-        let mut u_col = ColMut::from_slice_mut(u);
-        if !recurrent_given {
-            // Fixed summation order: machine-independent (see `gemv`).
-            matvec(
-                net.recurrent(),
-                h_prev,
-                u_col
-                    .as_mut()
-                    .try_as_col_major_mut()
-                    .expect("contiguous")
-                    .as_slice_mut(),
-                false,
-            );
-        }
-        if net.n_inputs() > 0 {
-            matmul(
-                &mut u_col,
-                Accum::Add,
-                net.input(),
-                ColRef::from_slice(x),
-                1.0,
-                Par::Seq,
-            );
-        }
-        if net.config().readout_feedback {
-            matmul(
-                &mut u_col,
-                Accum::Add,
-                net.feedback(),
-                ColRef::from_slice(y_prev),
-                1.0,
-                Par::Seq,
-            );
-        }
+    // Every product in the fixed, machine-independent order of `gemv`.
+    if !recurrent_given {
+        matvec(net.recurrent(), h_prev, u, false);
+    }
+    if net.n_inputs() > 0 {
+        matvec(net.input(), x, u, true);
+    }
+    if net.config().readout_feedback {
+        matvec(net.feedback(), y_prev, u, true);
     }
     match slope {
         None => {
@@ -197,14 +169,7 @@ fn forward_step_impl(
             }
         }
     }
-    matmul(
-        ColMut::from_slice_mut(y),
-        Accum::Replace,
-        net.readout(),
-        ColRef::from_slice(h),
-        1.0,
-        Par::Seq,
-    );
+    matvec(net.readout(), h, y, false);
 }
 
 /// The masked error `e = m (y* - y)` written into `error`; returns `|e|^2`.

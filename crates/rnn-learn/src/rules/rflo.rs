@@ -741,15 +741,19 @@ impl FusedOnline<'_> {
             let (v0, v1, v2, v3) = (v[col], v[col + 1], v[col + 2], v[col + 3]);
             let (h0, h1, h2, h3) = (h[col], h[col + 1], h[col + 2], h[col + 3]);
             let (s0, s1, s2, s3) = (sign(col), sign(col + 1), sign(col + 2), sign(col + 3));
-            for i in 0..n {
-                let (d, g) = (drive[i], gain[i]);
-                let mut a = acc[i];
-                a += one::<UPDATE, CLIP>(&mut p0[i], &mut w0[i], keep, d, v0, g, s0) * h0;
-                a += one::<UPDATE, CLIP>(&mut p1[i], &mut w1[i], keep, d, v1, g, s1) * h1;
-                a += one::<UPDATE, CLIP>(&mut p2[i], &mut w2[i], keep, d, v2, g, s2) * h2;
-                a += one::<UPDATE, CLIP>(&mut p3[i], &mut w3[i], keep, d, v3, g, s3) * h3;
-                acc[i] = a;
-            }
+            four_rows::<UPDATE, CLIP>(
+                [p0, p1, p2, p3],
+                [w0, w1, w2, w3],
+                acc,
+                Coefficients {
+                    keep,
+                    drive,
+                    gain,
+                    v: [v0, v1, v2, v3],
+                    h: [h0, h1, h2, h3],
+                    sign: [s0, s1, s2, s3],
+                },
+            );
             col += 4;
         }
         while col < v.len() {
@@ -767,6 +771,60 @@ impl FusedOnline<'_> {
             }
             col += 1;
         }
+    }
+}
+
+/// The per-row and per-column factors of one four-column block.
+struct Coefficients<'a> {
+    keep: f64,
+    drive: &'a [f64],
+    gain: &'a [f64],
+    v: [f64; 4],
+    h: [f64; 4],
+    sign: [f64; 4],
+}
+
+/// One four-column block of [`FusedOnline`], row by row. The columns come in
+/// as separate `&mut` slices so that the compiler knows they do not overlap
+/// (and vectorises across rows without run-time overlap checks).
+#[inline(always)]
+fn four_rows<const UPDATE: bool, const CLIP: bool>(
+    [p0, p1, p2, p3]: [&mut [f64]; 4],
+    [w0, w1, w2, w3]: [&mut [f64]; 4],
+    acc: &mut [f64],
+    c: Coefficients<'_>,
+) {
+    rows::<UPDATE, CLIP>(p0, p1, p2, p3, w0, w1, w2, w3, acc, &c);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn rows<const UPDATE: bool, const CLIP: bool>(
+    p0: &mut [f64],
+    p1: &mut [f64],
+    p2: &mut [f64],
+    p3: &mut [f64],
+    w0: &mut [f64],
+    w1: &mut [f64],
+    w2: &mut [f64],
+    w3: &mut [f64],
+    acc: &mut [f64],
+    c: &Coefficients<'_>,
+) {
+    let n = acc.len();
+    let (p0, p1, p2, p3) = (&mut p0[..n], &mut p1[..n], &mut p2[..n], &mut p3[..n]);
+    let (w0, w1, w2, w3) = (&mut w0[..n], &mut w1[..n], &mut w2[..n], &mut w3[..n]);
+    let (drive, gain) = (&c.drive[..n], &c.gain[..n]);
+    let ([v0, v1, v2, v3], [h0, h1, h2, h3], [s0, s1, s2, s3]) = (c.v, c.h, c.sign);
+    let keep = c.keep;
+    for i in 0..n {
+        let (d, g) = (drive[i], gain[i]);
+        let mut a = acc[i];
+        a += one::<UPDATE, CLIP>(&mut p0[i], &mut w0[i], keep, d, v0, g, s0) * h0;
+        a += one::<UPDATE, CLIP>(&mut p1[i], &mut w1[i], keep, d, v1, g, s1) * h1;
+        a += one::<UPDATE, CLIP>(&mut p2[i], &mut w2[i], keep, d, v2, g, s2) * h2;
+        a += one::<UPDATE, CLIP>(&mut p3[i], &mut w3[i], keep, d, v3, g, s3) * h3;
+        acc[i] = a;
     }
 }
 

@@ -183,20 +183,46 @@ impl WithSimd for Correction<'_> {
             filtered,
             correction,
         } = self;
-        filtered.fill(0.0);
-        correction.fill(0.0);
         let n = filtered.len();
+        // Rows in blocks of `BLOCK`, so that `z` and the correction of a block
+        // stay in registers while `D` and `c` stream past; every row sees
+        // the same operations in the same order (over `t'`) as unblocked.
+        let mut start = 0;
+        while start + BLOCK <= n {
+            let mut z = [0.0; BLOCK];
+            let mut acc = [0.0; BLOCK];
+            for (s, &d_s) in overlaps.iter().enumerate() {
+                let drive: &[f64; BLOCK] = column(drive, s)[start..start + BLOCK]
+                    .try_into()
+                    .expect("block");
+                let gain: &[f64; BLOCK] = column(gain, s)[start..start + BLOCK]
+                    .try_into()
+                    .expect("block");
+                for k in 0..BLOCK {
+                    z[k] = keep * z[k] + drive[k] * d_s;
+                    acc[k] += gain[k] * z[k];
+                }
+            }
+            filtered[start..start + BLOCK].copy_from_slice(&z);
+            correction[start..start + BLOCK].copy_from_slice(&acc);
+            start += BLOCK;
+        }
+        let (z, acc) = (&mut filtered[start..], &mut correction[start..]);
+        z.fill(0.0);
+        acc.fill(0.0);
         for (s, &d_s) in overlaps.iter().enumerate() {
-            let drive = &column(drive, s)[..n];
-            let gain = &column(gain, s)[..n];
-            for i in 0..n {
-                let z = keep * filtered[i] + drive[i] * d_s;
-                filtered[i] = z;
-                correction[i] += gain[i] * z;
+            let drive = &column(drive, s)[start..n];
+            let gain = &column(gain, s)[start..n];
+            for k in 0..n - start {
+                z[k] = keep * z[k] + drive[k] * d_s;
+                acc[k] += gain[k] * z[k];
             }
         }
     }
 }
+
+/// Rows per register block of [`Correction`] (four AVX2 vectors).
+const BLOCK: usize = 16;
 
 #[inline(always)]
 fn column(m: MatRef<'_, f64>, s: usize) -> &[f64] {

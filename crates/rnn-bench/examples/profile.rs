@@ -1,0 +1,29 @@
+//! Runs one benchmark workload repeatedly, for a profiler:
+//!
+//! ```text
+//! cargo build --release -p rnn-bench --example profile
+//! valgrind --tool=callgrind target/release/examples/profile rflo_online 30 200
+//! ```
+//!
+//! Arguments: the workload's criterion group name, `N`, and the number of trials.
+#![allow(clippy::print_stdout)]
+
+use rnn_bench::{Runner, Workload};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let group = args.get(1).map_or("rflo_online", String::as_str);
+    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(30);
+    let trials: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let Some(workload) = Workload::ALL.into_iter().find(|w| w.group() == group) else {
+        let names: Vec<&str> = Workload::ALL.iter().map(|w| w.group()).collect();
+        println!("unknown workload {group}; one of: {}", names.join(", "));
+        std::process::exit(2);
+    };
+    let mut runner = Runner::new(workload, n, 1);
+    let total: f64 = (0..trials).map(|_| runner.run()).sum();
+    println!(
+        "{group} N = {n}: {trials} trials, mean loss {}",
+        total / trials as f64
+    );
+}
