@@ -12,18 +12,29 @@
 use faer::Mat;
 use rnn_core::{InitialState, Network, NetworkConfig, State, Trial, seeded};
 use rnn_learn::{
-    Constraints, DaleLaw, Frozen, LearningRates, LearningRule, LocalSymmetric, OnlineForm, Rflo,
+    Constraints, DaleLaw, Frozen, LearningRates, LearningRule, LocalSymmetric, OnlineForm,
+    Projection, Rflo,
 };
 
 fn network(n: usize, tau: f64, seed: u64) -> Network {
-    let config = NetworkConfig::new(n, 2, 2).with_tau(tau);
+    network_with_outputs(n, 2, tau, seed)
+}
+
+fn network_with_outputs(n: usize, outputs: usize, tau: f64, seed: u64) -> Network {
+    let config = NetworkConfig::new(n, 2, outputs).with_tau(tau);
     Network::random(&config, &mut seeded(seed)).unwrap()
 }
 
-/// A trial of `len` steps with inputs and targets that vary in time.
+/// A trial of `len` steps with inputs and (two) targets that vary in time.
 fn trial(len: usize, phase: f64) -> Trial {
+    trial_with_outputs(len, phase, 2)
+}
+
+fn trial_with_outputs(len: usize, phase: f64, outputs: usize) -> Trial {
     let inputs = Mat::from_fn(2, len, |i, s| ((s as f64 + phase) * 0.3 + i as f64).sin());
-    let targets = Mat::from_fn(2, len, |i, s| ((s as f64 + phase) * 0.17 - i as f64).cos());
+    let targets = Mat::from_fn(outputs, len, |i, s| {
+        ((s as f64 + phase) * 0.17 - i as f64).cos()
+    });
     Trial::from_columns(inputs, targets, None, InitialState::CarryOver).unwrap()
 }
 
@@ -40,7 +51,7 @@ fn run<R: LearningRule>(
     let mut previous: Option<State> = None;
     let mut losses = Vec::new();
     for (k, &len) in lengths.iter().enumerate() {
-        let trial = trial(len, k as f64 * 7.0);
+        let trial = trial_with_outputs(len, k as f64 * 7.0, net.n_outputs());
         // The first trial starts from a fixed non-zero state, later ones carry over.
         let first = State {
             h: (0..net.n_units()).map(|i| 0.5 * (i as f64).sin()).collect(),
@@ -117,6 +128,39 @@ fn low_rank_equals_trace_form_over_trials_of_different_lengths() {
                 diff <= 1e-12,
                 "LocalSymmetric tau {tau} seed {seed}: {diff:e}"
             );
+        }
+    }
+}
+
+/// With one output and a fixed projection the low-rank form stores only the
+/// scalar errors (`c(t) = rate F e(t)`); with `LocalSymmetric`'s changing
+/// `W_out^T` it keeps per-unit gains. Both against the trace form.
+#[test]
+fn low_rank_with_one_output_equals_trace_form() {
+    let rates = LearningRates::uniform(0.05);
+    for tau in [1.0, 2.0, 10.0] {
+        for seed in 0..3 {
+            let net = network_with_outputs(24, 1, tau, seed);
+            let free = Constraints::default();
+            let custom = Mat::from_fn(24, 1, |i, _| ((i + seed as usize) as f64 * 0.7).sin());
+            let projections = [
+                Projection::Feedback,
+                Projection::Custom(custom),
+                Projection::Readout,
+            ];
+            for projection in projections {
+                let rule = Rflo::with_projection(rates, projection.clone()).unwrap();
+                let trace = rule.clone().with_online_form(OnlineForm::Trace);
+                let low = rule.with_online_form(OnlineForm::LowRank);
+                let (a, _) = run(&trace, net.clone(), &LENGTHS, &free);
+                let (b, _) = run(&low, net.clone(), &LENGTHS, &free);
+                let diff = rel_diff(&b, &a);
+                assert!(
+                    diff <= 1e-12,
+                    "{projection:?} tau {tau} seed {seed}: {diff:e}"
+                );
+                assert!(recurrent_change(&net, &a) > 1e-4, "W barely changed");
+            }
         }
     }
 }
@@ -200,9 +244,9 @@ fn auto_picks_low_rank_only_where_it_applies_and_pays() {
     };
     let big = network(OnlineForm::AUTO_MIN_UNITS * 2, 10.0, 1);
     let small = network(OnlineForm::AUTO_MIN_UNITS - 1, 10.0, 1);
-    let half = big.n_units() / 2;
-    assert!(OnlineForm::Auto.uses_low_rank(&big, half, &free));
-    assert!(!OnlineForm::Auto.uses_low_rank(&big, half + 1, &free));
+    let n = big.n_units();
+    assert!(OnlineForm::Auto.uses_low_rank(&big, n, &free));
+    assert!(!OnlineForm::Auto.uses_low_rank(&big, n + 1, &free));
     assert!(!OnlineForm::Auto.uses_low_rank(&small, 10, &free));
     assert!(!OnlineForm::Auto.uses_low_rank(&big, 10, &dale));
     assert!(!OnlineForm::Auto.uses_low_rank(&big, 10, &frozen_w));

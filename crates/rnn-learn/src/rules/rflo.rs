@@ -62,7 +62,7 @@ pub enum TraceForm {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum OnlineForm {
     /// [`OnlineForm::LowRank`] where it applies and is expected to be faster
-    /// (trials of at most `N/2` steps, `N ≥ 256`: see
+    /// (trials of at most `N` steps, `N ≥ 256`: see
     /// [`OnlineForm::uses_low_rank`]), else [`OnlineForm::Trace`].
     #[default]
     Auto,
@@ -83,19 +83,19 @@ impl OnlineForm {
     /// True when a trial of `len` steps on `net` under `constraints` runs in
     /// the low-rank form.
     ///
-    /// The low-rank step costs `O(N² + t N)` (one read of `W_0`, three
-    /// `N×t` streams), the trace step `O(N²)` with four `N×N` streams; `Auto`
-    /// takes the low-rank form when `2 len ≤ N` and `N ≥ AUTO_MIN_UNITS`
-    /// (the crossover measured by `rnn-bench` at `T = 200`: the forms tie
-    /// near `N = 256`, and the low-rank form is 1.2× faster at `N = 512`,
-    /// 1.4× at `N = 1024`).
+    /// The low-rank step costs `O(N² + t N)` (one read of `W_0`, two or
+    /// three `N×t` streams), the trace step `O(N²)` with four `N×N` streams;
+    /// `Auto` takes the low-rank form when `len ≤ N` and `N ≥ AUTO_MIN_UNITS`
+    /// (the crossover measured by `rnn-bench` at `T = 200`: at `N = 100` the
+    /// trace form is 1.5× faster, at `N = 256` the low-rank form is ~1.1×
+    /// faster, at `N = 512` and `1024` ~1.3–1.5×).
     pub fn uses_low_rank(self, net: &Network, len: usize, constraints: &Constraints) -> bool {
         let applies = constraints.dale.is_none() && !constraints.frozen.recurrent;
         let n = net.n_units();
         match self {
             Self::Trace => false,
             Self::LowRank => applies,
-            Self::Auto => applies && n >= Self::AUTO_MIN_UNITS && 2 * len <= n,
+            Self::Auto => applies && n >= Self::AUTO_MIN_UNITS && len <= n,
         }
     }
 }
@@ -296,7 +296,12 @@ impl LearningRule for Rflo {
             .uses_low_rank(net, trial.len(), constraints)
         {
             let history = &mut state.low_rank;
-            history.begin(net.n_units(), trial.len());
+            // One output and a projection fixed within the trial: the gains
+            // are `rate F e(t)`, and only `e(t)` need be stored.
+            let fixed = !matches!(self.projection, Projection::Readout);
+            let shared = (fixed && net.n_outputs() == 1)
+                .then(|| (self.projection.matrix(net), self.rates.recurrent * scale));
+            history.begin(net.n_units(), trial.len(), shared);
             for step in 0..trial.len() {
                 traces.step_online_low_rank(
                     net,
@@ -550,7 +555,8 @@ impl LocalTraces {
         self.advance(net, trial, step, projection);
         let alpha = net.alpha();
         self.set_gain(rates.recurrent * scale);
-        history.record(&self.buffers.h_prev, &self.drive, &self.gain);
+        let error = self.buffers.error.first().copied().unwrap_or(0.0);
+        history.record(&self.buffers.h_prev, &self.drive, &self.gain, error);
         let frozen = constraints.frozen;
         let input_target = if frozen.input {
             Target::None

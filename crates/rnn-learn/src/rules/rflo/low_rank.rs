@@ -23,6 +23,12 @@
 //! `r(s) = c(s) + (1-alpha) r(s+1)`:
 //! `W(T) = W_0 + sum_s [D(s) ⊙ r(s)] h(s-1)^T`, one `(N×T)(T×N)` product.
 //!
+//! With one output and a projection fixed within the trial (`B` or a custom
+//! `F`, not `LocalSymmetric`'s changing `W_out^T`), `c(t') = f e(t')` with
+//! `f = eta2/T F`, so `sum c(t') ⊙ z(t') = f ⊙ sum e(t') z(t')`: only the
+//! scalar errors are stored, and a step streams two `N×t` histories
+//! (`h` and `D`) instead of three.
+//!
 //! This is the trace form's update exactly in exact arithmetic; only the
 //! summation order differs (agreement to rounding, checked against the
 //! naive transcription in the conformance suite). It cannot express Dale's
@@ -41,9 +47,13 @@ pub(crate) struct LowRankHistory {
     presynaptic: Mat<f64>,
     /// Column `s`: `D(s) = alpha phi'(u(s))`, `N×T`.
     drive: Mat<f64>,
-    /// Column `s`: `c(s) = eta2/T [F e(s)]`; the backward-filtered learning
-    /// signal once the trial ends. `N×T`.
+    /// Column `s`: `c(s) = eta2/T [F e(s)]` (per-unit mode only); the
+    /// backward-filtered learning signal once the trial ends. `N×T`.
     gain: Mat<f64>,
+    /// Shared mode: `f = eta2/T F` (length `N`), with `e(s)` in `errors`.
+    shared: Option<Vec<f64>>,
+    /// Shared mode: the scalar error `e(s)`, length `T`.
+    errors: Vec<f64>,
     /// `d_s = h(s-1) . v`, length `T`.
     overlaps: Vec<f64>,
     /// `z(t')`, then the correction `sum c ⊙ z`; length `N`.
@@ -59,6 +69,8 @@ impl LowRankHistory {
             presynaptic: Mat::zeros(0, 0),
             drive: Mat::zeros(0, 0),
             gain: Mat::zeros(0, 0),
+            shared: None,
+            errors: Vec::new(),
             overlaps: Vec::new(),
             filtered: Vec::new(),
             correction: Vec::new(),
@@ -67,27 +79,43 @@ impl LowRankHistory {
     }
 
     /// Starts a trial of `len` steps for `n` units (allocates only when the
-    /// stored capacity is too small: outside the step loop).
-    pub fn begin(&mut self, n: usize, len: usize) {
+    /// stored capacity is too small: outside the step loop). `shared` is
+    /// `(F, rate)` when one output's error is projected by a fixed `F`
+    /// (shared mode, `f = rate F`), `None` for per-unit gains.
+    pub fn begin(&mut self, n: usize, len: usize, shared: Option<(MatRef<'_, f64>, f64)>) {
         if self.presynaptic.nrows() != n || self.presynaptic.ncols() < len {
             self.presynaptic = Mat::zeros(n, len);
             self.drive = Mat::zeros(n, len);
             self.gain = Mat::zeros(n, len);
+            self.errors = vec![0.0; len];
             self.overlaps = vec![0.0; len];
             self.filtered = vec![0.0; n];
             self.correction = vec![0.0; n];
         }
+        match shared {
+            Some((projection, rate)) => {
+                let f = self.shared.get_or_insert_with(Vec::new);
+                f.clear();
+                f.extend((0..n).map(|i| rate * projection[(i, 0)]));
+            }
+            None => self.shared = None,
+        }
         self.recorded = 0;
     }
 
-    /// Records step `t`'s `h(t-1)`, `D(t)` and `c(t)`.
-    pub fn record(&mut self, presynaptic: &[f64], drive: &[f64], gain: &[f64]) {
+    /// Records step `t`'s `h(t-1)`, `D(t)`, and `c(t)` (per-unit mode) or
+    /// `e(t)` (shared mode).
+    pub fn record(&mut self, presynaptic: &[f64], drive: &[f64], gain: &[f64], error: f64) {
         let s = self.recorded;
         self.presynaptic
             .col_as_slice_mut(s)
             .copy_from_slice(presynaptic);
         self.drive.col_as_slice_mut(s).copy_from_slice(drive);
-        self.gain.col_as_slice_mut(s).copy_from_slice(gain);
+        if self.shared.is_some() {
+            self.errors[s] = error;
+        } else {
+            self.gain.col_as_slice_mut(s).copy_from_slice(gain);
+        }
         self.recorded += 1;
     }
 
@@ -106,14 +134,23 @@ impl LowRankHistory {
             1.0,
             Par::Seq,
         );
+        let gain = match &self.shared {
+            Some(_) => Gain::Shared(&self.errors[..t]),
+            None => Gain::PerUnit(self.gain.as_ref().subcols(0, t)),
+        };
         Arch::new().dispatch(Correction {
             drive: self.drive.as_ref().subcols(0, t),
-            gain: self.gain.as_ref().subcols(0, t),
+            gain,
             overlaps: &self.overlaps[..t],
             keep: 1.0 - alpha,
             filtered: &mut self.filtered[..n],
             correction: &mut self.correction[..n],
         });
+        if let Some(f) = &self.shared {
+            for (c, &f) in self.correction.iter_mut().zip(f) {
+                *c *= f;
+            }
+        }
         // `W_0 v` in the forward pass's fixed order, then the correction.
         matvec(initial, v, out, false);
         for (o, &c) in out.iter_mut().zip(&self.correction) {
@@ -129,15 +166,19 @@ impl LowRankHistory {
             return;
         }
         let keep = 1.0 - alpha;
-        let filtered = &mut self.filtered;
-        filtered.fill(0.0);
-        for s in (0..t).rev() {
-            let drive = self.drive.col_as_slice(s);
-            let gain = self.gain.col_as_slice_mut(s);
-            for ((g, r), &d) in gain.iter_mut().zip(filtered.iter_mut()).zip(drive) {
-                *r = *g + keep * *r;
-                *g = d * *r;
+        if let Some(f) = &self.shared {
+            // rho(s) = e(s) + keep rho(s+1); column s = D(s) ⊙ (f rho(s)).
+            let mut rho = 0.0;
+            for s in (0..t).rev() {
+                rho = self.errors[s] + keep * rho;
+                let drive = self.drive.col_as_slice(s);
+                let signal = self.gain.col_as_slice_mut(s);
+                for ((g, &d), &f) in signal.iter_mut().zip(drive).zip(f) {
+                    *g = d * (f * rho);
+                }
             }
+        } else {
+            self.filter_per_unit_gains(t, keep);
         }
         matmul(
             weights,
@@ -149,6 +190,20 @@ impl LowRankHistory {
         );
         self.recorded = 0;
     }
+
+    /// `r(s) = c(s) + keep r(s+1)`, column `s` of `gain` becomes `D(s) ⊙ r(s)`.
+    fn filter_per_unit_gains(&mut self, t: usize, keep: f64) {
+        let filtered = &mut self.filtered;
+        filtered.fill(0.0);
+        for s in (0..t).rev() {
+            let drive = self.drive.col_as_slice(s);
+            let gain = self.gain.col_as_slice_mut(s);
+            for ((g, r), &d) in gain.iter_mut().zip(filtered.iter_mut()).zip(drive) {
+                *r = *g + keep * *r;
+                *g = d * *r;
+            }
+        }
+    }
 }
 
 impl Default for LowRankHistory {
@@ -157,13 +212,22 @@ impl Default for LowRankHistory {
     }
 }
 
+/// Where the correction's gains come from.
+#[derive(Clone, Copy)]
+enum Gain<'a> {
+    /// Column `t'`: `c(t')`.
+    PerUnit(MatRef<'a, f64>),
+    /// `e(t')`: the sum is `sum e(t') z(t')`, to be scaled by `f` afterwards.
+    Shared(&'a [f64]),
+}
+
 /// `z(t') = keep z(t'-1) + D(t') d_t'` and `correction = sum c(t') ⊙ z(t')`
-/// as one streaming pass over `D` and `c`, compiled for the machine's vector
-/// width by runtime dispatch (no fused multiply-add: machine-independent
-/// results).
+/// (or `sum e(t') z(t')`) as one streaming pass, compiled for the machine's
+/// vector width by runtime dispatch (no fused multiply-add:
+/// machine-independent results).
 struct Correction<'a> {
     drive: MatRef<'a, f64>,
-    gain: MatRef<'a, f64>,
+    gain: Gain<'a>,
     overlaps: &'a [f64],
     keep: f64,
     filtered: &'a mut [f64],
@@ -175,17 +239,65 @@ impl WithSimd for Correction<'_> {
 
     #[inline(always)]
     fn with_simd<S: Simd>(self, _simd: S) {
+        match self.gain {
+            Gain::PerUnit(gain) => self.run(|s, start| Column(&column(gain, s)[start..])),
+            Gain::Shared(errors) => self.run(|s, _| Broadcast(errors[s])),
+        }
+    }
+}
+
+/// The gains of one step for a run of rows.
+trait Gains {
+    /// Row `start + k`.
+    fn at(&self, k: usize) -> f64;
+    /// Rows `start .. start + BLOCK`.
+    fn block(&self) -> [f64; BLOCK];
+}
+
+/// Per-unit gains `c(t')` for rows `start..`.
+struct Column<'a>(&'a [f64]);
+
+impl Gains for Column<'_> {
+    #[inline(always)]
+    fn at(&self, k: usize) -> f64 {
+        self.0[k]
+    }
+
+    #[inline(always)]
+    fn block(&self) -> [f64; BLOCK] {
+        self.0[..BLOCK].try_into().expect("block")
+    }
+}
+
+/// One gain `e(t')` for every row.
+struct Broadcast(f64);
+
+impl Gains for Broadcast {
+    #[inline(always)]
+    fn at(&self, _k: usize) -> f64 {
+        self.0
+    }
+
+    #[inline(always)]
+    fn block(&self) -> [f64; BLOCK] {
+        [self.0; BLOCK]
+    }
+}
+
+impl Correction<'_> {
+    #[inline(always)]
+    fn run<G: Gains>(self, gains: impl Fn(usize, usize) -> G) {
         let Self {
             drive,
-            gain,
             overlaps,
             keep,
             filtered,
             correction,
+            ..
         } = self;
         let n = filtered.len();
         // Rows in blocks of `BLOCK`, so that `z` and the correction of a block
-        // stay in registers while `D` and `c` stream past; every row sees
+        // stay in registers while the histories stream past; every row sees
         // the same operations in the same order (over `t'`) as unblocked.
         let mut start = 0;
         while start + BLOCK <= n {
@@ -195,9 +307,7 @@ impl WithSimd for Correction<'_> {
                 let drive: &[f64; BLOCK] = column(drive, s)[start..start + BLOCK]
                     .try_into()
                     .expect("block");
-                let gain: &[f64; BLOCK] = column(gain, s)[start..start + BLOCK]
-                    .try_into()
-                    .expect("block");
+                let gain = gains(s, start).block();
                 for k in 0..BLOCK {
                     z[k] = keep * z[k] + drive[k] * d_s;
                     acc[k] += gain[k] * z[k];
@@ -212,10 +322,10 @@ impl WithSimd for Correction<'_> {
         acc.fill(0.0);
         for (s, &d_s) in overlaps.iter().enumerate() {
             let drive = &column(drive, s)[start..n];
-            let gain = &column(gain, s)[start..n];
+            let gain = gains(s, start);
             for k in 0..n - start {
                 z[k] = keep * z[k] + drive[k] * d_s;
-                acc[k] += gain[k] * z[k];
+                acc[k] += gain.at(k) * z[k];
             }
         }
     }
