@@ -209,8 +209,26 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
     }
     writeln!(
         md,
-        "\nSlopes: least-squares fit of log(ns/step) on log N over N >= 128 (RTRL forms: N in {{30, 64}})."
+        "\nSlopes: least-squares fit of log(ns/step) on log N over N >= 128 (RTRL forms: N >= 30)."
     )?;
+    if let Some(forward) = slopes.get(Workload::Forward.group()) {
+        let relative: Vec<String> = [Workload::RfloOnline, Workload::RfloBatched, Workload::Bptt]
+            .into_iter()
+            .filter_map(|w| {
+                Some(format!(
+                    "{} {:+.2}",
+                    w.group(),
+                    slopes.get(w.group())? - forward
+                ))
+            })
+            .collect();
+        writeln!(
+            md,
+            "The forward pass alone (O(N²) operations) has slope {forward:.2} here: time per \
+             operation grows once `W` leaves the caches. Slopes minus the forward pass's: {}.",
+            relative.join(", ")
+        )?;
+    }
 
     // The performance bars.
     let mut bars = Vec::new();
