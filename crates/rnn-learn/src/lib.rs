@@ -4,7 +4,7 @@
 //! `MODEL.md` states them: [`Bptt`] (§4), [`Rtrl`] (§3), [`Rflo`] (§5) and the
 //! ablations [`LocalSymmetric`] and [`NonlocalRandom`] (§6), all behind one
 //! [`LearningRule`] trait; update schedules ([`Schedule`], §7); Dale's law and
-//! frozen weight groups ([`Constraints`]); a training loop ([`train`],
+//! frozen weight groups ([`Constraints`]); a training loop ([`train()`],
 //! [`Trainer`]) with diagnostics (§9).
 //!
 //! | rule | projection `F` | credit assignment | work per step |

@@ -137,7 +137,7 @@ pub fn write(path: &Path, rows: &BTreeMap<usize, Row>) -> Result<(), SweepError>
     rnn_core::io::write_atomic(path, render(rows).as_bytes()).map_err(|e| SweepError::io(path, e))
 }
 
-/// Reads a table written by [`write`]; a repeated grid index is an error.
+/// Reads a table written by [`write()`]; a repeated grid index is an error.
 pub fn read(path: &Path) -> Result<Vec<Row>, SweepError> {
     let text = std::fs::read_to_string(path).map_err(|e| SweepError::io(path, e))?;
     let mut lines = text.lines();
