@@ -110,6 +110,14 @@ impl StepBuffers {
 
 /// `update += scale * e h^T`: the readout update of MODEL.md §2 for one step.
 pub(crate) fn add_readout_step(readout: &mut faer::Mat<f64>, error: &[f64], h: &[f64], scale: f64) {
+    if let [e] = error {
+        // One output: walk the single row (no per-column slicing), with the
+        // same expression per entry.
+        for (d, &h_b) in readout.row_mut(0).iter_mut().zip(h) {
+            *d += scale * e * h_b;
+        }
+        return;
+    }
     for (b, &h_b) in h.iter().enumerate() {
         let column = readout.col_as_slice_mut(b);
         for (d, &e) in column.iter_mut().zip(error) {
