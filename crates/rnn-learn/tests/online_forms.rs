@@ -92,21 +92,26 @@ fn recurrent_change(before: &Network, after: &Network) -> f64 {
 
 const LENGTHS: [usize; 5] = [30, 12, 45, 1, 30];
 
+/// The trials of [`LENGTHS`] run with `rule(OnlineForm::Trace)` and with
+/// `rule(OnlineForm::LowRank)` from the same network: `[trace, low_rank]`.
+fn both_forms<R: LearningRule>(
+    rule: impl Fn(OnlineForm) -> R,
+    net: &Network,
+    constraints: &Constraints,
+) -> [(Network, Vec<f64>); 2] {
+    [OnlineForm::Trace, OnlineForm::LowRank]
+        .map(|form| run(&rule(form), net.clone(), &LENGTHS, constraints))
+}
+
 #[test]
 fn low_rank_equals_trace_form_over_trials_of_different_lengths() {
     let rates = LearningRates::uniform(0.05);
+    let free = Constraints::default();
     for tau in [1.0, 2.0, 10.0] {
         for seed in 0..3 {
             let net = network(24, tau, seed);
-            let free = Constraints::default();
-            let trace = Rflo::new(rates)
-                .unwrap()
-                .with_online_form(OnlineForm::Trace);
-            let low = Rflo::new(rates)
-                .unwrap()
-                .with_online_form(OnlineForm::LowRank);
-            let (a, la) = run(&trace, net.clone(), &LENGTHS, &free);
-            let (b, lb) = run(&low, net.clone(), &LENGTHS, &free);
+            let rflo = |form| Rflo::new(rates).unwrap().with_online_form(form);
+            let [(a, la), (b, lb)] = both_forms(rflo, &net, &free);
             let diff = rel_diff(&b, &a);
             assert!(diff <= 1e-12, "RFLO tau {tau} seed {seed}: {diff:e}");
             for (x, y) in la.iter().zip(&lb) {
@@ -115,14 +120,8 @@ fn low_rank_equals_trace_form_over_trials_of_different_lengths() {
             // The comparison has teeth: W moved by far more than the tolerance.
             assert!(recurrent_change(&net, &a) > 1e-4, "W barely changed");
 
-            let trace = LocalSymmetric::new(rates)
-                .unwrap()
-                .with_online_form(OnlineForm::Trace);
-            let low = LocalSymmetric::new(rates)
-                .unwrap()
-                .with_online_form(OnlineForm::LowRank);
-            let (a, _) = run(&trace, net.clone(), &LENGTHS, &free);
-            let (b, _) = run(&low, net.clone(), &LENGTHS, &free);
+            let local = |form| LocalSymmetric::new(rates).unwrap().with_online_form(form);
+            let [(a, _), (b, _)] = both_forms(local, &net, &free);
             let diff = rel_diff(&b, &a);
             assert!(
                 diff <= 1e-12,
@@ -138,10 +137,10 @@ fn low_rank_equals_trace_form_over_trials_of_different_lengths() {
 #[test]
 fn low_rank_with_one_output_equals_trace_form() {
     let rates = LearningRates::uniform(0.05);
+    let free = Constraints::default();
     for tau in [1.0, 2.0, 10.0] {
         for seed in 0..3 {
             let net = network_with_outputs(24, 1, tau, seed);
-            let free = Constraints::default();
             let custom = Mat::from_fn(24, 1, |i, _| ((i + seed as usize) as f64 * 0.7).sin());
             let projections = [
                 Projection::Feedback,
@@ -149,11 +148,12 @@ fn low_rank_with_one_output_equals_trace_form() {
                 Projection::Readout,
             ];
             for projection in projections {
-                let rule = Rflo::with_projection(rates, projection.clone()).unwrap();
-                let trace = rule.clone().with_online_form(OnlineForm::Trace);
-                let low = rule.with_online_form(OnlineForm::LowRank);
-                let (a, _) = run(&trace, net.clone(), &LENGTHS, &free);
-                let (b, _) = run(&low, net.clone(), &LENGTHS, &free);
+                let rule = |form| {
+                    Rflo::with_projection(rates, projection.clone())
+                        .unwrap()
+                        .with_online_form(form)
+                };
+                let [(a, _), (b, _)] = both_forms(rule, &net, &free);
                 let diff = rel_diff(&b, &a);
                 assert!(
                     diff <= 1e-12,
@@ -169,6 +169,7 @@ fn low_rank_with_one_output_equals_trace_form() {
 fn low_rank_keeps_frozen_input_and_readout_untouched() {
     let rates = LearningRates::uniform(0.05);
     let net = network(20, 2.0, 5);
+    let rflo = |form| Rflo::new(rates).unwrap().with_online_form(form);
     for frozen in [
         Frozen {
             recurrent: false,
@@ -182,14 +183,7 @@ fn low_rank_keeps_frozen_input_and_readout_untouched() {
         },
     ] {
         let constraints = Constraints { frozen, dale: None };
-        let trace = Rflo::new(rates)
-            .unwrap()
-            .with_online_form(OnlineForm::Trace);
-        let low = Rflo::new(rates)
-            .unwrap()
-            .with_online_form(OnlineForm::LowRank);
-        let (a, _) = run(&trace, net.clone(), &LENGTHS, &constraints);
-        let (b, _) = run(&low, net.clone(), &LENGTHS, &constraints);
+        let [(a, _), (b, _)] = both_forms(rflo, &net, &constraints);
         assert!(rel_diff(&b, &a) <= 1e-12, "{frozen:?}");
         if frozen.input {
             assert_eq!(b.weights().input, net.weights().input);
@@ -205,6 +199,7 @@ fn low_rank_keeps_frozen_input_and_readout_untouched() {
 fn low_rank_falls_back_to_the_trace_form_bit_for_bit() {
     let rates = LearningRates::uniform(0.05);
     let net = network(20, 2.0, 8);
+    let rflo = |form| Rflo::new(rates).unwrap().with_online_form(form);
     let cases = [
         Constraints {
             frozen: Frozen::default(),
@@ -216,14 +211,7 @@ fn low_rank_falls_back_to_the_trace_form_bit_for_bit() {
         },
     ];
     for constraints in cases {
-        let trace = Rflo::new(rates)
-            .unwrap()
-            .with_online_form(OnlineForm::Trace);
-        let low = Rflo::new(rates)
-            .unwrap()
-            .with_online_form(OnlineForm::LowRank);
-        let (a, _) = run(&trace, net.clone(), &LENGTHS, &constraints);
-        let (b, _) = run(&low, net.clone(), &LENGTHS, &constraints);
+        let [(a, _), (b, _)] = both_forms(rflo, &net, &constraints);
         assert_eq!(a.weights(), b.weights(), "{constraints:?}");
         if let Some(dale) = constraints.dale {
             assert!(dale.holds(&b));

@@ -34,10 +34,10 @@
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Mat, MatMut};
 
-use rnn_core::{Network, State, Trajectory, Trial};
+use rnn_core::{Network, State, Trajectory, Trial, Weights};
 
 use crate::batched::{add_trial_products, ensure_shape};
-use crate::constraints::{Constraints, DaleLaw};
+use crate::constraints::{Constraints, DaleLaw, Frozen};
 use crate::error::Result;
 use crate::forward::{StepBuffers, add_readout_step};
 use crate::rule::{LearningRule, Projection, TrialOutcome};
@@ -162,7 +162,7 @@ impl Rflo {
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome> {
         let scale = 1.0 / trial.len() as f64;
-        state.traces.begin(net, trial, start)?;
+        state.traces.begin(net, trial, start, true)?;
         for step in 0..trial.len() {
             // Traces and `update += dTheta(t)/T` in one pass over memory.
             state.traces.step_accumulate(
@@ -290,11 +290,11 @@ impl LearningRule for Rflo {
     ) -> Result<TrialOutcome> {
         let scale = 1.0 / trial.len() as f64;
         let traces = &mut state.traces;
-        traces.begin(net, trial, start)?;
-        if self
+        let low_rank = self
             .online_form
-            .uses_low_rank(net, trial.len(), constraints)
-        {
+            .uses_low_rank(net, trial.len(), constraints);
+        traces.begin(net, trial, start, !low_rank)?;
+        if low_rank {
             let history = &mut state.low_rank;
             // One output and a projection fixed within the trial: the gains
             // are `rate F e(t)`, and only `e(t)` need be stored.
@@ -382,8 +382,16 @@ impl LocalTraces {
     }
 
     /// Checks the trial and start state against `net`, resizes if `net` has
-    /// other sizes than the last one (outside the step loop), zeroes the traces.
-    pub fn begin(&mut self, net: &Network, trial: &Trial, start: &State) -> Result<()> {
+    /// other sizes than the last one (outside the step loop), zeroes the
+    /// traces (the `N×N` recurrent trace only if `recurrent_trace`: the
+    /// low-rank form never reads it).
+    pub fn begin(
+        &mut self,
+        net: &Network,
+        trial: &Trial,
+        start: &State,
+        recurrent_trace: bool,
+    ) -> Result<()> {
         trial.check_fits(net.config())?;
         start.check_fits(net)?;
         let (n, nx, ny) = (net.n_units(), net.n_inputs(), net.n_outputs());
@@ -395,7 +403,9 @@ impl LocalTraces {
         }
         self.buffers.reset(start);
         self.recurrent_ready = false;
-        self.recurrent_trace.fill(0.0);
+        if recurrent_trace {
+            self.recurrent_trace.fill(0.0);
+        }
         self.input_trace.fill(0.0);
         Ok(())
     }
@@ -485,11 +495,6 @@ impl LocalTraces {
             (false, None) => Target::Add,
             (false, Some(dale)) => Target::AddClip(dale),
         };
-        let input_target = if frozen.input {
-            Target::None
-        } else {
-            Target::Add
-        };
         let weights = net.weights_mut();
         self.set_gain(rates.recurrent * scale);
         if fuse_next {
@@ -519,6 +524,27 @@ impl LocalTraces {
                 recurrent_target,
             );
         }
+        self.update_input_and_readout(weights, trial, step, rates, scale, frozen, alpha);
+    }
+
+    /// The online step's `W_in` (trace `q` and update in one pass) and `W_out`
+    /// updates, straight into the non-frozen groups of `weights`.
+    #[allow(clippy::too_many_arguments)]
+    fn update_input_and_readout(
+        &mut self,
+        weights: &mut Weights,
+        trial: &Trial,
+        step: usize,
+        rates: LearningRates,
+        scale: f64,
+        frozen: Frozen,
+        alpha: f64,
+    ) {
+        let input_target = if frozen.input {
+            Target::None
+        } else {
+            Target::Add
+        };
         self.set_gain(rates.input * scale);
         trace_and_update(
             &mut self.input_trace,
@@ -557,27 +583,16 @@ impl LocalTraces {
         self.set_gain(rates.recurrent * scale);
         let error = self.buffers.error.first().copied().unwrap_or(0.0);
         history.record(&self.buffers.h_prev, &self.drive, &self.gain, error);
-        let frozen = constraints.frozen;
-        let input_target = if frozen.input {
-            Target::None
-        } else {
-            Target::Add
-        };
         let weights = net.weights_mut();
-        self.set_gain(rates.input * scale);
-        trace_and_update(
-            &mut self.input_trace,
-            weights.input.as_mut(),
+        self.update_input_and_readout(
+            weights,
+            trial,
+            step,
+            rates,
+            scale,
+            constraints.frozen,
             alpha,
-            &self.drive,
-            trial.input_at(step),
-            &self.gain,
-            input_target,
         );
-        if !frozen.readout {
-            let b = &self.buffers;
-            add_readout_step(&mut weights.readout, &b.error, &b.h, rates.readout * scale);
-        }
         if step + 1 < trial.len() {
             let b = &mut self.buffers;
             let initial = net.weights().recurrent.as_ref();
