@@ -1,24 +1,31 @@
-//! `cargo xtask`: project automation. It only orchestrates; the maths lives in the crates.
+//! `cargo xtask`: project automation. It only orchestrates; the maths lives in
+//! the crates, the runs in `rnn-experiment`.
 //!
-//! `cargo xtask figures [--quick] [--only PANEL[,PANEL]] [--out DIR] [--seeds N] [--threads N]`
-//! reproduces every panel of the spec's FIGURES.md: per panel a tidy CSV, an
-//! SVG and a section of `REPORT.md` with the claim, the measured numbers and
-//! a verdict. For timing-faithful numbers use an optimised build:
-//! `cargo run --release -p xtask -- figures`.
+//! - `cargo xtask figures [--quick] [--only P,Q] [--out DIR] [--seeds N] [--threads N] [--shard i/n]`
+//!   reproduces every panel of docs/spec/FIGURES.md (the registry in
+//!   `panels/mod.rs`): per panel its runs table, a tidy CSV, an SVG and a
+//!   section of `REPORT.md` with the claim, the panel's grid file (TOML), the
+//!   measured numbers and verdicts. Results are kept in `DIR/store/`: a
+//!   rerun reuses them, a killed run resumes.
+//! - `cargo xtask sweep run FILE.toml [--shard i/n]` and `cargo xtask sweep merge DIR`
+//!   run any grid file (the same engine and store) and merge shards.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI reports to the terminal
 
 mod figures;
+mod panels;
 mod plot;
+mod progress;
 mod report;
-mod stats;
 mod sweep;
 mod table;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// Errors of the xtask jobs.
+pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Project automation for the RFLO reference library.
 #[derive(Debug, Parser)]
@@ -30,30 +37,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Reproduce the paper's figure panels: CSV data, SVG pictures and REPORT.md.
-    Figures(FiguresArgs),
-    /// Learning-rate sweeps: run a grid (sharded, resumable) and merge the shards.
+    /// Reproduce the paper's figure panels: runs tables, CSV data, SVG pictures and REPORT.md.
+    Figures(figures::FiguresArgs),
+    /// Run grids of run specs (sharded, resumable) and merge the shards.
     Sweep(sweep::SweepArgs),
-}
-
-/// Options of `cargo xtask figures`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct FiguresArgs {
-    /// Reduced scale (fewer trials, 3 seeds, smaller grids) for tests and CI.
-    #[arg(long)]
-    pub quick: bool,
-    /// Only these panels, comma-separated (e.g. `fig2a,cost`). Default: all.
-    #[arg(long, value_delimiter = ',', value_name = "PANEL[,PANEL]")]
-    pub only: Vec<String>,
-    /// Output folder. Default: `target/figures/` (`target/figures-quick/` with --quick).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Override the number of seeds (network realisations) of every panel.
-    #[arg(long, value_name = "N")]
-    pub seeds: Option<usize>,
-    /// Worker threads for the seeds (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
 }
 
 fn main() -> ExitCode {

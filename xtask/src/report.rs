@@ -42,8 +42,8 @@ pub struct Section {
     pub title: String,
     /// The paper's claim checked here.
     pub claim: String,
-    /// The panel's parameters, rendered.
-    pub params: String,
+    /// The panel's runs as a grid file (TOML); empty if it trains nothing.
+    pub grids: String,
     /// Free Markdown: tables of measured numbers, notes.
     pub body: String,
     /// Verdicts, one per part of the claim.
@@ -172,11 +172,15 @@ impl Report {
                 let _ = writeln!(s, "*Quick run: reduced scale.*\n");
             }
             let _ = writeln!(s, "Files: {}\n", sec.files.join(", "));
-            let _ = writeln!(
-                s,
-                "Parameters (one config per panel, `xtask/src/figures/`):\n\n```text\n{}\n```\n",
-                sec.params.trim_end()
-            );
+            if !sec.grids.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "Runs: the grid file below; `cargo xtask sweep run` on it reproduces \
+                     `{}_runs.csv` exactly.\n\n```toml\n{}\n```\n",
+                    sec.panel,
+                    sec.grids.trim_end()
+                );
+            }
             s.push_str(&sec.body);
             s.push('\n');
             let _ = writeln!(s, "### Verdicts\n");

@@ -12,6 +12,14 @@ pub enum ExperimentError {
     /// A run specification is invalid or cannot be read.
     #[error("run spec: {0}")]
     Spec(String),
+    /// A `--shard i/n` argument is invalid.
+    #[error("invalid shard `{spec}`: {reason}")]
+    Shard {
+        /// The argument as given.
+        spec: String,
+        /// What is wrong and what a valid one looks like.
+        reason: String,
+    },
     /// A grid file is invalid.
     #[error("grid: {0}")]
     Grid(String),

@@ -24,7 +24,6 @@ pub struct Runner {
     threads: usize,
     checkpoint_every: usize,
     trial_budget: Option<usize>,
-    progress: Option<Arc<ProgressFn>>,
     memo: Mutex<HashMap<RunKey, Arc<RunRecord>>>,
 }
 
@@ -42,7 +41,6 @@ impl Runner {
             threads: 1,
             checkpoint_every: 500,
             trial_budget: None,
-            progress: None,
             memo: Mutex::new(HashMap::new()),
         }
     }
@@ -71,12 +69,6 @@ impl Runner {
     /// time-boxed jobs.
     pub fn with_trial_budget(mut self, trials: usize) -> Self {
         self.trial_budget = Some(trials);
-        self
-    }
-
-    /// Reports progress (time steps) after every training trial.
-    pub fn with_progress(mut self, progress: Arc<ProgressFn>) -> Self {
-        self.progress = Some(progress);
         self
     }
 
@@ -121,13 +113,21 @@ impl Runner {
     /// The records of `specs`, in their order: from memory or the store where
     /// known, else trained now (in parallel) and stored.
     pub fn run_all(&self, specs: &[RunSpec]) -> Result<Vec<Arc<RunRecord>>> {
+        self.run_all_reporting(specs, &|_| {})
+    }
+
+    /// [`Runner::run_all`], calling `progress` with the time steps of every
+    /// training trial as it finishes.
+    pub fn run_all_reporting(
+        &self,
+        specs: &[RunSpec],
+        progress: &ProgressFn,
+    ) -> Result<Vec<Arc<RunRecord>>> {
         let pending = self.pending(specs)?;
         let trials = AtomicUsize::new(0);
         let stopped = AtomicUsize::new(0);
         let on_trial = |steps: u64| {
-            if let Some(progress) = &self.progress {
-                progress(steps);
-            }
+            progress(steps);
             let done = trials.fetch_add(1, Ordering::SeqCst) + 1;
             let go_on = self.trial_budget.is_none_or(|budget| done < budget);
             if !go_on {

@@ -3,22 +3,22 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::error::SweepError;
+use crate::error::ExperimentError;
 
-/// Shard `index` (1-based) of `count`; grid point `g` belongs to it when
+/// Shard `index` (1-based) of `count`; run `g` (index in the grid file's run order) belongs to it when
 /// `g % count == index - 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShardSpec {
+pub struct Shard {
     /// 1-based shard number, `1..=count`.
     pub index: usize,
     /// Number of shards, `>= 1`.
     pub count: usize,
 }
 
-impl ShardSpec {
-    /// Does grid point `grid_index` belong to this shard?
-    pub fn contains(&self, grid_index: usize) -> bool {
-        grid_index % self.count == self.index - 1
+impl Shard {
+    /// Does run `run_index` belong to this shard?
+    pub fn contains(&self, run_index: usize) -> bool {
+        run_index % self.count == self.index - 1
     }
 
     /// The file name of this shard's table: `shard-i-of-n.csv`.
@@ -28,10 +28,10 @@ impl ShardSpec {
 
     /// Parses `shard-i-of-n.csv` back (used by the merge); `None` if the name
     /// has another form.
-    pub fn from_file_name(name: &str) -> Option<ShardSpec> {
+    pub fn from_file_name(name: &str) -> Option<Shard> {
         let rest = name.strip_prefix("shard-")?.strip_suffix(".csv")?;
         let (i, n) = rest.split_once("-of-")?;
-        let spec = ShardSpec {
+        let spec = Shard {
             index: i.parse().ok()?,
             count: n.parse().ok()?,
         };
@@ -39,17 +39,17 @@ impl ShardSpec {
     }
 }
 
-impl fmt::Display for ShardSpec {
+impl fmt::Display for Shard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
     }
 }
 
-impl FromStr for ShardSpec {
-    type Err = SweepError;
+impl FromStr for Shard {
+    type Err = ExperimentError;
 
-    fn from_str(spec: &str) -> Result<Self, SweepError> {
-        let bad = |reason: String| SweepError::Shard {
+    fn from_str(spec: &str) -> Result<Self, ExperimentError> {
+        let bad = |reason: String| ExperimentError::Shard {
             spec: spec.to_owned(),
             reason,
         };
@@ -82,6 +82,6 @@ impl FromStr for ShardSpec {
                  (1-based: i must be in 1..={count})"
             )));
         }
-        Ok(ShardSpec { index, count })
+        Ok(Shard { index, count })
     }
 }

@@ -1,0 +1,217 @@
+//! `cargo xtask figures`: every panel of the registry, through one runner and
+//! one store.
+//!
+//! For each selected panel, in report order: its grids are expanded into run
+//! specs; the runner takes the results it has (memory, then `DIR/store/`)
+//! and trains the others on `--threads` threads, checkpointing them; the
+//! panel's runs table `<panel>_runs.csv` is written (the same table
+//! `cargo xtask sweep run` writes for the grid file REPORT.md prints); then
+//! the panel evaluates its claim, writes its CSV and SVG, and REPORT.md is
+//! rewritten. A killed job, started again, resumes: finished runs are read
+//! from the store, runs in flight continue from their checkpoints. Every
+//! result depends only on its run spec, so the output is bit-identical for
+//! any thread count, order, sharding or interruption.
+//!
+//! `--shard i/n` only trains shard `i` of the selected panels' distinct runs
+//! (round-robin) into the store, for clusters; a final run without
+//! `--shard` over the same `--out` (or store) then writes the report from
+//! the stored results.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rnn_experiment::{Runner, RunsTable, Shard, Store};
+
+use crate::Res;
+use crate::panels::{self, PanelRun, Run, Scale};
+use crate::progress;
+use crate::report::{Report, Section};
+
+/// Options of `cargo xtask figures`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FiguresArgs {
+    /// Reduced scale (fewer trials, 3 seeds, smaller grids) for tests and CI.
+    #[arg(long)]
+    pub quick: bool,
+    /// Only these panels, comma-separated (e.g. `fig2a,cost`). Default: all.
+    #[arg(long, value_delimiter = ',', value_name = "PANEL[,PANEL]")]
+    pub only: Vec<String>,
+    /// Output folder. Default: `target/figures/` (`target/figures-quick/` with --quick).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The result store. Default: `DIR/store/`.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Override the number of seeds (network realisations) of every panel.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<usize>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Only train shard i of n of the runs into the store (1-based); no report.
+    #[arg(long, value_name = "i/n")]
+    pub shard: Option<String>,
+    /// Print the panel ids, one per line, and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// Stop after this many training trials in all (runs in flight save
+    /// checkpoints); for tests of resumption.
+    #[arg(long, value_name = "TRIALS", hide = true)]
+    pub trial_budget: Option<usize>,
+}
+
+/// Runs the figures job.
+pub fn run(args: &FiguresArgs) -> Res<()> {
+    let selected = panels::select(&args.only)?;
+    if args.list {
+        for panel in &selected {
+            println!("{}", panel.id);
+        }
+        return Ok(());
+    }
+    let started = Instant::now();
+    let scale = Scale {
+        quick: args.quick,
+        seeds: args.seeds,
+    };
+    let out = args.out.clone().unwrap_or_else(|| {
+        workspace_root().join(if args.quick {
+            "target/figures-quick"
+        } else {
+            "target/figures"
+        })
+    });
+    std::fs::create_dir_all(&out).map_err(|e| format!("creating {}: {e}", out.display()))?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let store = Store::open(args.store.clone().unwrap_or_else(|| out.join("store")))?;
+    let mut runner = Runner::new().with_store(store).with_threads(threads);
+    if let Some(budget) = args.trial_budget {
+        runner = runner.with_trial_budget(budget);
+    }
+    if let Some(shard) = &args.shard {
+        return run_shard(&runner, &selected, scale, shard.parse()?);
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let mut report = Report {
+        quick: args.quick,
+        command: command_line(),
+        threads,
+        sections: Vec::new(),
+        seconds: 0.0,
+        pending: selected.iter().map(|p| p.id.to_string()).collect(),
+    };
+    println!(
+        "figures: {} panel(s) -> {} ({} thread(s){})",
+        selected.len(),
+        out.display(),
+        threads,
+        if args.quick { ", quick" } else { "" }
+    );
+    for panel in selected {
+        let t0 = Instant::now();
+        let grids = (panel.grids)(&scale)?;
+        let points = grids.points()?;
+        let specs: Vec<_> = points.iter().map(|p| p.spec.clone()).collect();
+        let pb = progress::bar(panel.id, &runner.pending(&specs)?);
+        let records = runner.run_all_reporting(&specs, progress::feed(&pb).as_ref());
+        pb.finish_and_clear();
+        let records = records.map_err(|e| format!("{}: {e}", panel.id))?;
+        let mut section = Section::new(panel.id, panel.title, panel.claim);
+        if !points.is_empty() {
+            section.grids = grids.to_toml()?;
+            let table = RunsTable::new(
+                &RunsTable::axis_paths(&points),
+                &points.iter().collect::<Vec<_>>(),
+                &records.iter().map(|r| r.as_ref()).collect::<Vec<_>>(),
+            );
+            let name = format!("{}_runs.csv", panel.id);
+            rnn_core::io::write_atomic(&out.join(&name), table.to_csv()?.as_bytes())?;
+            section.files.push(name);
+        }
+        let runs = points
+            .into_iter()
+            .zip(records)
+            .map(|(point, record)| Run { point, record })
+            .collect();
+        let mut panel_run = PanelRun::new(scale, section, runs, &out, &pool);
+        (panel.evaluate)(&mut panel_run).map_err(|e| format!("{}: {e}", panel.id))?;
+        let mut section = panel_run.section;
+        section.seconds = t0.elapsed().as_secs_f64();
+        println!(
+            "  {:<10} {:>7.1} s  {}",
+            panel.id,
+            section.seconds,
+            if section.holds() {
+                "holds"
+            } else {
+                "does not hold"
+            }
+        );
+        report.sections.push(section);
+        report.pending.retain(|p| p != panel.id);
+        report.seconds = started.elapsed().as_secs_f64();
+        rnn_core::io::write_atomic(&out.join("REPORT.md"), report.render().as_bytes())?;
+    }
+    println!(
+        "figures: done in {:.1} s; report {}",
+        started.elapsed().as_secs_f64(),
+        out.join("REPORT.md").display()
+    );
+    Ok(())
+}
+
+/// Trains shard `shard` of the distinct runs of `selected` into the store.
+fn run_shard(
+    runner: &Runner,
+    selected: &[&panels::Panel],
+    scale: Scale,
+    shard: Shard,
+) -> Res<()> {
+    let mut specs = Vec::new();
+    for panel in selected {
+        for point in (panel.grids)(&scale)?.points()? {
+            specs.push(point.spec);
+        }
+    }
+    // Shards partition the distinct runs whatever the store already holds.
+    let mut seen = std::collections::HashSet::new();
+    specs.retain(|spec| seen.insert(spec.key()));
+    let mine: Vec<_> = specs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| shard.contains(*i))
+        .map(|(_, s)| s)
+        .collect();
+    let pb = progress::bar(&format!("shard {shard}"), &mine);
+    let result = runner.run_all_reporting(&mine, progress::feed(&pb).as_ref());
+    pb.finish_and_clear();
+    result?;
+    println!(
+        "figures: shard {shard}: {} run(s) stored in {}",
+        mine.len(),
+        runner.store().map_or(Path::new("?"), |s| s.dir()).display()
+    );
+    Ok(())
+}
+
+fn command_line() -> String {
+    let mut c = String::from("cargo xtask figures");
+    for a in std::env::args().skip(2) {
+        c.push(' ');
+        c.push_str(&a);
+    }
+    c
+}
+
+/// The workspace root (the parent of `xtask/`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map_or(manifest.clone(), Path::to_path_buf)
+}

@@ -1,0 +1,115 @@
+//! Shared pieces of the panels: curve sampling, median bands, the report's
+//! criteria words, and a standard run table.
+
+use rnn_experiment::stats::{Summary, end_trend, fmt_num};
+
+use super::Run;
+
+/// At most `points` trial indices spread over `0..n`, always including the last.
+pub fn curve_indices(n: usize, points: usize) -> Vec<usize> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let stride = n.div_ceil(points.max(1)).max(1);
+    let mut v: Vec<usize> = (0..n).step_by(stride).collect();
+    if v.last() != Some(&(n - 1)) {
+        v.push(n - 1);
+    }
+    v
+}
+
+/// A median line `(x, y)` and its band `(x, lo, hi)`.
+pub type LineAndBand = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
+
+/// Median line and 25/75 band of curves at the sampled indices, x = index + 1
+/// (trial number, 1-based). Curves of failed runs must be left out by the caller.
+pub fn median_band(curves: &[&[f64]], indices: &[usize]) -> LineAndBand {
+    let rows = rnn_experiment::stats::band(curves, indices);
+    let line = rows
+        .iter()
+        .map(|(i, s)| ((*i + 1) as f64, s.median))
+        .collect();
+    let band = rows
+        .iter()
+        .map(|(i, s)| ((*i + 1) as f64, s.q25, s.q75))
+        .collect();
+    (line, band)
+}
+
+/// A curve is "still falling" when the mean loss over its last 10% of trials
+/// is below this fraction of the mean over the 10% before.
+pub const FALLING_BELOW: f64 = 0.95;
+
+/// Like [`median_band`] for tasks whose trials differ (random delays or
+/// syllables): each seed's curve is first averaged over bins of consecutive
+/// trials (about `points` bins), then the median and 25/75 band are taken
+/// over seeds at each bin's centre.
+pub fn binned_median_band(curves: &[&[f64]], points: usize) -> LineAndBand {
+    let n = curves.iter().map(|c| c.len()).max().unwrap_or(0);
+    let width = n.div_ceil(points.max(1)).max(1);
+    let binned: Vec<Vec<f64>> = curves
+        .iter()
+        .map(|c| c.chunks(width).map(rnn_experiment::stats::mean).collect())
+        .collect();
+    let refs: Vec<&[f64]> = binned.iter().map(Vec::as_slice).collect();
+    let bins = n.div_ceil(width);
+    let rows = rnn_experiment::stats::band(&refs, &(0..bins).collect::<Vec<_>>());
+    let centre = |i: usize| (i * width) as f64 + (width as f64 + 1.0) / 2.0;
+    let line = rows.iter().map(|(i, s)| (centre(*i), s.median)).collect();
+    let band = rows
+        .iter()
+        .map(|(i, s)| (centre(*i), s.q25, s.q75))
+        .collect();
+    (line, band)
+}
+
+/// "still falling" / "flat" from the median over seeds of [`end_trend`].
+pub fn trend_text(curves: &[&[f64]]) -> (f64, String) {
+    let trends: Vec<f64> = curves.iter().map(|c| end_trend(c)).collect();
+    let t = rnn_experiment::stats::median(&trends);
+    let word = if t < FALLING_BELOW {
+        "still falling"
+    } else if t > 1.0 / FALLING_BELOW {
+        "rising"
+    } else {
+        "flat"
+    };
+    (t, format!("{} ({word})", fmt_num(t)))
+}
+
+/// Ratio criterion "a ≈ b": within a factor of [`APPROX_FACTOR`].
+pub const APPROX_FACTOR: f64 = 3.0;
+
+/// True when `a` and `b` are within a factor [`APPROX_FACTOR`] of each other.
+pub fn approx(a: f64, b: f64) -> bool {
+    let r = a / b;
+    r.is_finite() && (1.0 / APPROX_FACTOR..=APPROX_FACTOR).contains(&r)
+}
+
+/// "learns": final loss at most this fraction of the initial (untrained) loss.
+pub const LEARNS_FRACTION: f64 = 0.25;
+
+/// `T = 20τ` for a period or delay of `steps` time steps at `tau` = 10 steps.
+pub fn tau_label(steps: usize) -> String {
+    format!("T = {}τ", steps / 10)
+}
+
+/// Summary of the final losses (failed runs as `+inf`, see `rnn_experiment::stats`).
+pub fn final_losses(runs: &[&Run]) -> Summary {
+    Summary::of(&runs.iter().map(|r| r.record.final_loss_or_inf()).collect::<Vec<_>>())
+}
+
+/// Summary of the untrained networks' losses.
+pub fn initial_losses(runs: &[&Run]) -> Summary {
+    Summary::of(&runs.iter().map(|r| r.record.initial_loss).collect::<Vec<_>>())
+}
+
+/// The completed runs among `runs` (curves are drawn from these).
+pub fn completed<'r>(runs: &[&'r Run]) -> Vec<&'r Run> {
+    runs.iter().copied().filter(|r| r.ok()).collect()
+}
+
+/// `failed/total` for a table cell.
+pub fn failed_of(runs: &[&Run]) -> String {
+    format!("{}/{}", runs.iter().filter(|r| !r.ok()).count(), runs.len())
+}

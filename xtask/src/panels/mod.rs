@@ -1,0 +1,161 @@
+//! The panel registry: every figure panel of docs/spec/FIGURES.md, in report
+//! order. A panel is its runs (grids: data, printed in REPORT.md as TOML),
+//! its claim evaluator and its plot. `--only`, CI and the report all read
+//! [`PANELS`]; adding a panel = its function(s) + one entry here.
+
+mod common;
+mod fig2;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rnn_experiment::{GridFile, Point, RunRecord};
+
+pub use common::*;
+
+use crate::Res;
+use crate::report::Section;
+
+/// One figure panel.
+pub struct Panel {
+    /// Its id (`fig2a`, ...): file names, `--only`, report anchors.
+    pub id: &'static str,
+    /// What it shows.
+    pub title: &'static str,
+    /// The paper's claim it checks.
+    pub claim: &'static str,
+    /// Its training runs, as grids (empty for panels that train nothing).
+    pub grids: fn(&Scale) -> Res<GridFile>,
+    /// Reads the runs, writes its CSV and SVG, fills the section's body and verdicts.
+    pub evaluate: fn(&mut PanelRun<'_>) -> Res<()>,
+}
+
+/// Every panel, in report order.
+pub const PANELS: &[Panel] = &[fig2::FIG2C];
+
+/// The scale of a figures job: full or `--quick`, and the seed override.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    /// `--quick`: reduced trials, seeds and grids.
+    pub quick: bool,
+    /// `--seeds N`: replicates of every panel.
+    pub seeds: Option<usize>,
+}
+
+impl Scale {
+    /// `quick` at `--quick`, else `full`.
+    pub fn pick<T>(&self, quick: T, full: T) -> T {
+        if self.quick { quick } else { full }
+    }
+
+    /// Replicate seeds `0..n`: the panel's default `n` unless `--seeds` overrides it.
+    pub fn seeds(&self, default: usize) -> Vec<i64> {
+        (0..self.seeds.unwrap_or(default).max(1) as i64).collect()
+    }
+}
+
+/// A panel being evaluated: its runs (in grid order) and where to write.
+pub struct PanelRun<'a> {
+    /// The job's scale.
+    pub scale: Scale,
+    /// The section of REPORT.md being written.
+    pub section: Section,
+    /// The panel's runs, in the grid file's order.
+    pub runs: Vec<Run>,
+    out: &'a Path,
+    pool: &'a rayon::ThreadPool,
+}
+
+/// One run of a panel: its grid point and its record.
+#[derive(Clone)]
+pub struct Run {
+    /// Where it sits in the grids, and its spec.
+    pub point: Point,
+    /// What it produced.
+    pub record: Arc<RunRecord>,
+}
+
+impl Run {
+    /// The value of axis `path` for this run (e.g. `"task.period"`), converted.
+    pub fn coord<T: serde::de::DeserializeOwned>(&self, path: &str) -> Res<T> {
+        let value = self
+            .point
+            .coords
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| format!("run {} has no axis `{path}`", self.point.index))?;
+        Ok(value.try_into()?)
+    }
+
+    /// The replicate seed.
+    pub fn seed(&self) -> u64 {
+        self.point.spec.seed
+    }
+
+    /// The grid's name.
+    pub fn grid(&self) -> &str {
+        &self.point.grid
+    }
+
+    /// Completed without divergence.
+    pub fn ok(&self) -> bool {
+        self.record.completed()
+    }
+}
+
+impl<'a> PanelRun<'a> {
+    pub(crate) fn new(
+        scale: Scale,
+        section: Section,
+        runs: Vec<Run>,
+        out: &'a Path,
+        pool: &'a rayon::ThreadPool,
+    ) -> Self {
+        Self {
+            scale,
+            section,
+            runs,
+            out,
+            pool,
+        }
+    }
+
+    /// The runs of grid `name`, in order.
+    pub fn grid(&self, name: &str) -> Vec<&Run> {
+        self.runs.iter().filter(|r| r.point.grid == name).collect()
+    }
+
+    /// The runs for which `keep` holds, in order.
+    pub fn select(&self, keep: impl Fn(&Run) -> bool) -> Vec<&Run> {
+        self.runs.iter().filter(|r| keep(r)).collect()
+    }
+
+    /// A path in the output folder for `file`, recorded in the section's file list.
+    pub fn file(&mut self, file: &str) -> PathBuf {
+        self.section.files.push(file.to_string());
+        self.out.join(file)
+    }
+
+    /// Runs `f` over `jobs` on the job's thread pool; results in job order
+    /// (deterministic whatever the thread count). For post-training work
+    /// (test trials, the sequencing loop).
+    pub fn par_map<J: Sync, R: Send>(&self, jobs: &[J], f: impl Fn(&J) -> R + Sync + Send) -> Vec<R> {
+        use rayon::prelude::*;
+        self.pool.install(|| jobs.par_iter().map(&f).collect())
+    }
+}
+
+/// The panels named in `only` (all if empty), in report order.
+pub fn select(only: &[String]) -> Res<Vec<&'static Panel>> {
+    for id in only {
+        if !PANELS.iter().any(|p| p.id == id.trim()) {
+            let ids: Vec<&str> = PANELS.iter().map(|p| p.id).collect();
+            return Err(format!("unknown panel `{id}`; panels: {}", ids.join(", ")).into());
+        }
+    }
+    Ok(PANELS
+        .iter()
+        .filter(|p| only.is_empty() || only.iter().any(|id| id.trim() == p.id))
+        .collect())
+}
