@@ -241,3 +241,105 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     ));
     Ok(())
 }
+
+/// fig2a (being ported to the run-spec engine).
+pub const FIG2A: Panel = Panel {
+    id: "fig2a",
+    title: "fig2a",
+    claim: "(not yet ported)",
+    grids: fig2a_grids,
+    evaluate: fig2a,
+};
+
+fn fig2a_grids(_: &Scale) -> Res<GridFile> {
+    Ok(GridFile::default())
+}
+
+fn fig2a(_: &mut PanelRun<'_>) -> Res<()> {
+    Err("fig2a is not yet ported".into())
+}
+
+/// fig2b (being ported to the run-spec engine).
+pub const FIG2B: Panel = Panel {
+    id: "fig2b",
+    title: "fig2b",
+    claim: "(not yet ported)",
+    grids: fig2b_grids,
+    evaluate: fig2b,
+};
+
+fn fig2b_grids(_: &Scale) -> Res<GridFile> {
+    Ok(GridFile::default())
+}
+
+fn fig2b(_: &mut PanelRun<'_>) -> Res<()> {
+    Err("fig2b is not yet ported".into())
+}
+
+/// fig2d (being ported to the run-spec engine).
+pub const FIG2D: Panel = Panel {
+    id: "fig2d",
+    title: "fig2d",
+    claim: "(not yet ported)",
+    grids: fig2d_grids,
+    evaluate: fig2d,
+};
+
+fn fig2d_grids(_: &Scale) -> Res<GridFile> {
+    Ok(GridFile::default())
+}
+
+fn fig2d(_: &mut PanelRun<'_>) -> Res<()> {
+    Err("fig2d is not yet ported".into())
+}
+
+/// fig2s1 (being ported to the run-spec engine).
+pub const FIG2S1: Panel = Panel {
+    id: "fig2s1",
+    title: "fig2s1",
+    claim: "(not yet ported)",
+    grids: fig2s1_grids,
+    evaluate: fig2s1,
+};
+
+fn fig2s1_grids(_: &Scale) -> Res<GridFile> {
+    Ok(GridFile::default())
+}
+
+fn fig2s1(_: &mut PanelRun<'_>) -> Res<()> {
+    Err("fig2s1 is not yet ported".into())
+}
+
+/// fig2s2 (being ported to the run-spec engine).
+pub const FIG2S2: Panel = Panel {
+    id: "fig2s2",
+    title: "fig2s2",
+    claim: "(not yet ported)",
+    grids: fig2s2_grids,
+    evaluate: fig2s2,
+};
+
+fn fig2s2_grids(_: &Scale) -> Res<GridFile> {
+    Ok(GridFile::default())
+}
+
+fn fig2s2(_: &mut PanelRun<'_>) -> Res<()> {
+    Err("fig2s2 is not yet ported".into())
+}
+
+/// fig2s3 (being ported to the run-spec engine).
+pub const FIG2S3: Panel = Panel {
+    id: "fig2s3",
+    title: "fig2s3",
+    claim: "(not yet ported)",
+    grids: fig2s3_grids,
+    evaluate: fig2s3,
+};
+
+fn fig2s3_grids(_: &Scale) -> Res<GridFile> {
+    Ok(GridFile::default())
+}
+
+fn fig2s3(_: &mut PanelRun<'_>) -> Res<()> {
+    Err("fig2s3 is not yet ported".into())
+}

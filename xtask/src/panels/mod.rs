@@ -4,7 +4,11 @@
 //! [`PANELS`]; adding a panel = its function(s) + one entry here.
 
 mod common;
+mod cost;
 mod fig2;
+mod fig2_grid;
+mod fig3;
+mod fig4;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,7 +35,21 @@ pub struct Panel {
 }
 
 /// Every panel, in report order.
-pub const PANELS: &[Panel] = &[fig2::FIG2C];
+pub const PANELS: &[Panel] = &[
+    fig2::FIG2A,
+    fig2::FIG2B,
+    fig2_grid::FIG2B_GRID,
+    fig2::FIG2C,
+    fig2::FIG2D,
+    fig2::FIG2S1,
+    fig2::FIG2S2,
+    fig2::FIG2S3,
+    fig3::FIG3B,
+    fig3::FIG3C,
+    fig4::FIG4A,
+    fig4::FIG4C,
+    cost::COST,
+];
 
 /// The scale of a figures job: full or `--quick`, and the seed override.
 #[derive(Debug, Clone, Copy)]
