@@ -91,6 +91,43 @@ pub fn read_npy(path: &Path) -> Result<NpyArray> {
     parse_npy(&bytes, path)
 }
 
+/// The shape of a `float64` `.npy` file, reading only its header (cheap for
+/// large files). Checks the magic, the header and the dtype, not the data:
+/// [`read_npy`] still reports truncation and non-finite entries.
+pub fn read_npy_shape(path: &Path) -> Result<Vec<usize>> {
+    use std::io::Read;
+    let io_error = |source| CoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io_error)?;
+    // Magic, version and header length (2 bytes in format 1, 4 in 2 and 3), then the header.
+    let mut prefix = Vec::with_capacity(12);
+    (&mut file)
+        .take(12)
+        .read_to_end(&mut prefix)
+        .map_err(io_error)?;
+    let (len, start) = match prefix.get(6) {
+        Some(1) if prefix.len() >= 10 => (u16::from_le_bytes([prefix[8], prefix[9]]) as u64, 10),
+        Some(_) if prefix.len() == 12 => (
+            u64::from(u32::from_le_bytes([
+                prefix[8], prefix[9], prefix[10], prefix[11],
+            ])),
+            12,
+        ),
+        _ => return Err(corrupt(path, "not a .npy file (too short)")),
+    };
+    let mut bytes = prefix;
+    let wanted = start as u64 + len;
+    let have = bytes.len() as u64;
+    (&mut file)
+        .take(wanted.saturating_sub(have))
+        .read_to_end(&mut bytes)
+        .map_err(io_error)?;
+    bytes.truncate(usize::try_from(wanted).unwrap_or(usize::MAX));
+    Ok(parse_header(&bytes, path)?.0)
+}
+
 /// Reads a 1-D `float64` `.npy` file.
 pub fn read_vector(path: &Path) -> Result<Vec<f64>> {
     let array = read_npy(path)?;
@@ -300,17 +337,19 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> CoreError {
     }
 }
 
-/// Parses the bytes of a `.npy` file; `path` labels errors.
-fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
+/// Parses a `.npy` header (and checks the dtype); returns the shape, the
+/// header and the bytes after it.
+fn parse_header<'a>(
+    bytes: &'a [u8],
+    path: &Path,
+) -> Result<(Vec<usize>, npyz::NpyHeader, &'a [u8])> {
     // npyz multiplies the axis lengths unchecked; refuse overflowing shapes first.
     check_shape_fits(bytes, path)?;
     let file =
         NpyFile::new(bytes).map_err(|e| corrupt(path, format!("not a valid .npy file: {e}")))?;
     let header = file.header().clone();
-    let big_endian = match header.dtype() {
-        DType::Plain(ty) if ty.type_char() == TypeChar::Float && ty.size_field() == 8 => {
-            ty.endianness() == npyz::Endianness::Big
-        }
+    match header.dtype() {
+        DType::Plain(ty) if ty.type_char() == TypeChar::Float && ty.size_field() == 8 => {}
         other => {
             let found = match other {
                 DType::Plain(ty) => ty.to_string(),
@@ -321,14 +360,21 @@ fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
                 found,
             });
         }
-    };
+    }
     let shape = header
         .shape()
         .iter()
         .map(|&d| usize::try_from(d))
         .collect::<std::result::Result<Vec<usize>, _>>()
         .map_err(|_| corrupt(path, "an axis length does not fit in memory"))?;
-    let data_bytes = file.into_inner();
+    Ok((shape, header, file.into_inner()))
+}
+
+/// Parses the bytes of a `.npy` file; `path` labels errors.
+fn parse_npy(bytes: &[u8], path: &Path) -> Result<NpyArray> {
+    let (shape, header, data_bytes) = parse_header(bytes, path)?;
+    let big_endian =
+        matches!(header.dtype(), DType::Plain(ty) if ty.endianness() == npyz::Endianness::Big);
     let count = header.len();
     if Some(data_bytes.len() as u64) != count.checked_mul(8) {
         return Err(corrupt(

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use faer::Mat;
 use rnn_core::export::{export_network, write_npy, write_npy_vector};
 use rnn_core::npy::{
-    read_matrices, read_matrix, read_network, read_npy, read_trial, read_trials, read_vector,
+    read_matrices, read_matrix, read_network, read_npy, read_npy_shape, read_trial, read_trials,
+    read_vector,
 };
 use rnn_core::{CoreError, InitialState, Network, NetworkConfig, seeded};
 
@@ -449,5 +450,35 @@ fn bad_network_folders_are_typed_errors() {
     assert!(matches!(
         read_network(&sub),
         Err(CoreError::NpyDtype { .. })
+    ));
+}
+
+#[test]
+fn the_shape_reads_from_the_header_alone() {
+    let dir = temp_dir("shape");
+    // The data is truncated: only read_npy notices.
+    let mut bytes = raw_npy("<f8", true, &[4, 5, 6], &le_bytes(&[0.0; 120]));
+    bytes.truncate(bytes.len() - 100);
+    let path = write(&dir, "s.npy", &bytes);
+    assert_eq!(read_npy_shape(&path).unwrap(), vec![4, 5, 6]);
+    assert!(matches!(
+        read_npy(&path),
+        Err(CoreError::CorruptFile { .. })
+    ));
+    let path = write(&dir, "i.npy", &raw_npy("<i4", false, &[2], &[0u8; 8]));
+    assert!(matches!(
+        read_npy_shape(&path),
+        Err(CoreError::NpyDtype { .. })
+    ));
+    for bad in [&b""[..], b"\x93NUMPY", b"\x93NUMPY\x01\x00\xff\xff{'descr'"] {
+        let path = write(&dir, "bad.npy", bad);
+        assert!(
+            matches!(read_npy_shape(&path), Err(CoreError::CorruptFile { .. })),
+            "{bad:?}"
+        );
+    }
+    assert!(matches!(
+        read_npy_shape(&dir.join("none.npy")),
+        Err(CoreError::Io { .. })
     ));
 }
