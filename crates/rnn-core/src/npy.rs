@@ -241,9 +241,9 @@ fn read_trials_with_rank(
         None => (None, false),
         Some(path) => {
             let array = read_npy(path)?;
-            let per_trial = match array.shape.as_slice() {
-                &[l] if l == len => false,
-                &[kk, l] if three_d && kk == k && l == len => true,
+            let per_trial = match *array.shape.as_slice() {
+                [l] if l == len => false,
+                [kk, l] if three_d && kk == k && l == len => true,
                 _ => {
                     let expected = if three_d {
                         format!("1 axis (T) or 2 axes (K, T) with K = {k}, T = {len}")
