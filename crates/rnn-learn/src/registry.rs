@@ -72,10 +72,7 @@ pub enum RuleSpec {
         #[serde(with = "rates_repr")]
         rates: LearningRates,
         /// The projection `F`; default [`Projection::Feedback`].
-        #[serde(
-            default = "feedback",
-            skip_serializing_if = "is_feedback"
-        )]
+        #[serde(default = "feedback", skip_serializing_if = "is_feedback")]
         projection: Projection,
         /// Form of trial-end updates; default [`TrialEndForm::Batched`].
         #[serde(default, skip_serializing_if = "is_default")]

@@ -580,10 +580,7 @@ fn rflo_with_zero_w_and_symmetric_feedback_is_rtrl() {
         });
         for form in [TrialEndForm::Batched, TrialEndForm::Traces] {
             let rflo = trial_end(
-                &Rflo::new(rates())
-                    .unwrap()
-                    .with_trial_end_form(form)
-                    .into(),
+                &Rflo::new(rates()).unwrap().with_trial_end_form(form).into(),
                 &symmetric,
             );
             let rtrl = trial_end(&Rtrl::new(rates()).unwrap().into(), &symmetric);
@@ -643,10 +640,7 @@ fn every_form_equals_the_default_form() {
 fn nonlocal_random_differs_from_bptt() {
     let worst = Worst::default();
     for case in cases(false) {
-        let nonlocal = trial_end(
-            &NonlocalRandom::new(rates()).unwrap().into(),
-            &case,
-        );
+        let nonlocal = trial_end(&NonlocalRandom::new(rates()).unwrap().into(), &case);
         let bptt = trial_end(&Bptt::new(rates()).unwrap().into(), &case);
         let d = rel_diff_mat(&nonlocal.recurrent, &bptt.recurrent)
             .max(rel_diff_mat(&nonlocal.input, &bptt.input));

@@ -138,7 +138,10 @@ fn a_tighter_bound_stops_a_slowly_diverging_run() {
             "{schedule:?}: {err}"
         );
         let trial = err.trial().unwrap();
-        assert!(trial >= 2, "{schedule:?}: stopped at {trial}, too early to test the prefix");
+        assert!(
+            trial >= 2,
+            "{schedule:?}: stopped at {trial}, too early to test the prefix"
+        );
         let first = err.history.loss[0];
         assert!(err.history.loss[trial] > 4.0 * first, "{schedule:?}");
         assert_prefix_of_undisturbed_run(rule, &config, &err);

@@ -57,8 +57,15 @@ fn every_form_round_trips_through_toml_and_json() {
         let text = toml::to_string(&doc).unwrap();
         assert_eq!(toml::from_str::<Doc>(&text).unwrap(), doc, "{text}");
         let json = serde_json::to_string(&spec).unwrap();
-        assert_eq!(serde_json::from_str::<RuleSpec>(&json).unwrap(), spec, "{json}");
-        assert!(json.starts_with(&format!("{{\"name\":\"{}\"", spec.name())), "{json}");
+        assert_eq!(
+            serde_json::from_str::<RuleSpec>(&json).unwrap(),
+            spec,
+            "{json}"
+        );
+        assert!(
+            json.starts_with(&format!("{{\"name\":\"{}\"", spec.name())),
+            "{json}"
+        );
     }
 }
 
@@ -90,7 +97,10 @@ fn names_and_labels() {
 fn rates_are_one_number_or_a_table() {
     let uniform = parse("name = \"rflo\"\nrates = 0.01").unwrap();
     assert_eq!(uniform, RuleSpec::rflo(0.01));
-    assert_eq!(parse("name = \"rflo\"\nrates = 1").unwrap(), RuleSpec::rflo(1.0));
+    assert_eq!(
+        parse("name = \"rflo\"\nrates = 1").unwrap(),
+        RuleSpec::rflo(1.0)
+    );
     let table =
         parse("name = \"bptt\"\nrates = { readout = 0.03, recurrent = 0.02, input = 0.01 }")
             .unwrap();
@@ -116,8 +126,9 @@ fn rates_are_one_number_or_a_table() {
     // A table must be complete and have only the three rates.
     let err = parse("name = \"rflo\"\nrates = { readout = 0.1, recurrent = 0.1 }").unwrap_err();
     assert!(err.to_string().contains("missing field `input`"), "{err}");
-    let err = parse("name = \"rflo\"\nrates = { readout = 0.1, recurrent = 0.1, input = 0.1, eta4 = 1 }")
-        .unwrap_err();
+    let err =
+        parse("name = \"rflo\"\nrates = { readout = 0.1, recurrent = 0.1, input = 0.1, eta4 = 1 }")
+            .unwrap_err();
     assert!(err.to_string().contains("eta4"), "{err}");
     let err = parse("name = \"rflo\"\nrates = \"fast\"").unwrap_err();
     assert!(err.to_string().contains("one number"), "{err}");
@@ -158,25 +169,36 @@ fn options_read_from_toml() {
         panic!("{spec:?}");
     };
     assert_eq!((f.nrows(), f.ncols(), f[(1, 1)]), (2, 2, 4.5));
-    let err =
-        parse("name = \"bptt\"\nrates = 0.1\nprojection = { custom = [[1.0, 2.0], [3.0]] }")
-            .unwrap_err();
+    let err = parse("name = \"bptt\"\nrates = 0.1\nprojection = { custom = [[1.0, 2.0], [3.0]] }")
+        .unwrap_err();
     assert!(err.to_string().contains("row 1 has 1 entries"), "{err}");
 }
 
 #[test]
 fn unknown_fields_names_and_values_are_clear_errors() {
     let err = parse("name = \"rflo\"\nrates = 0.1\nlearning_rate = 0.1").unwrap_err();
-    assert!(err.to_string().contains("unknown field `learning_rate`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown field `learning_rate`"),
+        "{err}"
+    );
     // A field of another rule is unknown too.
     let err = parse("name = \"bptt\"\nrates = 0.1\ntrial_end_form = \"traces\"").unwrap_err();
-    assert!(err.to_string().contains("unknown field `trial_end_form`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown field `trial_end_form`"),
+        "{err}"
+    );
     let err = parse("name = \"adam\"\nrates = 0.1").unwrap_err();
     let message = err.to_string();
     assert!(message.contains("unknown variant `adam`"), "{message}");
-    assert!(message.contains("rflo") && message.contains("nonlocal_random"), "{message}");
+    assert!(
+        message.contains("rflo") && message.contains("nonlocal_random"),
+        "{message}"
+    );
     let err = parse("name = \"rflo\"\nrates = 0.1\ntrial_end_form = \"online\"").unwrap_err();
-    assert!(err.to_string().contains("unknown variant `online`"), "{err}");
+    assert!(
+        err.to_string().contains("unknown variant `online`"),
+        "{err}"
+    );
     let err = parse("name = \"rflo\"").unwrap_err();
     assert!(err.to_string().contains("missing field `rates`"), "{err}");
     let err = parse("rates = 0.1").unwrap_err();
@@ -197,7 +219,10 @@ fn build_refuses_invalid_rates_and_projections_without_panicking() {
     for rates in bad {
         for spec in RuleSpec::every_form(rates) {
             let err = spec.build().unwrap_err();
-            assert!(matches!(err, LearnError::InvalidConfig { .. }), "{spec:?}: {err}");
+            assert!(
+                matches!(err, LearnError::InvalidConfig { .. }),
+                "{spec:?}: {err}"
+            );
         }
     }
     // TOML can spell a NaN rate; build refuses it.
@@ -310,13 +335,21 @@ fn any_rule_is_bit_identical_to_the_concrete_rule() {
         rates: r,
         projection: custom.clone(),
     };
-    assert_same(spec, Bptt::with_projection(r, custom.clone()).unwrap(), false);
+    assert_same(
+        spec,
+        Bptt::with_projection(r, custom.clone()).unwrap(),
+        false,
+    );
     assert_same(RuleSpec::rtrl(r), Rtrl::new(r).unwrap(), true);
     let spec = RuleSpec::Rtrl {
         rates: r,
         projection: Projection::Feedback,
     };
-    assert_same(spec, Rtrl::with_projection(r, Projection::Feedback).unwrap(), true);
+    assert_same(
+        spec,
+        Rtrl::with_projection(r, Projection::Feedback).unwrap(),
+        true,
+    );
     for form in [NonlocalForm::Bptt, NonlocalForm::Rtrl] {
         let spec = RuleSpec::NonlocalRandom { rates: r, form };
         assert_same(spec, NonlocalRandom::new(r).unwrap().with_form(form), true);
@@ -330,7 +363,9 @@ fn forms_differ_in_the_last_bits() {
     let r = mixed();
     let batched = run(Rflo::new(r).unwrap(), Schedule::PerTrial);
     let traces = run(
-        Rflo::new(r).unwrap().with_trial_end_form(TrialEndForm::Traces),
+        Rflo::new(r)
+            .unwrap()
+            .with_trial_end_form(TrialEndForm::Traces),
         Schedule::PerTrial,
     );
     assert_ne!(bits(&batched.0, &batched.1), bits(&traces.0, &traces.1));
@@ -339,9 +374,15 @@ fn forms_differ_in_the_last_bits() {
 #[test]
 fn a_checkpoint_of_a_spec_built_rule_resumes_with_the_concrete_rule() {
     let mut net = network();
-    let config = TrainingConfig::default().with_n_trials(4).with_max_loss_ratio(None);
-    let mut trainer = Trainer::new(RuleSpec::rflo(0.1).build().unwrap(), &mut net, config.clone())
-        .unwrap();
+    let config = TrainingConfig::default()
+        .with_n_trials(4)
+        .with_max_loss_ratio(None);
+    let mut trainer = Trainer::new(
+        RuleSpec::rflo(0.1).build().unwrap(),
+        &mut net,
+        config.clone(),
+    )
+    .unwrap();
     let mut source = task();
     trainer.train_trial(&mut net, &mut source).unwrap();
     let checkpoint = trainer.checkpoint(&net);
@@ -380,7 +421,11 @@ fn training_config_reads_partial_toml_and_round_trips() {
             .with_max_loss_ratio(Some(12.5)),
     ] {
         let text = toml::to_string(&config).unwrap();
-        assert_eq!(toml::from_str::<TrainingConfig>(&text).unwrap(), config, "{text}");
+        assert_eq!(
+            toml::from_str::<TrainingConfig>(&text).unwrap(),
+            config,
+            "{text}"
+        );
         let json = serde_json::to_string(&config).unwrap();
         let back: TrainingConfig = serde_json::from_str(&json).unwrap();
         assert_eq!(back, config, "{json}");
