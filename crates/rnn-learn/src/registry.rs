@@ -299,6 +299,7 @@ impl RuleSpec {
     /// Builds the rule and trains `net` with it ([`train()`](crate::train())):
     /// a whole run in one expression. An invalid spec gives a
     /// [`TrainError`] with an empty history.
+    #[allow(clippy::result_large_err)] // returned once per run, holds the history by value
     pub fn train(
         &self,
         net: &mut Network,

@@ -91,6 +91,7 @@ pub trait LearningRule {
     /// assert_eq!(history.loss.len(), 50);
     /// # Ok::<(), rnn_learn::LearnError>(())
     /// ```
+    #[allow(clippy::result_large_err)] // returned once per run, holds the history by value
     fn train(
         self,
         net: &mut Network,

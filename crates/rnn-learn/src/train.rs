@@ -419,6 +419,7 @@ impl<R: LearningRule> Trainer<R> {
 ///   holds the weights of the failing step.
 /// - any other [`LearnError`] (invalid config or rule, a failing trial
 ///   source), with the trials completed before it.
+#[allow(clippy::result_large_err)] // returned once per run, holds the history by value
 pub fn train<R: LearningRule>(
     net: &mut Network,
     rule: R,
@@ -429,6 +430,7 @@ pub fn train<R: LearningRule>(
 }
 
 /// [`train`], calling `on_progress` after every completed trial.
+#[allow(clippy::result_large_err)] // returned once per run, holds the history by value
 pub fn train_with_progress<R: LearningRule>(
     net: &mut Network,
     rule: R,
