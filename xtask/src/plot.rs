@@ -190,7 +190,7 @@ fn range(values: impl Iterator<Item = f64>, fixed: Option<(f64, f64)>, log: bool
     (lo - pad, hi + pad)
 }
 
-type DynResult<T> = Result<T, Box<dyn std::error::Error>>;
+type DynResult<T> = crate::Res<T>;
 
 fn draw_panel(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,

@@ -84,7 +84,7 @@ impl Table {
     }
 
     /// Writes the table to `path` atomically.
-    pub fn write(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    pub fn write(&self, path: &Path) -> crate::Res<()> {
         rnn_core::io::write_atomic(path, self.text.as_bytes())?;
         Ok(())
     }

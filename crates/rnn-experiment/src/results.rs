@@ -218,7 +218,7 @@ pub fn best_by(table: &RunsTable, over: &str) -> Result<Vec<Best>> {
     if !table.columns.iter().any(|c| c == over) {
         return Err(ExperimentError::Grid(format!(
             "no axis `{over}` in the table (axes: {})",
-            axis_columns(table).join(", ")
+            axis_columns(table).cloned().collect::<Vec<_>>().join(", ")
         )));
     }
     let group_columns: Vec<&String> = std::iter::once(&table.columns[1])

@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use rnn_core::{CoreError, Network, State};
-use rnn_learn::{Checkpoint, History, LearnError, Trainer};
+use rnn_learn::{Checkpoint, History, Trainer};
 
 use crate::error::Result;
 use crate::spec::{RunSpec, STREAM_EVALUATION};
@@ -102,12 +102,9 @@ pub(crate) fn run_controlled(spec: &RunSpec, control: &Control<'_>) -> Result<Op
     while !trainer.is_done() {
         match trainer.train_trial(&mut net, source.as_mut()) {
             Ok(_) => {}
-            Err(error @ LearnError::Diverged { .. }) => {
-                let LearnError::Diverged { trial, .. } = &error else {
-                    unreachable!()
-                };
+            Err(error) if error.diverged_at().is_some() => {
                 failure = Some(Failure {
-                    trial: Some(*trial),
+                    trial: error.diverged_at(),
                     message: error.to_string(),
                 });
                 break;

@@ -184,7 +184,8 @@ fn alignment_curve(run: &Run) -> Vec<f64> {
 
 fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     let points = curve_points(&p.scale);
-    let runs: Vec<&Run> = p.grid("RFLO");
+    let all = p.runs();
+    let runs = super::grid(&all, "RFLO");
     let curves: Vec<Vec<f64>> = super::completed(&runs).iter().map(|r| alignment_curve(r)).collect();
     let mut csv = Table::new(&["seed", "trial", "alignment"]);
     for (r, curve) in super::completed(&runs).iter().zip(&curves) {

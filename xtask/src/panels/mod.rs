@@ -78,8 +78,7 @@ pub struct PanelRun<'a> {
     pub scale: Scale,
     /// The section of REPORT.md being written.
     pub section: Section,
-    /// The panel's runs, in the grid file's order.
-    pub runs: Vec<Run>,
+    runs: Arc<Vec<Run>>,
     out: &'a Path,
     pool: &'a rayon::ThreadPool,
 }
@@ -133,20 +132,16 @@ impl<'a> PanelRun<'a> {
         Self {
             scale,
             section,
-            runs,
+            runs: Arc::new(runs),
             out,
             pool,
         }
     }
 
-    /// The runs of grid `name`, in order.
-    pub fn grid(&self, name: &str) -> Vec<&Run> {
-        self.runs.iter().filter(|r| r.point.grid == name).collect()
-    }
-
-    /// The runs for which `keep` holds, in order.
-    pub fn select(&self, keep: impl Fn(&Run) -> bool) -> Vec<&Run> {
-        self.runs.iter().filter(|r| keep(r)).collect()
+    /// The panel's runs in the grid file's order (a shared handle, so that
+    /// the section can be written while the runs are read).
+    pub fn runs(&self) -> Arc<Vec<Run>> {
+        self.runs.clone()
     }
 
     /// A path in the output folder for `file`, recorded in the section's file list.
@@ -162,6 +157,11 @@ impl<'a> PanelRun<'a> {
         use rayon::prelude::*;
         self.pool.install(|| jobs.par_iter().map(&f).collect())
     }
+}
+
+/// The runs of grid `name`, in order.
+pub fn grid<'r>(runs: &'r [Run], name: &str) -> Vec<&'r Run> {
+    runs.iter().filter(|r| r.point.grid == name).collect()
 }
 
 /// The panels named in `only` (all if empty), in report order.
