@@ -93,6 +93,35 @@ pub enum CoreError {
         /// What the file holds.
         found: String,
     },
+    /// A `.npy` file holds another element type than `float64`
+    /// (e.g. `float32` or integers: convert with `x.astype(np.float64)`).
+    #[error("{path} holds dtype {found}, expected float64 ('<f8' or '>f8')")]
+    NpyDtype {
+        /// The file.
+        path: PathBuf,
+        /// The dtype as written in the file's header (numpy `descr`).
+        found: String,
+    },
+    /// A `.npy` array has the wrong number of axes, or an axis of the wrong length.
+    #[error("{path} has shape {found:?}, expected {expected}")]
+    NpyShape {
+        /// The file.
+        path: PathBuf,
+        /// The expected shape, in words (e.g. `"2 axes (T, N_x) with T = 200"`).
+        expected: String,
+        /// The shape as written in the file.
+        found: Vec<usize>,
+    },
+    /// A `.npy` array holds NaN or infinity.
+    #[error("{path} holds the non-finite value {value} at index {index:?}")]
+    NpyNonFinite {
+        /// The file.
+        path: PathBuf,
+        /// The index of the first offending entry (in C order), one entry per axis.
+        index: Vec<usize>,
+        /// The offending value.
+        value: f64,
+    },
     /// Encoding a value failed.
     #[error("encoding failed: {0}")]
     Encode(String),

@@ -4,7 +4,8 @@
 //! random feedback" (eLife 2019), as specified in the project's `MODEL.md`:
 //! network parameters with seeded initialisation ([`Network`]), the discrete
 //! dynamics ([`forward_step`], [`Network::run_trial`]), the [`Trial`] type that
-//! tasks produce and learners consume, and checksummed save/load ([`io`]).
+//! tasks produce and learners consume, checksummed save/load ([`io`]), and
+//! numpy interchange: `.npy` export ([`export`]) and reading ([`npy`]).
 //!
 //! ```
 //! use rnn_core::{seeded, InitialState, Network, NetworkConfig, Trial};
@@ -33,6 +34,7 @@ pub mod export;
 pub mod gemv;
 pub mod io;
 pub mod network;
+pub mod npy;
 pub mod rng;
 pub mod trial;
 

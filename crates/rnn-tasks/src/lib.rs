@@ -10,6 +10,12 @@
 //! | [`ReadySetGo`] | §2, Fig 3 | 1 | 1 | `Constant(0.0)` |
 //! | [`ReachSyllables`] | §3, Fig 4a | `K` | 2 | `Constant(0.0)` first, then `CarryOver` |
 //! | [`WholeSequence`] | §4, Fig 4c | 1 | 2 | `Given(h0)`, drawn once |
+//! | [`FileTrials`] | a user's `.npy` files | from the files | from the files | as given |
+//!
+//! [`TaskSpec`] (module [`registry`]) is THE list of tasks: each task's name
+//! in TOML, CSV, reports and Python is its serde tag there, every config
+//! field is settable, and [`TaskSpec::build`] makes the task. A new task =
+//! its file + one entry in the registry.
 //!
 //! Every task implements [`Task`] (sizes and trial generation) and
 //! [`rnn_core::TrialSource`], so a training loop can take it as
@@ -31,6 +37,7 @@
 //!
 //! One file suffices: implement [`Task`] and then [`rnn_core::TrialSource`]
 //! with the [`impl_trial_source!`] macro (or by hand: `Ok(self.generate(rng)?)`).
+//! To make it nameable in run files, add it to [`TaskSpec`].
 //!
 //! ```
 //! use faer::Mat;
@@ -63,12 +70,15 @@
 //! ```
 
 pub mod error;
+pub mod files;
 pub mod periodic;
 pub mod reach;
 pub mod ready_set_go;
+pub mod registry;
 pub mod whole_sequence;
 
 pub use error::{Result, TaskError};
+pub use files::{FileTrials, TrialFiles};
 pub use periodic::{Periodic, PeriodicConfig, periodic_target};
 pub use reach::{
     BOX_TOLERANCE, ReachConfig, ReachSyllables, SyllableShape, integrate_velocity,
@@ -77,6 +87,7 @@ pub use reach::{
 pub use ready_set_go::{
     IntervalReadout, ReadySetGo, ReadySetGoConfig, TrialLength, gaussian_pulse, produced_interval,
 };
+pub use registry::TaskSpec;
 pub use whole_sequence::{SequenceStart, WholeSequence, WholeSequenceConfig};
 
 use rnn_core::{SeededRng, Trial, TrialSource};

@@ -24,6 +24,7 @@ use crate::error::{Result, finite, nonzero};
 /// # Ok::<(), rnn_tasks::TaskError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PeriodicConfig {
     /// Period `T` in steps = trial length; `>= 1`. Default 200 (= 20τ, the
     /// shortest of the paper's `{200, 400, 800, 1600}`).

@@ -50,6 +50,7 @@ pub const BOX_TOLERANCE: f64 = 1e-9;
 /// # Ok::<(), rnn_tasks::TaskError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SyllableShape {
     /// Number of syllables `K` (directions and tonic inputs); `>= 1`. Default 4
     /// (right, up, left, down).
@@ -223,6 +224,7 @@ pub fn integrate_velocity_by_step(
 /// # Ok::<(), rnn_tasks::TaskError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReachConfig {
     /// Syllable shape (`K = 4`, `D = 200`, `M = 100`, `L = 1`).
     pub shape: SyllableShape,

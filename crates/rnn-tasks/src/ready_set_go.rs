@@ -35,7 +35,10 @@ pub fn gaussian_pulse(s: f64, sigma: f64) -> f64 {
 }
 
 /// How the trial length `T` is set.
+///
+/// In TOML: `trial_length = "rule"` or `trial_length = { fixed = 700 }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
 pub enum TrialLength {
     /// The spec's rule (**choice**): `T = t_ready + 2 T_max + ceil(4σ)`.
     #[default]
@@ -56,6 +59,7 @@ pub enum TrialLength {
 /// # Ok::<(), rnn_tasks::TaskError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ReadySetGoConfig {
     /// Width `σ` of the Gaussian pulses, in steps; finite, `> 0`. Default 15.
     pub sigma: f64,

@@ -15,7 +15,11 @@ use crate::error::{Result, TaskError, finite, nonzero};
 use crate::reach::SyllableShape;
 
 /// How the fixed `h(0)` of [`WholeSequence`] is obtained.
+///
+/// In TOML: `start = { uniform = { n_units = 100, half_width = 1.0 } }` or
+/// `start = { given = [0.1, -0.2, ...] }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum SequenceStart {
     /// Drawn once at construction, every unit i.i.d. `U[-half_width, half_width)`
     /// (**choice**; `half_width = 1` spans the range of a tanh unit).
@@ -42,6 +46,7 @@ pub enum SequenceStart {
 /// # Ok::<(), rnn_tasks::TaskError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct WholeSequenceConfig {
     /// Syllable shape (`K = 4`, `D = 200`, `M = 100`, `L = 1`).
     pub shape: SyllableShape,
