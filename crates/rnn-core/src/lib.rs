@@ -8,8 +8,8 @@
 //! numpy interchange: `.npy` export ([`export`]) and reading ([`npy`]).
 //!
 //! ```
+//! use rnn_core::faer::Mat;
 //! use rnn_core::{seeded, InitialState, Network, NetworkConfig, Trial};
-//! use faer::Mat;
 //!
 //! // The periodic task's network: N = 30, no input, one output, tau = 10.
 //! let config = NetworkConfig::new(30, 0, 1);
@@ -26,6 +26,29 @@
 //! assert!(trajectory.loss.is_finite());
 //! # Ok::<(), rnn_core::CoreError>(())
 //! ```
+//!
+//! ## faer in the public API
+//!
+//! Matrices in this crate's public signatures are [faer](https://docs.rs/faer)
+//! types, always with `f64` entries:
+//!
+//! - [`faer::Mat<f64>`](faer::Mat), owned and column-major: the fields of
+//!   [`Weights`] and [`Trajectory`], [`Trial::from_columns`]'s arguments,
+//!   [`io::MatrixData::to_mat`];
+//! - [`faer::MatRef<'_, f64>`](faer::MatRef), a borrowed view: [`Trial::new`]'s
+//!   arguments, the getters of [`Network`], [`Trial`] and [`Trajectory`],
+//!   [`check_matrix`], [`gemv::matvec`], [`export::write_npy`],
+//!   [`io::MatrixData::from_mat`].
+//!
+//! The other crates of the workspace (rnn-learn, rnn-tasks, rnn-loop) use the
+//! same faer in their signatures (rnn-learn also `faer::MatMut<'_, f64>`). So that callers use the very
+//! faer version this crate was built with (two semver-incompatible faers give
+//! types that do not match), it is re-exported as [`rnn_core::faer`](faer):
+//! write `use rnn_core::faer::Mat;` instead of depending on faer yourself.
+//! faer is therefore a public dependency: moving to a semver-incompatible faer
+//! is a breaking change of this crate.
+
+pub use faer;
 
 pub mod config;
 pub mod dynamics;
@@ -51,3 +74,8 @@ pub fn tanh_derivative(u: f64) -> f64 {
     let t = u.tanh();
     1.0 - t * t
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -60,3 +60,8 @@ pub use rules::rtrl::Rtrl;
 pub use schedule::Schedule;
 pub use train::{AlignmentPoint, History, Progress, Trainer, TrainingConfig, train};
 pub use update::{LearningRates, WeightUpdate, cosine, frobenius_dot};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -115,3 +115,8 @@ pub use sequencer::{
     Evaluation, LoopHistory, Sequencer, Transition, WindowSummary, excursion, mean_squared_distance,
 };
 pub use striatum::{Choice, gate, greedy, hebbian_update, random_striatum, striatal_activity};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

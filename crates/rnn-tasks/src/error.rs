@@ -202,9 +202,9 @@ pub type Result<T, E = TaskError> = std::result::Result<T, E>;
 /// Lets a task's error cross the [`rnn_core::TrialSource`] seam, whose
 /// `next_trial` returns [`CoreError`].
 ///
-/// [`TaskError::Core`] unwraps to the inner error; any other variant becomes
-/// [`CoreError::InvalidConfig`] with `field = "task"` and the task error's
-/// message as the value (rnn-core has no variant that can hold a foreign error).
+/// [`TaskError::Core`] unwraps to the inner error; any other variant is boxed
+/// whole into [`CoreError::TrialSource`], so a caller can downcast the
+/// source back to the [`TaskError`].
 impl From<TaskError> for CoreError {
     fn from(err: TaskError) -> Self {
         match err {

@@ -132,3 +132,8 @@ macro_rules! impl_trial_source {
         }
     };
 }
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

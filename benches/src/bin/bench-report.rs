@@ -87,8 +87,10 @@ fn criterion_dir() -> PathBuf {
     if let Some(dir) = std::env::args().nth(1) {
         return PathBuf::from(dir);
     }
+    // This package lives in `benches/` at the workspace root, so the
+    // workspace's target directory is `../target` from its manifest.
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
         PathBuf::from,
     );
     target.join("criterion")
