@@ -21,8 +21,8 @@ use rayon::prelude::*;
 
 use rnn_core::{InitialState, Network, NetworkConfig, State, Trial, seeded};
 use rnn_learn::{
-    Bptt, Constraints, LearningRates, LearningRule, LocalSymmetric, NonlocalForm, NonlocalRandom,
-    OnlineForm, Rflo, Rtrl, TraceForm, WeightUpdate,
+    AnyRule, AnyState, Constraints, LearningRates, LearningRule, NonlocalForm, OnlineForm,
+    Projection, RuleSpec, TrialEndForm, WeightUpdate,
 };
 
 /// Time steps of a benchmark trial.
@@ -61,7 +61,7 @@ pub enum Workload {
     RfloOnlineLowRank,
     /// RFLO, trial-end update by the batched fast form (`accumulate`).
     RfloBatched,
-    /// RFLO, trial-end update by the trace form (`accumulate`, `TraceForm::Online`).
+    /// RFLO, trial-end update by the trace form (`accumulate`, `TrialEndForm::Traces`).
     RfloTraces,
     /// BPTT (forward, backward, update products).
     Bptt,
@@ -122,6 +122,34 @@ impl Workload {
         SIZES.into_iter().filter(move |&n| n <= max)
     }
 
+    /// The rule of this workload (`None` for [`Workload::Forward`]) and
+    /// whether it runs on the online schedule.
+    pub fn rule(self) -> Option<(RuleSpec, bool)> {
+        let rates = LearningRates::uniform(ETA);
+        let rflo = |trial_end_form, online_form| RuleSpec::Rflo {
+            rates,
+            projection: Projection::Feedback,
+            trial_end_form,
+            online_form,
+        };
+        let nonlocal = |form| RuleSpec::NonlocalRandom { rates, form };
+        let (batched, auto) = (TrialEndForm::Batched, OnlineForm::Auto);
+        Some(match self {
+            Workload::Forward => return None,
+            Workload::RfloOnline => (rflo(batched, auto), true),
+            Workload::RfloOnlineTrace => (rflo(batched, OnlineForm::Trace), true),
+            Workload::RfloOnlineLowRank => (rflo(batched, OnlineForm::LowRank), true),
+            Workload::RfloBatched => (rflo(batched, auto), false),
+            Workload::RfloTraces => (rflo(TrialEndForm::Traces, auto), false),
+            Workload::Bptt => (RuleSpec::bptt(rates), false),
+            Workload::Rtrl => (RuleSpec::rtrl(rates), false),
+            Workload::LocalSymmetricOnline => (RuleSpec::local_symmetric(rates), true),
+            Workload::LocalSymmetricBatched => (RuleSpec::local_symmetric(rates), false),
+            Workload::NonlocalRandomBptt => (nonlocal(NonlocalForm::Bptt), false),
+            Workload::NonlocalRandomRtrl => (nonlocal(NonlocalForm::Rtrl), false),
+        })
+    }
+
     /// True for the O(N⁴) sensitivity rules.
     pub fn is_quartic(self) -> bool {
         matches!(self, Workload::Rtrl | Workload::NonlocalRandomRtrl)
@@ -144,17 +172,16 @@ pub fn trial() -> Trial {
 }
 
 /// A rule with its working memory (one per runner, so the size spread of
-/// the variants does not matter).
+/// the variants does not matter). `AnyRule` dispatches once per trial; the
+/// step loops run in the concrete rule.
 #[allow(clippy::large_enum_variant)]
 enum Engine {
     Forward(rnn_core::Trajectory),
-    Online(Rflo, <Rflo as LearningRule>::State),
-    LocalOnline(LocalSymmetric, <LocalSymmetric as LearningRule>::State),
-    Rflo(Rflo, <Rflo as LearningRule>::State),
-    Local(LocalSymmetric, <LocalSymmetric as LearningRule>::State),
-    Bptt(Bptt, <Bptt as LearningRule>::State),
-    Rtrl(Rtrl, <Rtrl as LearningRule>::State),
-    Nonlocal(NonlocalRandom, <NonlocalRandom as LearningRule>::State),
+    Rule {
+        rule: AnyRule,
+        state: AnyState,
+        online: bool,
+    },
 }
 
 /// Everything one trial of a [`Workload`] needs, allocated once.
@@ -173,62 +200,16 @@ impl Runner {
         let net = network(n, seed);
         let trial = trial();
         let start = State::initial(&net, &trial, None).expect("fits");
-        let rates = LearningRates::uniform(ETA);
-        let engine = match workload {
-            Workload::Forward => Engine::Forward(rnn_core::Trajectory::zeros(&net, T)),
-            Workload::RfloOnline | Workload::RfloOnlineTrace | Workload::RfloOnlineLowRank => {
-                let form = match workload {
-                    Workload::RfloOnlineTrace => OnlineForm::Trace,
-                    Workload::RfloOnlineLowRank => OnlineForm::LowRank,
-                    _ => OnlineForm::Auto,
-                };
-                let rule = Rflo::new(rates)
-                    .expect("valid rates")
-                    .with_online_form(form);
+        let engine = match workload.rule() {
+            None => Engine::Forward(rnn_core::Trajectory::zeros(&net, T)),
+            Some((spec, online)) => {
+                let rule = spec.build().expect("valid rates");
                 let state = rule.new_state(&net);
-                Engine::Online(rule, state)
-            }
-            Workload::LocalSymmetricOnline => {
-                let rule = LocalSymmetric::new(rates).expect("valid rates");
-                let state = rule.new_state(&net);
-                Engine::LocalOnline(rule, state)
-            }
-            Workload::RfloBatched | Workload::RfloTraces => {
-                let form = if workload == Workload::RfloBatched {
-                    TraceForm::Batched
-                } else {
-                    TraceForm::Online
-                };
-                let rule = Rflo::new(rates).expect("valid rates").with_form(form);
-                let state = rule.new_state(&net);
-                Engine::Rflo(rule, state)
-            }
-            Workload::LocalSymmetricBatched => {
-                let rule = LocalSymmetric::new(rates).expect("valid rates");
-                let state = rule.new_state(&net);
-                Engine::Local(rule, state)
-            }
-            Workload::Bptt => {
-                let rule = Bptt::new(rates).expect("valid rates");
-                let state = rule.new_state(&net);
-                Engine::Bptt(rule, state)
-            }
-            Workload::Rtrl => {
-                let rule = Rtrl::new(rates).expect("valid rates");
-                let state = rule.new_state(&net);
-                Engine::Rtrl(rule, state)
-            }
-            Workload::NonlocalRandomBptt | Workload::NonlocalRandomRtrl => {
-                let form = if workload == Workload::NonlocalRandomBptt {
-                    NonlocalForm::Bptt
-                } else {
-                    NonlocalForm::Rtrl
-                };
-                let rule = NonlocalRandom::new(rates)
-                    .expect("valid rates")
-                    .with_form(form);
-                let state = rule.new_state(&net);
-                Engine::Nonlocal(rule, state)
+                Engine::Rule {
+                    rule,
+                    state,
+                    online,
+                }
             }
         };
         Self {
@@ -258,15 +239,12 @@ impl Runner {
                 net.run_from_into(trial, start, trajectory).expect("runs");
                 return trajectory.loss;
             }
-            Engine::Online(rule, state) => rule.run_online(net, trial, start, state, constraints),
-            Engine::LocalOnline(rule, state) => {
-                rule.run_online(net, trial, start, state, constraints)
-            }
-            Engine::Rflo(rule, state) => rule.accumulate(net, trial, start, state, update),
-            Engine::Local(rule, state) => rule.accumulate(net, trial, start, state, update),
-            Engine::Bptt(rule, state) => rule.accumulate(net, trial, start, state, update),
-            Engine::Rtrl(rule, state) => rule.accumulate(net, trial, start, state, update),
-            Engine::Nonlocal(rule, state) => rule.accumulate(net, trial, start, state, update),
+            Engine::Rule {
+                rule,
+                state,
+                online: true,
+            } => rule.run_online(net, trial, start, state, constraints),
+            Engine::Rule { rule, state, .. } => rule.accumulate(net, trial, start, state, update),
         };
         outcome.expect("trial runs").loss
     }

@@ -6,7 +6,7 @@
 
 use faer::Mat;
 use rnn_core::{InitialState, Network, NetworkConfig, Trial, TrialCycle, seeded};
-use rnn_learn::{LearningRates, Rflo, TrainingConfig, feedback_alignment, train};
+use rnn_learn::{LearningRates, Rflo, TrainingConfig, feedback_alignment, train_with_progress};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // N = 30 units, no input, one output; tau = 10 steps; paper's initialisation.
@@ -28,11 +28,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut task = TrialCycle::new(vec![trial])?;
 
     let rule = Rflo::new(LearningRates::uniform(0.03))?;
-    let history = train(
+    let history = train_with_progress(
         &mut net,
         rule,
         &mut task,
-        &TrainingConfig::new(2000, 1),
+        &TrainingConfig::default().with_n_trials(2000).with_seed(1),
         |p| {
             if p.trials_done % 500 == 0 {
                 eprintln!("trial {:>5}: loss {:.5}", p.trials_done, p.loss);

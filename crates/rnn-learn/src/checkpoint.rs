@@ -26,7 +26,11 @@ use crate::train::{History, Trainer, TrainingConfig};
 use crate::update::{LearningRates, WeightUpdate};
 
 /// File kind of a training checkpoint.
-pub const CHECKPOINT: FileKind = FileKind(*b"CKPT");
+///
+/// The kind carries the checkpoint's own layout version: `CKP2` added
+/// [`TrainingConfig::max_loss_ratio`]; a `CKPT` file (the layout before it)
+/// is refused as another kind rather than misread.
+pub const CHECKPOINT: FileKind = FileKind(*b"CKP2");
 
 /// Position of the trial generator (ChaCha8: seed, stream, word position).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

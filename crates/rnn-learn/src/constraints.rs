@@ -9,6 +9,7 @@ use crate::update::WeightUpdate;
 
 /// Which weight groups are frozen (never changed, bit for bit).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Frozen {
     /// Freeze `W`.
     pub recurrent: bool,
@@ -45,6 +46,7 @@ impl Frozen {
 /// sign. At initialisation `W_ij <- xi_j |W_ij|`; after every applied update
 /// `W_ij <- xi_j max(0, xi_j W_ij)`: a weight is clipped to zero, never flips.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DaleLaw {
     /// Fraction `f_E` of excitatory units, in `[0, 1]`; default 0.5.
     pub excitatory_fraction: f64,
@@ -119,6 +121,7 @@ impl DaleLaw {
 
 /// All constraints on applied updates.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Constraints {
     /// Frozen groups.
     pub frozen: Frozen,

@@ -2,6 +2,8 @@
 
 use rnn_core::CoreError;
 
+use crate::train::History;
+
 /// Everything that can go wrong while learning.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -53,6 +55,79 @@ pub enum LearnError {
         /// What went non-finite ("loss", "W", ...).
         what: &'static str,
     },
+    /// The loss grew beyond the divergence bound
+    /// [`TrainingConfig::max_loss_ratio`](crate::TrainingConfig::max_loss_ratio).
+    #[error(
+        "training diverged at trial {trial} (0-based): loss {loss:e} exceeds \
+         max_loss_ratio = {max_loss_ratio:e} times the first trial's loss {first_loss:e}"
+    )]
+    LossBound {
+        /// Index of the trial (0-based) whose loss exceeded the bound.
+        trial: usize,
+        /// Its loss.
+        loss: f64,
+        /// The loss of the run's first trial.
+        first_loss: f64,
+        /// The bound on `loss / first_loss`.
+        max_loss_ratio: f64,
+    },
+}
+
+impl LearnError {
+    /// The trial (0-based) at which training diverged, for
+    /// [`LearnError::Diverged`] and [`LearnError::LossBound`]; `None` for
+    /// every other error.
+    pub fn diverged_at(&self) -> Option<usize> {
+        match self {
+            LearnError::Diverged { trial, .. } | LearnError::LossBound { trial, .. } => {
+                Some(*trial)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A training run that stopped early: the error, and the history of every
+/// trial run so far (including the failing trial's loss when a trial ran).
+///
+/// Displays as its [`source`](TrainError::source); `?` converts it into a
+/// [`LearnError`] (dropping the history) where only the error matters.
+#[derive(Debug)]
+pub struct TrainError {
+    /// Every trial run before the run stopped. For a divergence at trial
+    /// `k` it holds `k + 1` losses (the last one non-finite or beyond the
+    /// bound); for an invalid config or rule it is empty.
+    pub history: History,
+    /// Why the run stopped.
+    pub source: LearnError,
+}
+
+impl TrainError {
+    /// The trial (0-based) at which the run diverged, if it diverged
+    /// (see [`LearnError::diverged_at`]).
+    pub fn trial(&self) -> Option<usize> {
+        self.source.diverged_at()
+    }
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.source, f)
+    }
+}
+
+impl std::error::Error for TrainError {
+    // Transparent, like `#[error(transparent)]`: the message is the source's,
+    // so the chain continues with the source's own source.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.source)
+    }
+}
+
+impl From<TrainError> for LearnError {
+    fn from(error: TrainError) -> Self {
+        error.source
+    }
 }
 
 /// Shorthand for results of this crate.

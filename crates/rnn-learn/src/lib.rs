@@ -5,7 +5,9 @@
 //! ablations [`LocalSymmetric`] and [`NonlocalRandom`] (§6), all behind one
 //! [`LearningRule`] trait; update schedules ([`Schedule`], §7); Dale's law and
 //! frozen weight groups ([`Constraints`]); a training loop ([`train()`],
-//! [`Trainer`]) with diagnostics (§9).
+//! [`Trainer`]) with diagnostics (§9) that stops on divergence and returns
+//! the history so far ([`TrainError`]). The [`registry`] describes any rule
+//! as data ([`RuleSpec`], serde) and builds it as one type ([`AnyRule`]).
 //!
 //! | rule | projection `F` | credit assignment | work per step |
 //! |---|---|---|---|
@@ -18,19 +20,20 @@
 //! The conformance suite (`tests/conformance.rs`) checks every rule against
 //! finite differences and the identities of MODEL.md at `tau` in {1, 2, 10}.
 //!
+//! A whole run is one expression ([`RuleSpec::train`], or
+//! [`LearningRule::train`] on a concrete rule, or the function [`train()`]):
+//!
 //! ```
 //! use faer::Mat;
 //! use rnn_core::{seeded, InitialState, Network, NetworkConfig, Trial, TrialCycle};
-//! use rnn_learn::{train, LearningRates, Rflo, Schedule, TrainingConfig};
+//! use rnn_learn::{RuleSpec, Schedule, TrainingConfig};
 //!
 //! let mut net = Network::random(&NetworkConfig::new(20, 0, 1), &mut seeded(3))?;
 //! let target = Mat::from_fn(100, 1, |s, _| (s as f64 / 100.0 * std::f64::consts::TAU).sin());
 //! let trial = Trial::new(Mat::zeros(100, 0).as_ref(), target.as_ref(), None, InitialState::Constant(0.1))?;
-//! let mut task = TrialCycle::new(vec![trial])?;
 //!
-//! let rule = Rflo::new(LearningRates::uniform(0.03))?;
-//! let config = TrainingConfig::new(200, 0).with_schedule(Schedule::Online);
-//! let history = train(&mut net, rule, &mut task, &config, |_progress| {})?;
+//! let config = TrainingConfig::default().with_n_trials(200).with_schedule(Schedule::Online);
+//! let history = RuleSpec::rflo(0.03).train(&mut net, &mut TrialCycle::new(vec![trial])?, &config)?;
 //! assert!(history.loss[199] < history.loss[0]);
 //! # Ok::<(), rnn_learn::LearnError>(())
 //! ```
@@ -41,6 +44,7 @@ pub mod constraints;
 pub mod diagnostics;
 pub mod error;
 mod forward;
+pub mod registry;
 pub mod rule;
 pub mod rules;
 pub mod schedule;
@@ -50,15 +54,18 @@ pub mod update;
 pub use checkpoint::{CHECKPOINT, Checkpoint};
 pub use constraints::{Constraints, DaleLaw, Frozen};
 pub use diagnostics::{GradientAlignment, feedback_alignment};
-pub use error::{LearnError, Result};
+pub use error::{LearnError, Result, TrainError};
+pub use registry::{AnyRule, AnyState, RuleSpec};
 pub use rule::{LearningRule, Projection, TrialOutcome};
 pub use rules::bptt::Bptt;
 pub use rules::local_symmetric::LocalSymmetric;
 pub use rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
-pub use rules::rflo::{OnlineForm, Rflo, TraceForm};
+pub use rules::rflo::{OnlineForm, Rflo, TrialEndForm};
 pub use rules::rtrl::Rtrl;
 pub use schedule::Schedule;
-pub use train::{AlignmentPoint, History, Progress, Trainer, TrainingConfig, train};
+pub use train::{
+    AlignmentPoint, History, Progress, Trainer, TrainingConfig, train, train_with_progress,
+};
 pub use update::{LearningRates, WeightUpdate, cosine, frobenius_dot};
 
 /// The README's example, compiled and run as a doctest.

@@ -3,10 +3,13 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, Mat, MatMut, MatRef, Par};
 
-use rnn_core::{Network, State, Trial};
+use serde::{Deserialize, Serialize};
+
+use rnn_core::{Network, State, Trial, TrialSource};
 
 use crate::constraints::Constraints;
-use crate::error::{LearnError, Result};
+use crate::error::{LearnError, Result, TrainError};
+use crate::train::{History, TrainingConfig};
 use crate::update::{LearningRates, WeightUpdate};
 
 /// What one trial produced besides the update.
@@ -71,10 +74,43 @@ pub trait LearningRule {
         let _ = (net, trial, start, state, constraints);
         Err(LearnError::OnlineUnsupported { rule: self.name() })
     }
+
+    /// Trains `net` with this rule on trials from `source`: [`train()`](crate::train()) in
+    /// method form, so that a run is one expression:
+    ///
+    /// ```
+    /// # use rnn_core::{seeded, Network, NetworkConfig, TrialCycle, Trial, InitialState};
+    /// # use faer::Mat;
+    /// use rnn_learn::{LearningRates, LearningRule, Rflo, TrainingConfig};
+    /// # let mut net = Network::random(&NetworkConfig::new(10, 0, 1), &mut seeded(0))?;
+    /// # let target = Mat::from_fn(20, 1, |s, _| (s as f64 / 3.0).sin());
+    /// # let trial = Trial::new(Mat::zeros(20, 0).as_ref(), target.as_ref(), None, InitialState::Constant(0.1))?;
+    /// # let mut task = TrialCycle::new(vec![trial])?;
+    /// let config = TrainingConfig::default().with_n_trials(50);
+    /// let history = Rflo::new(LearningRates::uniform(0.01))?.train(&mut net, &mut task, &config)?;
+    /// assert_eq!(history.loss.len(), 50);
+    /// # Ok::<(), rnn_learn::LearnError>(())
+    /// ```
+    #[allow(clippy::result_large_err)] // returned once per run, holds the history by value
+    fn train(
+        self,
+        net: &mut Network,
+        source: &mut dyn TrialSource,
+        config: &TrainingConfig,
+    ) -> std::result::Result<History, TrainError>
+    where
+        Self: Sized,
+    {
+        crate::train::train(net, self, source, config)
+    }
 }
 
 /// The matrix `F` (`N×N_y`) that projects the output error into the network.
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// Serialised (TOML/JSON) as `"readout"`, `"feedback"`, or
+/// `{ custom = [[F_11, .., F_1Ny], .., [F_N1, .., F_NNy]] }` (the rows of `F`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(into = "ProjectionRepr", try_from = "ProjectionRepr")]
 pub enum Projection {
     /// `F = W_out^T`, the current readout: exact gradients (BPTT, RTRL) and `LocalSymmetric`.
     #[default]
@@ -126,5 +162,52 @@ impl Projection {
     /// `out = F E` for all steps at once (`E` is `N_y×T`, `out` is `N×T`).
     pub fn project_all(&self, net: &Network, errors: MatRef<'_, f64>, out: MatMut<'_, f64>) {
         matmul(out, Accum::Replace, self.matrix(net), errors, 1.0, Par::Seq);
+    }
+}
+
+/// The serialised form of [`Projection`]: a custom matrix as its rows.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum ProjectionRepr {
+    Readout,
+    Feedback,
+    Custom(Vec<Vec<f64>>),
+}
+
+impl From<Projection> for ProjectionRepr {
+    fn from(projection: Projection) -> Self {
+        match projection {
+            Projection::Readout => Self::Readout,
+            Projection::Feedback => Self::Feedback,
+            Projection::Custom(f) => Self::Custom(
+                (0..f.nrows())
+                    .map(|i| (0..f.ncols()).map(|j| f[(i, j)]).collect())
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl TryFrom<ProjectionRepr> for Projection {
+    type Error = String;
+
+    fn try_from(repr: ProjectionRepr) -> std::result::Result<Self, String> {
+        Ok(match repr {
+            ProjectionRepr::Readout => Self::Readout,
+            ProjectionRepr::Feedback => Self::Feedback,
+            ProjectionRepr::Custom(rows) => {
+                let ncols = rows.first().map_or(0, Vec::len);
+                if let Some(i) = rows.iter().position(|row| row.len() != ncols) {
+                    return Err(format!(
+                        "custom projection: row {i} has {} entries, row 0 has {ncols}",
+                        rows[i].len()
+                    ));
+                }
+                if rows.iter().flatten().any(|x| !x.is_finite()) {
+                    return Err("custom projection: entries must be finite".to_owned());
+                }
+                Self::Custom(Mat::from_fn(rows.len(), ncols, |i, j| rows[i][j]))
+            }
+        })
     }
 }

@@ -4,8 +4,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, invalid};
 
-/// When computed updates are applied to the weights.
+/// When computed updates are applied to the weights. Serialised as
+/// `"online"`, `"per_trial"` or `{ every_k = K }`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Schedule {
     /// Apply `dTheta(t)/T` after every time step; weights change inside the
     /// trial (RFLO, RTRL and the hybrids; not BPTT, which is acausal).

@@ -6,37 +6,94 @@ use rnn_core::{Network, SeededRng, State, Trial, TrialSource, seeded};
 
 use crate::constraints::Constraints;
 use crate::diagnostics::{GradientAlignment, feedback_alignment};
-use crate::error::{LearnError, Result, invalid};
+use crate::error::{LearnError, Result, TrainError, invalid};
 use crate::rule::{LearningRule, TrialOutcome};
 use crate::schedule::Schedule;
 use crate::update::WeightUpdate;
 
 /// What a training run does, validated by [`TrainingConfig::validate`].
+///
+/// Built by name from the default:
+///
+/// ```
+/// use rnn_learn::{Schedule, TrainingConfig};
+///
+/// let config = TrainingConfig::default()
+///     .with_n_trials(2000)
+///     .with_seed(1)
+///     .with_schedule(Schedule::EveryK(10));
+/// assert_eq!(config.max_loss_ratio, Some(1e6));
+/// # config.validate().unwrap();
+/// ```
+///
+/// In TOML (or JSON) every field is optional and missing fields take their
+/// defaults; unknown fields are refused:
+///
+/// ```toml
+/// n_trials = 2000
+/// seed = 1
+/// schedule = { every_k = 10 }   # or "per_trial" (the default), "online"
+/// max_loss_ratio = 1e6          # `inf` (JSON: null) for no bound
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TrainingConfig {
-    /// Number of training trials; `>= 1`.
+    /// Number of training trials; `>= 1`. Default [`TrainingConfig::DEFAULT_N_TRIALS`].
     pub n_trials: usize,
-    /// When updates are applied.
+    /// When updates are applied. Default per trial.
     pub schedule: Schedule,
-    /// Frozen groups and Dale's law.
+    /// Frozen groups and Dale's law. Default none.
     pub constraints: Constraints,
     /// Measure the gradient alignment with BPTT every this many trials
-    /// (`None`: never). It costs one BPTT and one trial-end pass of the rule.
+    /// (`None`, the default: never). It costs one BPTT and one trial-end
+    /// pass of the rule.
     pub gradient_alignment_every: Option<usize>,
-    /// Seed of the generator handed to the trial source.
+    /// Seed of the generator handed to the trial source. Default 0.
     pub seed: u64,
+    /// Divergence bound: a trial whose loss exceeds `max_loss_ratio` times
+    /// the first trial's loss stops the run as diverged (as a non-finite
+    /// loss always does). Finite and `> 1`; `None` disables the bound.
+    /// Default `Some(1e6)`. No bound applies while the first loss is 0.
+    ///
+    /// In human-readable formats `None` is written as an infinite ratio
+    /// (TOML `inf`, JSON `null`), so that it survives a round trip.
+    #[serde(with = "loss_ratio")]
+    pub max_loss_ratio: Option<f64>,
 }
 
-impl TrainingConfig {
-    /// `n_trials` per-trial updates, no constraints, no gradient alignment.
-    pub fn new(n_trials: usize, seed: u64) -> Self {
+impl Default for TrainingConfig {
+    /// [`TrainingConfig::DEFAULT_N_TRIALS`] per-trial updates, seed 0, no
+    /// constraints, no gradient alignment, divergence bound
+    /// [`TrainingConfig::DEFAULT_MAX_LOSS_RATIO`].
+    fn default() -> Self {
         Self {
-            n_trials,
+            n_trials: Self::DEFAULT_N_TRIALS,
             schedule: Schedule::PerTrial,
             constraints: Constraints::default(),
             gradient_alignment_every: None,
-            seed,
+            seed: 0,
+            max_loss_ratio: Some(Self::DEFAULT_MAX_LOSS_RATIO),
         }
+    }
+}
+
+impl TrainingConfig {
+    /// The default number of trials.
+    pub const DEFAULT_N_TRIALS: usize = 1000;
+
+    /// The default divergence bound (see [`TrainingConfig::max_loss_ratio`]).
+    pub const DEFAULT_MAX_LOSS_RATIO: f64 = 1e6;
+
+    /// Sets the number of trials (builder style).
+    pub fn with_n_trials(mut self, n_trials: usize) -> Self {
+        self.n_trials = n_trials;
+        self
+    }
+
+    /// Sets the seed of the trial generator (builder style).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
     }
 
     /// Sets the schedule (builder style).
@@ -57,6 +114,13 @@ impl TrainingConfig {
         self
     }
 
+    /// Sets the divergence bound (`None`: only a non-finite loss, update or
+    /// weight diverges) (builder style).
+    pub fn with_max_loss_ratio(mut self, max_loss_ratio: Option<f64>) -> Self {
+        self.max_loss_ratio = max_loss_ratio;
+        self
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<()> {
         if self.n_trials == 0 {
@@ -69,8 +133,47 @@ impl TrainingConfig {
                 "must be at least 1 (or None)",
             ));
         }
+        if let Some(ratio) = self.max_loss_ratio
+            && !(ratio.is_finite() && ratio > 1.0)
+        {
+            return Err(invalid(
+                "max_loss_ratio",
+                ratio,
+                "must be finite and > 1 (or None for no bound)",
+            ));
+        }
         self.schedule.validate()?;
         self.constraints.validate()
+    }
+}
+
+/// Serde for [`TrainingConfig::max_loss_ratio`]: a plain `Option<f64>` in
+/// binary formats (checkpoints); in human-readable formats, which cannot
+/// all write `None` (TOML has no null), `None` is the infinite ratio.
+mod loss_ratio {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<f64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            serializer.serialize_f64(value.unwrap_or(f64::INFINITY))
+        } else {
+            value.serialize(serializer)
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<f64>, D::Error> {
+        let human = deserializer.is_human_readable();
+        let value = Option::<f64>::deserialize(deserializer)?;
+        Ok(if human {
+            value.filter(|ratio| *ratio != f64::INFINITY)
+        } else {
+            value
+        })
     }
 }
 
@@ -132,7 +235,8 @@ pub struct Progress {
 /// position, the carried-over state, the trial generator and the history.
 ///
 /// [`train`] drives it to the end; drive it yourself with
-/// [`Trainer::train_trial`] for custom loops (e.g. checkpointing).
+/// [`Trainer::train_trial`] for custom loops (progress bars, checkpoints,
+/// early stopping).
 pub struct Trainer<R: LearningRule> {
     pub(crate) rule: R,
     pub(crate) config: TrainingConfig,
@@ -172,13 +276,16 @@ impl<R: LearningRule> Trainer<R> {
 
     /// Runs the next trial from `source`, applying updates as the schedule says.
     /// Returns the trial's loss.
+    ///
+    /// A divergence ([`LearnError::Diverged`], [`LearnError::LossBound`])
+    /// is reported after the trial's loss has been recorded in the
+    /// history; the failing trial's update is not applied (on the online
+    /// schedule the weights hold the failing step's values).
     pub fn train_trial(&mut self, net: &mut Network, source: &mut dyn TrialSource) -> Result<f64> {
         let index = self.trials_done;
         let trial = source.next_trial(&mut self.rng)?;
         let start = State::initial(net, &trial, self.carried.as_ref())?;
-        self.history
-            .feedback_alignment
-            .push(feedback_alignment(net));
+        let alignment_at_start = feedback_alignment(net);
         if let (Some(every), Some(alignment)) =
             (self.config.gradient_alignment_every, &mut self.alignment)
             && index % every == 0
@@ -190,40 +297,50 @@ impl<R: LearningRule> Trainer<R> {
                 cosine,
             });
         }
-        let outcome = self.run_rule(net, &trial, &start).map_err(|e| match e {
-            LearnError::Core(rnn_core::CoreError::NonFiniteLoss { .. }) => LearnError::Diverged {
-                trial: index,
-                what: "loss",
-            },
-            other => other,
-        })?;
-        self.trials_done += 1;
-        self.history.loss.push(outcome.loss);
+        let diverged = |what| LearnError::Diverged { trial: index, what };
+        let outcome = match self.run_rule(net, &trial, &start) {
+            Ok(outcome) => outcome,
+            Err(LearnError::Core(rnn_core::CoreError::NonFiniteLoss { loss })) => {
+                self.record(alignment_at_start, loss);
+                return Err(diverged("loss"));
+            }
+            Err(other) => return Err(other),
+        };
+        self.record(alignment_at_start, outcome.loss);
         if !outcome.loss.is_finite() {
-            return Err(LearnError::Diverged {
-                trial: index,
-                what: "loss",
-            });
+            return Err(diverged("loss"));
+        }
+        if let Some(max_loss_ratio) = self.config.max_loss_ratio {
+            let first_loss = self.history.loss[0];
+            if first_loss > 0.0 && outcome.loss > max_loss_ratio * first_loss {
+                return Err(LearnError::LossBound {
+                    trial: index,
+                    loss: outcome.loss,
+                    first_loss,
+                    max_loss_ratio,
+                });
+            }
         }
         let schedule_due = self.pending_trials == self.config.schedule.trials_per_update();
         if (schedule_due || self.is_done()) && self.pending_trials > 0 {
             // A non-finite update is refused whole: the weights keep their last finite values.
             if !self.pending.is_finite() {
-                return Err(LearnError::Diverged {
-                    trial: index,
-                    what: "weight update",
-                });
+                return Err(diverged("weight update"));
             }
             self.apply_pending(net);
         }
         if net.check_finite().is_err() {
-            return Err(LearnError::Diverged {
-                trial: index,
-                what: "weights",
-            });
+            return Err(diverged("weights"));
         }
         self.carried = Some(outcome.final_state);
         Ok(outcome.loss)
+    }
+
+    /// Counts the trial and records its loss with the feedback alignment at its start.
+    fn record(&mut self, feedback_alignment: f64, loss: f64) {
+        self.trials_done += 1;
+        self.history.feedback_alignment.push(feedback_alignment);
+        self.history.loss.push(loss);
     }
 
     fn run_rule(
@@ -286,27 +403,59 @@ impl<R: LearningRule> Trainer<R> {
 }
 
 /// Trains `net` with `rule` on trials from `source` for `config.n_trials`
-/// trials; calls `on_progress` after every trial. No printing.
+/// trials and returns the history. No printing; for progress reports use
+/// [`train_with_progress`] (or drive a [`Trainer`] yourself).
 ///
-/// Stops with [`LearnError::Diverged`] naming the trial if the loss, an
-/// update or the weights become non-finite. With trial-end schedules a
-/// non-finite update is never applied, so `net` keeps its last finite
-/// weights; with the online schedule it holds the weights of the failing step.
+/// The run stops early with a [`TrainError`] holding the history so far
+/// and the cause:
+///
+/// - [`LearnError::Diverged`] if the loss, an update or the weights become
+///   non-finite, [`LearnError::LossBound`] if a trial's loss exceeds
+///   [`TrainingConfig::max_loss_ratio`] times the first trial's; both name
+///   the trial ([`TrainError::trial`]), and the history then holds
+///   `trial + 1` losses, the last one the failing trial's. With trial-end
+///   schedules the failing trial's update is never applied, so `net` keeps
+///   the weights it had before that trial; with the online schedule it
+///   holds the weights of the failing step.
+/// - any other [`LearnError`] (invalid config or rule, a failing trial
+///   source), with the trials completed before it.
+#[allow(clippy::result_large_err)] // returned once per run, holds the history by value
 pub fn train<R: LearningRule>(
     net: &mut Network,
     rule: R,
     source: &mut dyn TrialSource,
     config: &TrainingConfig,
+) -> std::result::Result<History, TrainError> {
+    train_with_progress(net, rule, source, config, |_| {})
+}
+
+/// [`train`], calling `on_progress` after every completed trial.
+#[allow(clippy::result_large_err)] // returned once per run, holds the history by value
+pub fn train_with_progress<R: LearningRule>(
+    net: &mut Network,
+    rule: R,
+    source: &mut dyn TrialSource,
+    config: &TrainingConfig,
     mut on_progress: impl FnMut(&Progress),
-) -> Result<History> {
-    let mut trainer = Trainer::new(rule, net, config.clone())?;
+) -> std::result::Result<History, TrainError> {
+    let mut trainer = Trainer::new(rule, net, config.clone()).map_err(|source| TrainError {
+        history: History::default(),
+        source,
+    })?;
     while !trainer.is_done() {
-        let loss = trainer.train_trial(net, source)?;
-        on_progress(&Progress {
-            trials_done: trainer.trials_done(),
-            n_trials: config.n_trials,
-            loss,
-        });
+        match trainer.train_trial(net, source) {
+            Ok(loss) => on_progress(&Progress {
+                trials_done: trainer.trials_done(),
+                n_trials: config.n_trials,
+                loss,
+            }),
+            Err(source) => {
+                return Err(TrainError {
+                    history: trainer.into_history(),
+                    source,
+                });
+            }
+        }
     }
     Ok(trainer.into_history())
 }

@@ -29,6 +29,12 @@ impl LearningRates {
         }
     }
 
+    /// True when `eta1 = eta2 = eta3` (bit for bit).
+    pub fn is_uniform(&self) -> bool {
+        self.readout.to_bits() == self.recurrent.to_bits()
+            && self.recurrent.to_bits() == self.input.to_bits()
+    }
+
     /// Each rate must be finite and `>= 0`.
     pub fn validate(&self) -> Result<()> {
         for (field, value) in [
@@ -41,6 +47,13 @@ impl LearningRates {
             }
         }
         Ok(())
+    }
+}
+
+impl From<f64> for LearningRates {
+    /// [`LearningRates::uniform`].
+    fn from(eta: f64) -> Self {
+        Self::uniform(eta)
     }
 }
 

@@ -32,7 +32,10 @@ fn network() -> Network {
 }
 
 fn config() -> TrainingConfig {
-    TrainingConfig::new(11, 9).with_schedule(Schedule::EveryK(3))
+    TrainingConfig::default()
+        .with_n_trials(11)
+        .with_seed(9)
+        .with_schedule(Schedule::EveryK(3))
 }
 
 fn temp_path(name: &str) -> std::path::PathBuf {
@@ -99,7 +102,10 @@ fn foreign_truncated_and_mismatched_checkpoints_are_refused() {
     checkpoint.save(&path).unwrap();
 
     // Another config, another rule, another rate.
-    let other = TrainingConfig::new(12, 9).with_schedule(Schedule::EveryK(3));
+    let other = TrainingConfig::default()
+        .with_n_trials(12)
+        .with_seed(9)
+        .with_schedule(Schedule::EveryK(3));
     let err = Trainer::resume(rule.clone(), other, &checkpoint, &mut source())
         .err()
         .unwrap();
@@ -138,9 +144,12 @@ fn foreign_truncated_and_mismatched_checkpoints_are_refused() {
 #[test]
 fn history_csv_is_lossless_and_has_a_row_per_trial() {
     let mut net = network();
-    let config = TrainingConfig::new(7, 1).with_gradient_alignment_every(3);
+    let config = TrainingConfig::default()
+        .with_n_trials(7)
+        .with_seed(1)
+        .with_gradient_alignment_every(3);
     let rule = Rflo::new(LearningRates::uniform(0.2)).unwrap();
-    let history = rnn_learn::train(&mut net, rule, &mut source(), &config, |_| {}).unwrap();
+    let history = rnn_learn::train(&mut net, rule, &mut source(), &config).unwrap();
     let csv = history.to_csv();
     let rows: Vec<&str> = csv.lines().collect();
     assert_eq!(rows[0], "trial,loss,feedback_alignment,gradient_alignment");

@@ -30,9 +30,8 @@ use std::collections::BTreeMap;
 use faer::Mat;
 use rnn_core::{Network, Trajectory, Weights};
 use rnn_learn::{
-    Bptt, Constraints, DaleLaw, Frozen, LearnError, LearningRates, LearningRule, LocalSymmetric,
-    NonlocalForm, NonlocalRandom, OnlineForm, Projection, Rflo, Rtrl, TraceForm, TrialOutcome,
-    WeightUpdate,
+    AnyRule, Bptt, Constraints, DaleLaw, Frozen, LearnError, LearningRates, LearningRule,
+    NonlocalRandom, Projection, Rflo, Rtrl, RuleSpec, TrialEndForm, TrialOutcome, WeightUpdate,
 };
 
 use common::{
@@ -66,52 +65,12 @@ fn rates() -> LearningRates {
     }
 }
 
-/// Every rule of the crate, behind one enum (the trait has an associated state type).
-#[derive(Debug, Clone)]
-enum Rule {
-    Bptt(Bptt),
-    Rtrl(Rtrl),
-    Rflo(Rflo),
-    LocalSymmetric(LocalSymmetric),
-    NonlocalRandom(NonlocalRandom),
-}
-
-/// Calls `$body` with `$r` bound to the concrete rule.
-macro_rules! with_rule {
-    ($rule:expr, $r:ident => $body:expr) => {
-        match $rule {
-            Rule::Bptt($r) => $body,
-            Rule::Rtrl($r) => $body,
-            Rule::Rflo($r) => $body,
-            Rule::LocalSymmetric($r) => $body,
-            Rule::NonlocalRandom($r) => $body,
-        }
-    };
-}
-
-/// Which projection a rule uses.
-#[derive(Debug, Clone)]
-enum Proj {
-    Readout,
-    Feedback,
-    Custom(Mat<f64>),
-}
-
-impl Proj {
-    fn projection(&self) -> Projection {
-        match self {
-            Proj::Readout => Projection::Readout,
-            Proj::Feedback => Projection::Feedback,
-            Proj::Custom(f) => Projection::Custom(f.clone()),
-        }
-    }
-
-    fn naive(&self, net: &Network) -> NaiveProjection {
-        match self {
-            Proj::Readout => NaiveProjection::Readout,
-            Proj::Feedback => NaiveProjection::Fixed(net.feedback().to_owned()),
-            Proj::Custom(f) => NaiveProjection::Fixed(f.clone()),
-        }
+/// The naive transcription's form of a projection.
+fn naive_projection(projection: &Projection, net: &Network) -> NaiveProjection {
+    match projection {
+        Projection::Readout => NaiveProjection::Readout,
+        Projection::Feedback => NaiveProjection::Fixed(net.feedback().to_owned()),
+        Projection::Custom(f) => NaiveProjection::Fixed(f.clone()),
     }
 }
 
@@ -119,129 +78,75 @@ impl Proj {
 #[derive(Debug, Clone)]
 enum Kind {
     /// Exact sensitivities projected with `F` (with `F = W_out^T`: the exact gradient).
-    Sensitivities(Proj),
+    Sensitivities(Projection),
     /// RFLO's local traces projected with `F`.
-    Local(Proj),
+    Local(Projection),
+}
+
+impl Kind {
+    /// What the rule of `spec` must equal. A rule added to the registry
+    /// fails here until its identity is stated.
+    fn of(spec: &RuleSpec) -> Kind {
+        match spec {
+            RuleSpec::Bptt { projection, .. } | RuleSpec::Rtrl { projection, .. } => {
+                Kind::Sensitivities(projection.clone())
+            }
+            RuleSpec::NonlocalRandom { .. } => Kind::Sensitivities(Projection::Feedback),
+            RuleSpec::Rflo { projection, .. } => Kind::Local(projection.clone()),
+            RuleSpec::LocalSymmetric { .. } => Kind::Local(Projection::Readout),
+            other => panic!("{}: state what the new rule must equal", other.name()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 struct Entry {
-    label: &'static str,
-    rule: Rule,
+    label: String,
+    rule: AnyRule,
     kind: Kind,
     online: bool,
 }
 
-/// The table of rules under test, for one network (a custom `F` is drawn to fit it).
+/// The spec without its rates, as JSON (a custom `F` shown as `"custom"`).
+fn label(spec: &RuleSpec) -> String {
+    let mut value = serde_json::to_value(spec).unwrap();
+    let map = value.as_object_mut().unwrap();
+    map.remove("rates");
+    if map.get("projection").is_some_and(|p| p.is_object()) {
+        map.insert("projection".into(), "custom".into());
+    }
+    value.to_string()
+}
+
+/// The table of rules under test, for one network (a custom `F` is drawn to
+/// fit it): every rule in every form from the registry, and BPTT/RTRL with
+/// `F = B` and a custom `F`.
 fn entries(net: &Network, eta: LearningRates) -> Vec<Entry> {
-    let custom = random_matrix(net.n_units(), net.n_outputs(), 99);
-    let sens = |p: Proj| Kind::Sensitivities(p);
-    vec![
-        Entry {
-            label: "BPTT",
-            rule: Rule::Bptt(Bptt::new(eta).unwrap()),
-            kind: sens(Proj::Readout),
-            online: false,
+    let custom = Projection::Custom(random_matrix(net.n_units(), net.n_outputs(), 99));
+    let mut specs = RuleSpec::every_form(eta);
+    specs.extend([
+        RuleSpec::Bptt {
+            rates: eta,
+            projection: Projection::Feedback,
         },
-        Entry {
-            label: "RTRL",
-            rule: Rule::Rtrl(Rtrl::new(eta).unwrap()),
-            kind: sens(Proj::Readout),
-            online: true,
+        RuleSpec::Rtrl {
+            rates: eta,
+            projection: custom.clone(),
         },
-        Entry {
-            label: "BPTT(F=B)",
-            rule: Rule::Bptt(Bptt::with_projection(eta, Projection::Feedback).unwrap()),
-            kind: sens(Proj::Feedback),
-            online: false,
+        RuleSpec::Bptt {
+            rates: eta,
+            projection: custom,
         },
-        Entry {
-            label: "RTRL(F=custom)",
-            rule: Rule::Rtrl(
-                Rtrl::with_projection(eta, Projection::Custom(custom.clone())).unwrap(),
-            ),
-            kind: sens(Proj::Custom(custom.clone())),
-            online: true,
-        },
-        Entry {
-            label: "BPTT(F=custom)",
-            rule: Rule::Bptt(
-                Bptt::with_projection(eta, Projection::Custom(custom.clone())).unwrap(),
-            ),
-            kind: sens(Proj::Custom(custom)),
-            online: false,
-        },
-        Entry {
-            label: "NonlocalRandom(BPTT form)",
-            rule: Rule::NonlocalRandom(NonlocalRandom::new(eta).unwrap()),
-            kind: sens(Proj::Feedback),
-            online: true,
-        },
-        Entry {
-            label: "NonlocalRandom(RTRL form)",
-            rule: Rule::NonlocalRandom(
-                NonlocalRandom::new(eta)
-                    .unwrap()
-                    .with_form(NonlocalForm::Rtrl),
-            ),
-            kind: sens(Proj::Feedback),
-            online: true,
-        },
-        Entry {
-            label: "RFLO(batched)",
-            rule: Rule::Rflo(Rflo::new(eta).unwrap()),
-            kind: Kind::Local(Proj::Feedback),
-            online: true,
-        },
-        Entry {
-            label: "RFLO(trace)",
-            rule: Rule::Rflo(
-                Rflo::new(eta)
-                    .unwrap()
-                    .with_form(TraceForm::Online)
-                    .with_online_form(OnlineForm::Trace),
-            ),
-            kind: Kind::Local(Proj::Feedback),
-            online: true,
-        },
-        Entry {
-            label: "LocalSymmetric(batched)",
-            rule: Rule::LocalSymmetric(LocalSymmetric::new(eta).unwrap()),
-            kind: Kind::Local(Proj::Readout),
-            online: true,
-        },
-        Entry {
-            label: "LocalSymmetric(trace)",
-            rule: Rule::LocalSymmetric(
-                LocalSymmetric::new(eta)
-                    .unwrap()
-                    .with_form(TraceForm::Online)
-                    .with_online_form(OnlineForm::Trace),
-            ),
-            kind: Kind::Local(Proj::Readout),
-            online: true,
-        },
-        Entry {
-            label: "RFLO(low-rank online)",
-            rule: Rule::Rflo(
-                Rflo::new(eta)
-                    .unwrap()
-                    .with_online_form(OnlineForm::LowRank),
-            ),
-            kind: Kind::Local(Proj::Feedback),
-            online: true,
-        },
-        Entry {
-            label: "LocalSymmetric(low-rank online)",
-            rule: Rule::LocalSymmetric(
-                LocalSymmetric::new(eta)
-                    .unwrap()
-                    .with_online_form(OnlineForm::LowRank),
-            ),
-            kind: Kind::Local(Proj::Readout),
-            online: true,
-        },
-    ]
+    ]);
+    specs
+        .iter()
+        .map(|spec| Entry {
+            label: label(spec),
+            rule: spec.build().unwrap(),
+            kind: Kind::of(spec),
+            online: !matches!(spec, RuleSpec::Bptt { .. }),
+        })
+        .collect()
 }
 
 fn accumulate_generic<R: LearningRule>(rule: &R, case: &Case) -> (WeightUpdate, TrialOutcome) {
@@ -256,14 +161,12 @@ fn accumulate_generic<R: LearningRule>(rule: &R, case: &Case) -> (WeightUpdate, 
 }
 
 /// The trial-end update of `rule` on `case` (weights held fixed).
-fn trial_end(rule: &Rule, case: &Case) -> WeightUpdate {
-    with_rule!(rule, r => accumulate_generic(r, case).0)
+fn trial_end(rule: &AnyRule, case: &Case) -> WeightUpdate {
+    accumulate_generic(rule, case).0
 }
 
-fn online_generic<R: LearningRule>(
-    rule: &R,
-    case: &Case,
-) -> Result<(WeightUpdate, TrialOutcome), LearnError> {
+/// The total weight change of one online trial (MODEL.md §7).
+fn online_change(rule: &AnyRule, case: &Case) -> Result<(WeightUpdate, TrialOutcome), LearnError> {
     let mut net = case.net.clone();
     let mut state = rule.new_state(&net);
     let outcome = rule.run_online(
@@ -276,18 +179,15 @@ fn online_generic<R: LearningRule>(
     Ok((weight_change(&case.net, &net), outcome))
 }
 
-/// The total weight change of one online trial (MODEL.md §7).
-fn online_change(rule: &Rule, case: &Case) -> Result<(WeightUpdate, TrialOutcome), LearnError> {
-    with_rule!(rule, r => online_generic(r, case))
-}
-
 /// The rule with the same projection `F` and exact sensitivities.
-fn rtrl_with(proj: &Proj, eta: LearningRates) -> Rule {
-    Rule::Rtrl(Rtrl::with_projection(eta, proj.projection()).unwrap())
+fn rtrl_with(projection: &Projection, rates: LearningRates) -> AnyRule {
+    let projection = projection.clone();
+    RuleSpec::Rtrl { rates, projection }.build().unwrap()
 }
 
-fn bptt_with(proj: &Proj, eta: LearningRates) -> Rule {
-    Rule::Bptt(Bptt::with_projection(eta, proj.projection()).unwrap())
+fn bptt_with(projection: &Projection, rates: LearningRates) -> AnyRule {
+    let projection = projection.clone();
+    RuleSpec::Bptt { rates, projection }.build().unwrap()
 }
 
 fn naive_options(kind: &Kind, net: &Network, online: bool) -> NaiveOptions {
@@ -296,7 +196,7 @@ fn naive_options(kind: &Kind, net: &Network, online: bool) -> NaiveOptions {
         Kind::Local(p) => (p, true),
     };
     NaiveOptions {
-        projection: proj.naive(net),
+        projection: naive_projection(proj, net),
         local,
         column_bug: false,
         online,
@@ -360,7 +260,7 @@ impl Worst {
 fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&WeightUpdate>) {
     let eta = rates();
     let got = trial_end(&entry.rule, case);
-    let label = entry.label;
+    let label = entry.label.as_str();
 
     // Independent transcription of the equations.
     let (naive, _) = naive_rule(case, eta, &naive_options(&entry.kind, &case.net, false));
@@ -386,7 +286,7 @@ fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&Weight
                 EXACT,
                 false,
             );
-            if let (Proj::Readout, Some(fd)) = (proj, fd) {
+            if let (Projection::Readout, Some(fd)) = (proj, fd) {
                 worst.check("= -eta FD", label, case, rel_diff(&got, fd), FD_TOL, false);
             }
         }
@@ -494,7 +394,7 @@ fn check_accumulate_invariants<R: LearningRule>(rule: &R, label: &str, case: &Ca
 /// Online with a tiny rate vs the trial-end update (first order in eta), and
 /// online with a large rate vs the naive §7 transcription.
 fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
-    let label = entry.label;
+    let label = entry.label.as_str();
     if !entry.online {
         let err = online_change(&entry.rule, case).unwrap_err();
         assert!(
@@ -558,8 +458,8 @@ fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
 
 /// Online updates go through the constraints at every step: frozen groups
 /// stay bit-identical, Dale's law holds after the trial.
-fn check_online_constraints(rule: &Rule, label: &str, case: &Case) {
-    fn run<R: LearningRule>(rule: &R, net: &mut Network, case: &Case, c: &Constraints) {
+fn check_online_constraints(rule: &AnyRule, label: &str, case: &Case) {
+    fn run(rule: &AnyRule, net: &mut Network, case: &Case, c: &Constraints) {
         let mut state = rule.new_state(net);
         rule.run_online(net, &case.trial, &case.start, &mut state, c)
             .unwrap();
@@ -569,7 +469,7 @@ fn check_online_constraints(rule: &Rule, label: &str, case: &Case) {
         dale: None,
     };
     let mut net = case.net.clone();
-    with_rule!(rule, r => run(r, &mut net, case, &frozen));
+    run(rule, &mut net, case, &frozen);
     assert_eq!(
         net.weights().recurrent,
         case.net.weights().recurrent,
@@ -593,7 +493,7 @@ fn check_online_constraints(rule: &Rule, label: &str, case: &Case) {
     let mut net = case.net.clone();
     dale.prepare(&mut net);
     let prepared = net.clone();
-    with_rule!(rule, r => run(r, &mut net, case, &dale));
+    run(rule, &mut net, case, &dale);
     assert!(
         DaleLaw::default().holds(&net),
         "{label}: Dale's law after online trial"
@@ -626,7 +526,7 @@ fn accumulate_invariants_hold_for_every_rule() {
     let worst = Worst::default();
     for case in cases(false).iter().chain(&cases(true)).step_by(3) {
         for entry in entries(&case.net, rates()) {
-            with_rule!(&entry.rule, r => check_accumulate_invariants(r, entry.label, case, &worst));
+            check_accumulate_invariants(&entry.rule, &entry.label, case, &worst);
         }
     }
     worst.report("invariants");
@@ -654,7 +554,7 @@ fn readout_feedback_mode_identities_hold_but_not_full_gradient() {
         for entry in entries(&case.net, rates()) {
             check_trial_end(&entry, &case, &worst, None);
         }
-        let exact = trial_end(&Rule::Bptt(Bptt::new(rates()).unwrap()), &case);
+        let exact = trial_end(&Bptt::new(rates()).unwrap().into(), &case);
         let fd = finite_difference_update(&case, rates(), FD_STEP);
         worst.check(
             "BPTT != full FD gradient",
@@ -678,14 +578,14 @@ fn rflo_with_zero_w_and_symmetric_feedback_is_rtrl() {
             w.recurrent.fill(0.0);
             w.feedback = w.readout.transpose().to_owned();
         });
-        for form in [TraceForm::Batched, TraceForm::Online] {
+        for form in [TrialEndForm::Batched, TrialEndForm::Traces] {
             let rflo = trial_end(
-                &Rule::Rflo(Rflo::new(rates()).unwrap().with_form(form)),
+                &Rflo::new(rates()).unwrap().with_trial_end_form(form).into(),
                 &symmetric,
             );
-            let rtrl = trial_end(&Rule::Rtrl(Rtrl::new(rates()).unwrap()), &symmetric);
+            let rtrl = trial_end(&Rtrl::new(rates()).unwrap().into(), &symmetric);
             let fd = finite_difference_update(&symmetric, rates(), FD_STEP);
-            let label = if form == TraceForm::Batched {
+            let label = if form == TrialEndForm::Batched {
                 "batched"
             } else {
                 "trace"
@@ -711,39 +611,25 @@ fn rflo_with_zero_w_and_symmetric_feedback_is_rtrl() {
     worst.report("rflo-w0");
 }
 
-/// RFLO and LocalSymmetric: the batched fast form equals the trace form.
+/// Every alternative form of every rule gives the trial-end update of the
+/// rule's default form (RFLO and LocalSymmetric: batched = traces;
+/// NonlocalRandom: BPTT form = RTRL form).
 #[test]
-fn trace_form_equals_batched_form() {
+fn every_form_equals_the_default_form() {
     let worst = Worst::default();
     for case in cases(false).iter().chain(&cases(true)) {
-        let pairs = [
-            (
-                "RFLO",
-                Rule::Rflo(Rflo::new(rates()).unwrap()),
-                Rule::Rflo(Rflo::new(rates()).unwrap().with_form(TraceForm::Online)),
-            ),
-            (
-                "LocalSymmetric",
-                Rule::LocalSymmetric(LocalSymmetric::new(rates()).unwrap()),
-                Rule::LocalSymmetric(
-                    LocalSymmetric::new(rates())
-                        .unwrap()
-                        .with_form(TraceForm::Online),
-                ),
-            ),
-            (
-                "NonlocalRandom",
-                Rule::NonlocalRandom(NonlocalRandom::new(rates()).unwrap()),
-                Rule::NonlocalRandom(
-                    NonlocalRandom::new(rates())
-                        .unwrap()
-                        .with_form(NonlocalForm::Rtrl),
-                ),
-            ),
-        ];
-        for (label, fast, definition) in pairs {
-            let d = rel_diff(&trial_end(&fast, case), &trial_end(&definition, case));
-            worst.check("fast form = definition", label, case, d, EXACT, false);
+        for spec in RuleSpec::every_form(rates()) {
+            // The rule with every option at its default, as TOML without options reads it.
+            let default: RuleSpec = serde_json::from_value(serde_json::json!({
+                "name": spec.name(),
+                "rates": serde_json::to_value(spec.rates()).unwrap(),
+            }))
+            .unwrap();
+            let d = rel_diff(
+                &trial_end(&spec.build().unwrap(), case),
+                &trial_end(&default.build().unwrap(), case),
+            );
+            worst.check("form = default form", &label(&spec), case, d, EXACT, false);
         }
     }
     worst.report("forms");
@@ -754,11 +640,8 @@ fn trace_form_equals_batched_form() {
 fn nonlocal_random_differs_from_bptt() {
     let worst = Worst::default();
     for case in cases(false) {
-        let nonlocal = trial_end(
-            &Rule::NonlocalRandom(NonlocalRandom::new(rates()).unwrap()),
-            &case,
-        );
-        let bptt = trial_end(&Rule::Bptt(Bptt::new(rates()).unwrap()), &case);
+        let nonlocal = trial_end(&NonlocalRandom::new(rates()).unwrap().into(), &case);
+        let bptt = trial_end(&Bptt::new(rates()).unwrap().into(), &case);
         let d = rel_diff_mat(&nonlocal.recurrent, &bptt.recurrent)
             .max(rel_diff_mat(&nonlocal.input, &bptt.input));
         worst.check("NonlocalRandom != BPTT", "F=B", &case, d, DIFFERENT, true);
@@ -776,7 +659,7 @@ fn bptt_refuses_the_online_schedule() {
         Bptt::new(rates()).unwrap(),
         Bptt::with_projection(rates(), Projection::Feedback).unwrap(),
     ] {
-        let err = online_generic(&rule, &case).unwrap_err();
+        let err = online_change(&rule.into(), &case).unwrap_err();
         assert!(
             matches!(err, LearnError::OnlineUnsupported { .. }),
             "{err:?}"
@@ -838,7 +721,7 @@ fn known_bug_bptt_error_one_step_late_is_caught() {
         for (tau, bug_min) in [(1.0, 0.1), (10.0, 10.0 * FD_TOL)] {
             let case = random_case(CaseSpec::small(seed, tau, seed % 2 == 0));
             let fd = finite_difference_update(&case, eta2, FD_STEP).recurrent;
-            let ours = trial_end(&Rule::Bptt(Bptt::new(eta2).unwrap()), &case).recurrent;
+            let ours = trial_end(&Bptt::new(eta2).unwrap().into(), &case).recurrent;
             let correct = reference_bptt_recurrent(&case, false);
             let buggy = reference_bptt_recurrent(&case, true);
             worst_ok = worst_ok
@@ -882,7 +765,7 @@ fn known_bug_rtrl_column_scaling_is_caught() {
         let (correct, _) = naive_rule(&case, rates(), &opts);
         opts.column_bug = true;
         let (buggy, _) = naive_rule(&case, rates(), &opts);
-        let ours = trial_end(&Rule::Rtrl(Rtrl::new(rates()).unwrap()), &case);
+        let ours = trial_end(&Rtrl::new(rates()).unwrap().into(), &case);
         worst_ok = worst_ok
             .max(rel_diff(&ours, &fd))
             .max(rel_diff(&correct, &fd));

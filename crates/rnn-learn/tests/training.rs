@@ -6,7 +6,7 @@ use rand::RngExt;
 use rnn_core::{InitialState, Network, NetworkConfig, SeededRng, Trial, TrialCycle, seeded};
 use rnn_learn::{
     Bptt, Constraints, DaleLaw, Frozen, LearnError, LearningRates, LearningRule, Rflo, Schedule,
-    TrainingConfig, WeightUpdate, train,
+    TrainingConfig, WeightUpdate, train, train_with_progress,
 };
 
 /// The three-sine target of TASKS.md §1 over one period of `period` steps, from h(0) = 0.1.
@@ -65,8 +65,10 @@ fn every_k_with_k_one_is_per_trial() {
     let run = |schedule| {
         let mut net = small_net(3);
         let mut task = random_trials(&mut seeded(4), 3, 15);
-        let config = TrainingConfig::new(7, 0).with_schedule(schedule);
-        let history = train(&mut net, rflo(0.05), &mut task, &config, |_| {}).unwrap();
+        let config = TrainingConfig::default()
+            .with_n_trials(7)
+            .with_schedule(schedule);
+        let history = train(&mut net, rflo(0.05), &mut task, &config).unwrap();
         (net, history)
     };
     let (a, history_a) = run(Schedule::PerTrial);
@@ -97,8 +99,10 @@ fn every_k_sums_k_trials_and_applies_the_partial_sum_at_the_end() {
 
     let mut trained = small_net(5);
     let mut task = random_trials(&mut seeded(6), 5, 12);
-    let config = TrainingConfig::new(5, 0).with_schedule(Schedule::EveryK(2));
-    train(&mut trained, rule, &mut task, &config, |_| {}).unwrap();
+    let config = TrainingConfig::default()
+        .with_n_trials(5)
+        .with_schedule(Schedule::EveryK(2));
+    train(&mut trained, rule, &mut task, &config).unwrap();
     assert_eq!(trained, expected, "no update dropped, none applied early");
     assert_ne!(trained, small_net(5), "the partial sum was applied");
 }
@@ -111,10 +115,11 @@ fn frozen_groups_stay_bit_identical() {
         let mut task = random_trials(&mut seeded(8), 2, 10);
         let constraints = Constraints { frozen, dale: None };
         for schedule in [Schedule::PerTrial, Schedule::Online] {
-            let config = TrainingConfig::new(20, 0)
+            let config = TrainingConfig::default()
+                .with_n_trials(20)
                 .with_schedule(schedule)
                 .with_constraints(constraints);
-            train(&mut net, rflo(0.1), &mut task, &config, |_| {}).unwrap();
+            train(&mut net, rflo(0.1), &mut task, &config).unwrap();
         }
         let (w0, w1) = (before.weights(), net.weights());
         assert_eq!(frozen.recurrent, bits(&w0.recurrent) == bits(&w1.recurrent));
@@ -133,17 +138,20 @@ fn dale_law_never_flips_a_sign_and_the_clip_is_exercised() {
     for (schedule, eta) in [(Schedule::PerTrial, 0.5), (Schedule::Online, 5.0)] {
         let mut net = small_net(9);
         let mut task = random_trials(&mut seeded(10), 3, 20);
-        let config = TrainingConfig::new(1, 0).with_constraints(constraints);
+        let config = TrainingConfig::default()
+            .with_n_trials(1)
+            .with_constraints(constraints);
         // Sign flip at initialisation.
-        train(&mut net, rflo(0.0), &mut task, &config, |_| {}).unwrap();
+        train(&mut net, rflo(0.0), &mut task, &config).unwrap();
         assert!(dale.holds(&net));
         let signs_at_start = net.weights().recurrent.clone();
         let mut clipped = 0;
         for _ in 0..60 {
-            let config = TrainingConfig::new(5, 0)
+            let config = TrainingConfig::default()
+                .with_n_trials(5)
                 .with_schedule(schedule)
                 .with_constraints(constraints);
-            train(&mut net, rflo(eta), &mut task, &config, |_| {}).unwrap();
+            train(&mut net, rflo(eta), &mut task, &config).unwrap();
             assert!(dale.holds(&net), "a weight changed sign");
             let w = &net.weights().recurrent;
             clipped += (0..8)
@@ -169,10 +177,12 @@ fn dale_law_never_flips_a_sign_and_the_clip_is_exercised() {
 #[test]
 fn gradient_alignment_is_one_for_bptt_and_below_one_for_rflo() {
     let mut task = random_trials(&mut seeded(11), 2, 25);
-    let config = TrainingConfig::new(6, 0).with_gradient_alignment_every(2);
+    let config = TrainingConfig::default()
+        .with_n_trials(6)
+        .with_gradient_alignment_every(2);
     let mut net = small_net(12);
     let bptt = Bptt::new(LearningRates::uniform(0.01)).unwrap();
-    let history = train(&mut net, bptt, &mut task, &config, |_| {}).unwrap();
+    let history = train(&mut net, bptt, &mut task, &config).unwrap();
     assert_eq!(history.gradient_alignment.len(), 3);
     for point in &history.gradient_alignment {
         assert!(
@@ -182,7 +192,7 @@ fn gradient_alignment_is_one_for_bptt_and_below_one_for_rflo() {
         );
     }
     let mut net = small_net(12);
-    let history = train(&mut net, rflo(0.01), &mut task, &config, |_| {}).unwrap();
+    let history = train(&mut net, rflo(0.01), &mut task, &config).unwrap();
     for point in &history.gradient_alignment {
         assert!(
             point.cosine < 0.999,
@@ -198,13 +208,16 @@ fn bptt_refuses_the_online_schedule_before_changing_anything() {
     let before = small_net(13);
     let mut net = before.clone();
     let mut task = random_trials(&mut seeded(14), 1, 10);
-    let config = TrainingConfig::new(3, 0).with_schedule(Schedule::Online);
+    let config = TrainingConfig::default()
+        .with_n_trials(3)
+        .with_schedule(Schedule::Online);
     let bptt = Bptt::new(LearningRates::uniform(0.01)).unwrap();
-    let err = train(&mut net, bptt, &mut task, &config, |_| {}).unwrap_err();
+    let err = train(&mut net, bptt, &mut task, &config).unwrap_err();
     assert!(
-        matches!(err, LearnError::OnlineUnsupported { rule: "BPTT" }),
+        matches!(err.source, LearnError::OnlineUnsupported { rule: "BPTT" }),
         "{err}"
     );
+    assert!(err.history.loss.is_empty() && err.trial().is_none());
     assert_eq!(net, before);
 }
 
@@ -212,12 +225,13 @@ fn bptt_refuses_the_online_schedule_before_changing_anything() {
 fn a_huge_learning_rate_gives_a_divergence_error_naming_the_trial() {
     let mut net = small_net(15);
     let mut task = random_trials(&mut seeded(16), 2, 10);
-    let config = TrainingConfig::new(50, 0);
-    let err = train(&mut net, rflo(1e300), &mut task, &config, |_| {}).unwrap_err();
-    let LearnError::Diverged { trial, what } = err else {
-        panic!("expected Diverged, got {err}");
-    };
-    assert!(trial < 50, "{what} at {trial}");
+    let config = TrainingConfig::default().with_n_trials(50);
+    let err = train(&mut net, rflo(1e300), &mut task, &config).unwrap_err();
+    let trial = err
+        .trial()
+        .unwrap_or_else(|| panic!("expected a divergence, got {err}"));
+    assert!(trial < 50, "{err}");
+    assert_eq!(err.history.loss.len(), trial + 1);
     net.check_finite()
         .expect("a non-finite update is never applied");
 }
@@ -227,18 +241,32 @@ fn invalid_training_configs_are_refused() {
     let mut net = small_net(17);
     let mut task = random_trials(&mut seeded(18), 1, 5);
     for config in [
-        TrainingConfig::new(0, 0),
-        TrainingConfig::new(5, 0).with_schedule(Schedule::EveryK(0)),
-        TrainingConfig::new(5, 0).with_gradient_alignment_every(0),
-        TrainingConfig::new(5, 0).with_constraints(Constraints {
-            frozen: Frozen::default(),
-            dale: Some(DaleLaw {
-                excitatory_fraction: 1.5,
+        TrainingConfig::default().with_n_trials(0),
+        TrainingConfig::default()
+            .with_n_trials(5)
+            .with_schedule(Schedule::EveryK(0)),
+        TrainingConfig::default()
+            .with_n_trials(5)
+            .with_gradient_alignment_every(0),
+        TrainingConfig::default()
+            .with_n_trials(5)
+            .with_constraints(Constraints {
+                frozen: Frozen::default(),
+                dale: Some(DaleLaw {
+                    excitatory_fraction: 1.5,
+                }),
             }),
-        }),
+        TrainingConfig::default().with_max_loss_ratio(Some(1.0)),
+        TrainingConfig::default().with_max_loss_ratio(Some(0.5)),
+        TrainingConfig::default().with_max_loss_ratio(Some(f64::INFINITY)),
+        TrainingConfig::default().with_max_loss_ratio(Some(f64::NAN)),
     ] {
-        let err = train(&mut net, rflo(0.1), &mut task, &config, |_| {}).unwrap_err();
-        assert!(matches!(err, LearnError::InvalidConfig { .. }), "{err}");
+        let err = train(&mut net, rflo(0.1), &mut task, &config).unwrap_err();
+        assert!(
+            matches!(err.source, LearnError::InvalidConfig { .. }),
+            "{err}"
+        );
+        assert!(err.history.loss.is_empty());
     }
     for eta in [-0.1, f64::NAN, f64::INFINITY] {
         assert!(matches!(
@@ -253,8 +281,11 @@ fn same_seed_gives_bit_identical_runs() {
     let run = |seed| {
         let mut net = small_net(seed);
         let mut task = random_trials(&mut seeded(seed + 100), 3, 15);
-        let config = TrainingConfig::new(10, seed).with_schedule(Schedule::Online);
-        let history = train(&mut net, rflo(0.05), &mut task, &config, |_| {}).unwrap();
+        let config = TrainingConfig::default()
+            .with_n_trials(10)
+            .with_seed(seed)
+            .with_schedule(Schedule::Online);
+        let history = train(&mut net, rflo(0.05), &mut task, &config).unwrap();
         (net, history)
     };
     assert_eq!(run(1), run(1));
@@ -270,11 +301,11 @@ fn rflo_learns_the_periodic_target_and_aligns_its_readout() {
     let untrained = net.run_trial(&trial, None).unwrap().loss;
     let mut task = TrialCycle::new(vec![trial.clone()]).unwrap();
     let mut last_progress = 0;
-    let history = train(
+    let history = train_with_progress(
         &mut net,
         rflo(0.03),
         &mut task,
-        &TrainingConfig::new(2000, 1),
+        &TrainingConfig::default().with_n_trials(2000).with_seed(1),
         |p| {
             last_progress = p.trials_done;
         },

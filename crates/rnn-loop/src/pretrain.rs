@@ -4,7 +4,7 @@
 //! one shape, box and start.
 
 use rnn_core::Network;
-use rnn_learn::{History, LearningRates, Rflo, TrainingConfig, train};
+use rnn_learn::{History, LearnError, LearningRates, Rflo, TrainingConfig, train};
 use rnn_tasks::{ReachConfig, ReachSyllables};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,8 @@ pub fn pretrain_syllables(net: &mut Network, config: &PretrainConfig) -> Result<
     check_network(net, config.reach.shape.n_syllables)?;
     let mut task = ReachSyllables::new(config.reach.clone())?;
     let rule = Rflo::new(LearningRates::uniform(config.eta))?;
-    let training = TrainingConfig::new(config.n_trials, config.seed);
-    Ok(train(net, rule, &mut task, &training, |_| {})?)
+    let training = TrainingConfig::default()
+        .with_n_trials(config.n_trials)
+        .with_seed(config.seed);
+    Ok(train(net, rule, &mut task, &training).map_err(LearnError::from)?)
 }

@@ -215,7 +215,11 @@ fn run_one(key: &Key, pb: &ProgressBar) -> Result<Run, String> {
         ),
     };
     let train_seed = seed_of(&["fig2-train", &format!("{key:?}")], key.seed);
-    let cfg = TrainingConfig::new(key.n_trials, train_seed).with_constraints(constraints);
+    let cfg = TrainingConfig::default()
+        .with_n_trials(key.n_trials)
+        .with_seed(train_seed)
+        .with_constraints(constraints)
+        .with_max_loss_ratio(None); // as before the bound existed
     let driven = train_kind(
         key.rule,
         rates,

@@ -99,8 +99,11 @@ fn run_one(
         &["fig3-train", cond.label, &cond.max_delay.to_string()],
         seed,
     );
-    let cfg =
-        TrainingConfig::new(cond.n_trials, train_seed).with_schedule(Schedule::EveryK(cond.batch));
+    let cfg = TrainingConfig::default()
+        .with_n_trials(cond.n_trials)
+        .with_seed(train_seed)
+        .with_schedule(Schedule::EveryK(cond.batch))
+        .with_max_loss_ratio(None); // as before the bound existed
     let driven = train_kind(
         cond.rule,
         LearningRates::uniform(cond.eta),

@@ -102,7 +102,10 @@ fn train_syllables(p: &SyllableParams, seed: usize, pb: &ProgressBar) -> Result<
     )
     .map_err(|x| e(&x))?;
     let mut task = ReachSyllables::new(p.reach.clone()).map_err(|x| e(&x))?;
-    let cfg = TrainingConfig::new(p.n_trials, seed_of(&["fig4-syllables"], seed));
+    let cfg = TrainingConfig::default()
+        .with_n_trials(p.n_trials)
+        .with_seed(seed_of(&["fig4-syllables"], seed))
+        .with_max_loss_ratio(None); // as before the bound existed
     let steps = p.reach.shape.syllable_len as u64;
     let driven = train_kind(
         RuleKind::Rflo,
@@ -403,7 +406,10 @@ fn run_noloop(p: &Fig4cParams, rule: RuleKind, seed: usize, pb: &ProgressBar) ->
         )
         .map_err(|x| e(&x))?;
         let steps = p.whole.trial_len() as u64;
-        let cfg = TrainingConfig::new(p.noloop_trials, seed_of(&["fig4c-noloop", label], seed));
+        let cfg = TrainingConfig::default()
+            .with_n_trials(p.noloop_trials)
+            .with_seed(seed_of(&["fig4c-noloop", label], seed))
+            .with_max_loss_ratio(None); // as before the bound existed
         let driven = train_kind(
             rule,
             LearningRates::uniform(p.noloop_eta),

@@ -356,7 +356,11 @@ fn train_point<R: LearningRule>(
         .map_err(core)?
         .ok_or_else(|| fail("the initial network's loss is not finite".into()))?;
 
-    let training = TrainingConfig::new(sweep.trials, point.seed).with_schedule(sweep.schedule);
+    let training = TrainingConfig::default()
+        .with_n_trials(sweep.trials)
+        .with_seed(point.seed)
+        .with_schedule(sweep.schedule)
+        .with_max_loss_ratio(None); // as before the bound existed
     let (mut source, _, _) = build_task(point).map_err(fail)?;
     let (ckpt_path, label_path) = checkpoint_paths(ctx.checkpoints, point.index);
     let label = point_label(point, sweep);

@@ -17,7 +17,7 @@ use rnn_core::{Network, State, Trial};
 use crate::constraints::Constraints;
 use crate::error::Result;
 use crate::rule::{LearningRule, Projection, TrialOutcome};
-use crate::rules::rflo::{OnlineForm, Rflo, RfloState, TraceForm};
+use crate::rules::rflo::{OnlineForm, Rflo, RfloState, TrialEndForm};
 use crate::update::{LearningRates, WeightUpdate};
 
 /// RFLO traces with `F = W_out^T`.
@@ -34,11 +34,21 @@ impl LocalSymmetric {
         })
     }
 
-    /// Chooses the form used for trial-end updates (both are exact).
-    pub fn with_form(self, form: TraceForm) -> Self {
+    /// Chooses the form used for trial-end updates (equal up to rounding).
+    pub fn with_trial_end_form(self, form: TrialEndForm) -> Self {
         Self {
-            inner: self.inner.with_form(form),
+            inner: self.inner.with_trial_end_form(form),
         }
+    }
+
+    /// The trial-end form.
+    pub fn trial_end_form(&self) -> TrialEndForm {
+        self.inner.trial_end_form()
+    }
+
+    /// The online form.
+    pub fn online_form(&self) -> OnlineForm {
+        self.inner.online_form()
     }
 
     /// Chooses the form used on the online schedule (equal up to rounding).

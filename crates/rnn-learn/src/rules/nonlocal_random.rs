@@ -16,6 +16,8 @@
 //! rounding (tested). The online schedule needs the causal form and always
 //! uses RTRL with `F = B`.
 
+use serde::{Deserialize, Serialize};
+
 use rnn_core::{Network, State, Trial};
 
 use crate::constraints::Constraints;
@@ -25,8 +27,10 @@ use crate::rules::bptt::{Bptt, BpttState};
 use crate::rules::rtrl::{Rtrl, RtrlState};
 use crate::update::{LearningRates, WeightUpdate};
 
-/// Which computation [`LearningRule::accumulate`] uses for a trial-end update.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which computation [`LearningRule::accumulate`] uses for a trial-end
+/// update. Serialised as `"bptt"` or `"rtrl"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NonlocalForm {
     /// BPTT with `F = B`: O(N²) work per step, O(N T) memory.
     #[default]

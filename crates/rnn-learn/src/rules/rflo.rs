@@ -21,7 +21,7 @@
 //! `dW = (eta2/T) sum_t [phi'(u(t)) ⊙ r(t)] h(t-1)^T` — one `(N×T)(T×N)`
 //! product (likewise `dW_in` with `x(t)`). It equals the trace form up to
 //! rounding (summation order differs) and is used by
-//! [`LearningRule::accumulate`] unless [`TraceForm::Online`] is chosen.
+//! [`LearningRule::accumulate`] unless [`TrialEndForm::Traces`] is chosen.
 //!
 //! **Online low-rank form.** On the online schedule the weights change every
 //! step, but the trace restarts each trial, so `W(t)` is the trial's starting
@@ -33,6 +33,7 @@
 
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Mat, MatMut};
+use serde::{Deserialize, Serialize};
 
 use rnn_core::{Network, State, Trajectory, Trial, Weights};
 
@@ -47,19 +48,24 @@ mod low_rank;
 
 use low_rank::LowRankHistory;
 
-/// Which computation [`LearningRule::accumulate`] uses for a trial-end update.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum TraceForm {
+/// Which computation [`LearningRule::accumulate`] uses for a trial-end
+/// update (both give the same update up to rounding). Serialised as
+/// `"batched"` or `"traces"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialEndForm {
     /// The trial-batched form (backward-filtered error, one matrix product).
     #[default]
     Batched,
     /// The step-by-step eligibility-trace form (the definition).
-    Online,
+    Traces,
 }
 
 /// Which computation [`LearningRule::run_online`] uses (both apply the same
-/// per-step updates; they differ only in rounding).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// per-step updates; they differ only in rounding). Serialised as `"auto"`,
+/// `"trace"` or `"low_rank"`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OnlineForm {
     /// [`OnlineForm::LowRank`] where it applies and is expected to be faster
     /// (trials of at most `N` steps, `N ≥ 256`: see
@@ -105,7 +111,7 @@ impl OnlineForm {
 pub struct Rflo {
     rates: LearningRates,
     projection: Projection,
-    form: TraceForm,
+    form: TrialEndForm,
     online_form: OnlineForm,
 }
 
@@ -121,13 +127,13 @@ impl Rflo {
         Ok(Self {
             rates,
             projection,
-            form: TraceForm::default(),
+            form: TrialEndForm::default(),
             online_form: OnlineForm::default(),
         })
     }
 
-    /// Chooses the form used for trial-end updates.
-    pub fn with_form(mut self, form: TraceForm) -> Self {
+    /// Chooses the form used for trial-end updates (equal up to rounding).
+    pub fn with_trial_end_form(mut self, form: TrialEndForm) -> Self {
         self.form = form;
         self
     }
@@ -138,7 +144,7 @@ impl Rflo {
     }
 
     /// The trial-end form.
-    pub fn form(&self) -> TraceForm {
+    pub fn trial_end_form(&self) -> TrialEndForm {
         self.form
     }
 
@@ -275,8 +281,8 @@ impl LearningRule for Rflo {
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome> {
         match self.form {
-            TraceForm::Batched => self.accumulate_batched(net, trial, start, state, update),
-            TraceForm::Online => self.accumulate_traces(net, trial, start, state, update),
+            TrialEndForm::Batched => self.accumulate_batched(net, trial, start, state, update),
+            TrialEndForm::Traces => self.accumulate_traces(net, trial, start, state, update),
         }
     }
 
