@@ -1,10 +1,10 @@
-//! Network hyperparameters (MODEL.md §1, §8) and their validation.
+//! Network hyperparameters (docs/spec/MODEL.md §1, §8) and their validation.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
 
-/// How the readout `W_out` is initialised (MODEL.md §8).
+/// How the readout `W_out` is initialised (docs/spec/MODEL.md §8).
 ///
 /// The paper's text and its example code disagree; both are expressible.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ impl ReadoutInit {
 
 /// Hyperparameters of a network: sizes, time constant and initial scales.
 ///
-/// Defaults are the paper's (MODEL.md §8): `tau = 10`, `g = 1.5`,
+/// Defaults are the paper's (docs/spec/MODEL.md §8): `tau = 10`, `g = 1.5`,
 /// `W_in ~ U[-1, 1]`, `W_out ~ U[-1/N, 1/N]`, `B ~ N(0, 1)`.
 /// Build one with [`NetworkConfig::new`] and adjust fields, then
 /// [`validate`](NetworkConfig::validate) (construction of a network validates too).
@@ -55,7 +55,7 @@ pub struct NetworkConfig {
     pub readout_init: ReadoutInit,
     /// Standard deviation of the fixed feedback matrix: `B ~ N(0, s^2)`; finite, `>= 0`. Paper: 1.
     pub feedback_scale: f64,
-    /// Readout-feedback mode (MODEL.md §6): add `B y(t-1)` to the input current.
+    /// Readout-feedback mode (docs/spec/MODEL.md §6): add `B y(t-1)` to the input current.
     pub readout_feedback: bool,
 }
 

@@ -1,4 +1,4 @@
-//! The dynamics of MODEL.md §1: one step, and a whole trial.
+//! The dynamics of docs/spec/MODEL.md §1: one step, and a whole trial.
 //!
 //! ```text
 //! u(t) = W h(t-1) + W_in x(t)  (+ B y(t-1) in readout-feedback mode)
@@ -71,7 +71,7 @@ impl State {
     }
 }
 
-/// One step of MODEL.md §1: writes `u(t)`, `h(t)` and `y(t)` from `h(t-1)`,
+/// One step of docs/spec/MODEL.md §1: writes `u(t)`, `h(t)` and `y(t)` from `h(t-1)`,
 /// `x(t)` and (readout feedback only) `y(t-1)`. No allocation.
 ///
 /// Slices must have lengths `N`, `N_x`, `N_y`; this is checked in debug builds

@@ -1,7 +1,7 @@
 //! # rnn-core
 //!
 //! The rate RNN of Murray, "Local online learning in recurrent networks with
-//! random feedback" (eLife 2019), as specified in the project's `MODEL.md`:
+//! random feedback" (eLife 2019), as specified in the project's `docs/spec/MODEL.md`:
 //! network parameters with seeded initialisation ([`Network`]), the discrete
 //! dynamics ([`forward_step`], [`Network::run_trial`]), the [`Trial`] type that
 //! tasks produce and learners consume, checksummed save/load ([`io`]), and

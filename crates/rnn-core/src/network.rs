@@ -1,4 +1,4 @@
-//! Network parameters and their seeded initialisation (MODEL.md §1, §8).
+//! Network parameters and their seeded initialisation (docs/spec/MODEL.md §1, §8).
 
 use faer::{Mat, MatRef};
 use rand::RngExt;
@@ -10,10 +10,10 @@ use crate::rng::SeededRng;
 
 /// A rate RNN: its configuration and its four weight matrices.
 ///
-/// Shapes (MODEL.md §1): `W` is `N×N`, `W_in` is `N×N_x`, `W_out` is `N_y×N`
+/// Shapes (docs/spec/MODEL.md §1): `W` is `N×N`, `W_in` is `N×N_x`, `W_out` is `N_y×N`
 /// and the fixed feedback `B` is `N×N_y`. `B` is drawn with the network so
 /// that one seed fixes one realisation; it is the random feedback of RFLO and
-/// the readout-feedback matrix of MODEL.md §6.
+/// the readout-feedback matrix of docs/spec/MODEL.md §6.
 ///
 /// The fields are private so that shapes and finiteness always hold; learning
 /// rules change weights through [`Network::weights_mut`].
@@ -37,7 +37,7 @@ pub struct Weights {
 }
 
 impl Network {
-    /// Draws a network from `config` with the generator `rng` (MODEL.md §8).
+    /// Draws a network from `config` with the generator `rng` (docs/spec/MODEL.md §8).
     ///
     /// Draw order, fixed so that a seed always gives the same network:
     /// `W ~ N(0, g²/N)` column by column, then `W_in ~ U[-s, s]`, then

@@ -1,4 +1,4 @@
-//! `Trial`: what a task hands to a network or a learner (MODEL.md §1, TASKS.md).
+//! `Trial`: what a task hands to a network or a learner (docs/spec/MODEL.md §1, docs/spec/TASKS.md).
 
 use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ pub enum InitialState {
     Constant(f64),
     /// A given state vector of length `N`.
     Given(Vec<f64>),
-    /// Continue from the final state of the previous trial (TASKS.md §3);
+    /// Continue from the final state of the previous trial (docs/spec/TASKS.md §3);
     /// the caller supplies that state. Readout feedback continues from the
     /// previous trial's last output.
     CarryOver,

@@ -1,4 +1,4 @@
-//! Dynamics of MODEL.md §1 checked against hand computations and an
+//! Dynamics of docs/spec/MODEL.md §1 checked against hand computations and an
 //! independent reference implementation: one step, whole trials, the loss,
 //! carry-over between trials, and `tanh'`.
 
@@ -39,7 +39,7 @@ fn two_unit_net(tau: f64, feedback: bool) -> Network {
     Network::from_weights(&config, weights).unwrap()
 }
 
-/// One step without readout feedback, written out by hand from MODEL.md §1.
+/// One step without readout feedback, written out by hand from docs/spec/MODEL.md §1.
 fn check_one_step_no_feedback(tau: f64) {
     let net = two_unit_net(tau, false);
     let a = 1.0 / tau;
@@ -165,7 +165,7 @@ fn two_step_trial_with_feedback_matches_hand_computation() {
     }
 }
 
-/// An independent, loop-based implementation of MODEL.md §1 for a whole
+/// An independent, loop-based implementation of docs/spec/MODEL.md §1 for a whole
 /// trial. Returns (h(0..=T) as rows, y(1..=T) as rows, loss).
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn reference_trial(

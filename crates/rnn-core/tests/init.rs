@@ -1,4 +1,4 @@
-//! Initialisation statistics (MODEL.md §8) at N = 500, checked within
+//! Initialisation statistics (docs/spec/MODEL.md §8) at N = 500, checked within
 //! 5 standard errors of the sampling distribution; ranges checked exactly.
 //! Also seeded reproducibility: same seed, same bits; another seed, other bits.
 

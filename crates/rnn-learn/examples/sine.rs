@@ -1,4 +1,4 @@
-//! Train RFLO on the periodic target of the paper's Fig 2 (TASKS.md §1).
+//! Train RFLO on the periodic target of the paper's Fig 2 (docs/spec/TASKS.md §1).
 //!
 //! `cargo run --release -p rnn-learn --example sine`
 

@@ -1,4 +1,4 @@
-//! What may change and how: frozen weight groups and Dale's law (MODEL.md §6).
+//! What may change and how: frozen weight groups and Dale's law (docs/spec/MODEL.md §6).
 
 use serde::{Deserialize, Serialize};
 
@@ -39,7 +39,7 @@ impl Frozen {
     }
 }
 
-/// Dale's law (MODEL.md §6): unit `j` has sign `xi_j`; the first
+/// Dale's law (docs/spec/MODEL.md §6): unit `j` has sign `xi_j`; the first
 /// `round(f_E N)` units are excitatory (`+1`), the rest inhibitory (`-1`).
 ///
 /// A presynaptic unit's outgoing weights (column `j` of `W`) all carry its

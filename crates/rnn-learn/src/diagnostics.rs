@@ -1,4 +1,4 @@
-//! Diagnostics of MODEL.md §9: readout–feedback and gradient alignment.
+//! Diagnostics of docs/spec/MODEL.md §9: readout–feedback and gradient alignment.
 
 use rnn_core::{Network, State, Trial};
 

@@ -108,7 +108,7 @@ impl StepBuffers {
     }
 }
 
-/// `update += scale * e h^T`: the readout update of MODEL.md §2 for one step.
+/// `update += scale * e h^T`: the readout update of docs/spec/MODEL.md §2 for one step.
 pub(crate) fn add_readout_step(readout: &mut faer::Mat<f64>, error: &[f64], h: &[f64], scale: f64) {
     if let [e] = error {
         // One output: walk the single row (no per-column slicing), with the

@@ -1,7 +1,7 @@
 //! # rnn-learn
 //!
 //! Learning rules for the rate RNN of `rnn-core`, exactly as the project's
-//! `MODEL.md` states them: [`Bptt`] (§4), [`Rtrl`] (§3), [`Rflo`] (§5) and the
+//! `docs/spec/MODEL.md` states them: [`Bptt`] (§4), [`Rtrl`] (§3), [`Rflo`] (§5) and the
 //! ablations [`LocalSymmetric`] and [`NonlocalRandom`] (§6), all behind one
 //! [`LearningRule`] trait; update schedules ([`Schedule`], §7); Dale's law and
 //! frozen weight groups ([`Constraints`]); a training loop ([`train()`],
@@ -18,7 +18,7 @@
 //! | [`NonlocalRandom`] | `B` | exact sensitivities | O(N²) trial-end, O(N⁴) online |
 //!
 //! The conformance suite (`tests/conformance.rs`) checks every rule against
-//! finite differences and the identities of MODEL.md at `tau` in {1, 2, 10}.
+//! finite differences and the identities of docs/spec/MODEL.md at `tau` in {1, 2, 10}.
 //!
 //! A whole run is one expression ([`RuleSpec::train`], or
 //! [`LearningRule::train`] on a concrete rule, or the function [`train()`]):

@@ -48,7 +48,7 @@ pub trait LearningRule {
 
     /// Runs `trial` from `start` with the weights held fixed and **adds** the
     /// trial's update `(1/T) sum_t dTheta(t)` to `update` (per-trial and
-    /// every-K schedules, MODEL.md §7).
+    /// every-K schedules, docs/spec/MODEL.md §7).
     fn accumulate(
         &self,
         net: &Network,
@@ -59,7 +59,7 @@ pub trait LearningRule {
     ) -> Result<TrialOutcome>;
 
     /// Runs `trial` from `start`, applying `dTheta(t)/T` (through
-    /// `constraints`) after every step (the online schedule of MODEL.md §7).
+    /// `constraints`) after every step (the online schedule of docs/spec/MODEL.md §7).
     ///
     /// Rules that need the whole trial first (BPTT) return
     /// [`LearnError::OnlineUnsupported`]; that is the default.

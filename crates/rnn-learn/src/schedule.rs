@@ -1,4 +1,4 @@
-//! Update schedules (MODEL.md §7).
+//! Update schedules (docs/spec/MODEL.md §7).
 
 use serde::{Deserialize, Serialize};
 

@@ -189,7 +189,7 @@ pub struct AlignmentPoint {
 /// What a training run recorded, one entry per trial.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
-    /// The loss of each trial, with the weights in force as it ran (MODEL.md §7).
+    /// The loss of each trial, with the weights in force as it ran (docs/spec/MODEL.md §7).
     pub loss: Vec<f64>,
     /// Readout–feedback alignment `A` with the weights at each trial's start.
     pub feedback_alignment: Vec<f64>,

@@ -7,7 +7,7 @@ use rnn_core::Network;
 
 use crate::error::{Result, invalid};
 
-/// The three learning rates of MODEL.md: `eta1` (readout), `eta2`
+/// The three learning rates of docs/spec/MODEL.md: `eta1` (readout), `eta2`
 /// (recurrent), `eta3` (input). The paper uses one `eta` for all three.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LearningRates {

@@ -1,5 +1,5 @@
 //! Conformance suite: every learning rule checked against the mathematics of
-//! MODEL.md §2–§7 on small random networks (N = 5..6, N_x = N_y = 2,
+//! docs/spec/MODEL.md §2–§7 on small random networks (N = 5..6, N_x = N_y = 2,
 //! T = 12..18, random inputs, targets and non-zero `h(0)`), several seeds,
 //! with and without a mask, at `tau` in {1, 2, 10}.
 //!
@@ -165,7 +165,7 @@ fn trial_end(rule: &AnyRule, case: &Case) -> WeightUpdate {
     accumulate_generic(rule, case).0
 }
 
-/// The total weight change of one online trial (MODEL.md §7).
+/// The total weight change of one online trial (docs/spec/MODEL.md §7).
 fn online_change(rule: &AnyRule, case: &Case) -> Result<(WeightUpdate, TrialOutcome), LearnError> {
     let mut net = case.net.clone();
     let mut state = rule.new_state(&net);
@@ -546,7 +546,7 @@ fn online_schedule_matches_trial_end_and_section7_order() {
 /// Readout-feedback mode: RTRL and BPTT both treat the fed-back `y(t-1)` as
 /// an input, so they agree with each other (and every identity between rules
 /// holds), but they are *not* the full gradient of `L`, which also flows
-/// through the loop `B y(t-1)` (MODEL.md §6).
+/// through the loop `B y(t-1)` (docs/spec/MODEL.md §6).
 #[test]
 fn readout_feedback_mode_identities_hold_but_not_full_gradient() {
     let worst = Worst::default();
@@ -703,7 +703,7 @@ fn custom_projection_of_wrong_shape_is_rejected() {
         .unwrap();
 }
 
-/// Known-bug regression (MODEL.md §8): the paper's example BPTT injects `e(t)`
+/// Known-bug regression (docs/spec/MODEL.md §8): the paper's example BPTT injects `e(t)`
 /// into `z(t-1)`. Written out here, it is far from the finite-difference
 /// gradient at `tau = 1`, while the test's correct transcription and the
 /// crate's BPTT match it: the suite catches this bug class.
@@ -746,7 +746,7 @@ fn known_bug_bptt_error_one_step_late_is_caught() {
     );
 }
 
-/// Known-bug regression (MODEL.md §8): the paper's example RTRL scales the
+/// Known-bug regression (docs/spec/MODEL.md §8): the paper's example RTRL scales the
 /// columns of `W` by `phi'` instead of the rows. The naive transcription with
 /// that bug is far from the finite-difference gradient at `tau = 1`.
 #[test]

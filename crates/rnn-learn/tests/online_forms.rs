@@ -1,4 +1,4 @@
-//! The two online forms of RFLO and LocalSymmetric (MODEL.md §5, §7): the
+//! The two online forms of RFLO and LocalSymmetric (docs/spec/MODEL.md §5, §7): the
 //! low-rank form (`W_0` plus a rank-`t` correction, `W` written once per
 //! trial) against the trace form (the definition), over several trials of
 //! different lengths, at `tau` in {1, 2, 10}, with constraints; and which

@@ -1,5 +1,5 @@
 //! The training loop: schedules, constraints, diagnostics, divergence and
-//! the reference behaviour of RFLO on the periodic task (TASKS.md §1).
+//! the reference behaviour of RFLO on the periodic task (docs/spec/TASKS.md §1).
 
 use faer::Mat;
 use rand::RngExt;
@@ -9,7 +9,7 @@ use rnn_learn::{
     TrainingConfig, WeightUpdate, train, train_with_progress,
 };
 
-/// The three-sine target of TASKS.md §1 over one period of `period` steps, from h(0) = 0.1.
+/// The three-sine target of docs/spec/TASKS.md §1 over one period of `period` steps, from h(0) = 0.1.
 fn periodic_trial(period: usize) -> Trial {
     let two_pi = std::f64::consts::TAU;
     let target = Mat::from_fn(period, 1, |s, _| {
@@ -292,7 +292,7 @@ fn same_seed_gives_bit_identical_runs() {
     assert_ne!(run(1).0, run(2).0);
 }
 
-/// TASKS.md §1 reference behaviour: N = 30, T = 200, eta = 0.03, h(0) = 0.1.
+/// docs/spec/TASKS.md §1 reference behaviour: N = 30, T = 200, eta = 0.03, h(0) = 0.1.
 /// Measured elsewhere: untrained ≈ 0.33, after 2,000 trials ≈ 0.004, alignment ≈ 0.7.
 #[test]
 fn rflo_learns_the_periodic_target_and_aligns_its_readout() {

@@ -1,6 +1,6 @@
 //! The whole Fig 4 pipeline: train the reach syllables with RFLO
-//! (TASKS.md §3), freeze the network, train the sequencing loop
-//! (TASKS.md §5) and run the greedy test.
+//! (docs/spec/TASKS.md §3), freeze the network, train the sequencing loop
+//! (docs/spec/TASKS.md §5) and run the greedy test.
 //!
 //! `cargo run --release -p rnn-loop --example fig4_loop -- [N] [syllable trials] [transitions] [seed]`
 //! (defaults: the spec's 100, 10000, 10000, 0).

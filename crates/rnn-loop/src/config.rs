@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{LoopError, Result, invalid};
 
-/// Configuration of the sequencing loop (TASKS.md §5).
+/// Configuration of the sequencing loop (docs/spec/TASKS.md §5).
 ///
 /// Every value the spec marks **(choice)** is a field here, with the spec's
 /// value as the default. The syllable shape, the box and the cursor's start
-/// must be those the network was trained with (TASKS.md §3);
+/// must be those the network was trained with (docs/spec/TASKS.md §3);
 /// [`LoopConfig::reach_config`] gives the matching [`ReachConfig`].
 ///
 /// ```
@@ -46,7 +46,7 @@ pub struct LoopConfig {
     /// `W_s ~ N(0, s²)`; finite, `>= 0`. Default 0.01 (**choice**).
     pub striatum_init_std: f64,
     /// Exclude the current syllable from the gate's candidates (no `k → k`
-    /// transitions). Default false (**choice**): TASKS.md §5 restricts the
+    /// transitions). Default false (**choice**): docs/spec/TASKS.md §5 restricts the
     /// gate by the box only; §3's syllable training excludes repeats, so a
     /// trained network never practised them. With it on, a target with a
     /// repeat is refused ([`LoopError::RepeatInTarget`]).
@@ -85,7 +85,7 @@ impl Default for LoopConfig {
 
 impl LoopConfig {
     /// The reach-task configuration with this loop's shape, box and start:
-    /// the one to train the syllables with (TASKS.md §3; repeats excluded
+    /// the one to train the syllables with (docs/spec/TASKS.md §3; repeats excluded
     /// there, as the spec chooses) and the one whose box rule the loop uses.
     pub fn reach_config(&self) -> ReachConfig {
         ReachConfig {

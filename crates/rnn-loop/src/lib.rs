@@ -2,8 +2,8 @@
 //!
 //! The sequencing loop of Murray, "Local online learning in recurrent
 //! networks with random feedback" (eLife 2019), Fig 4b, as specified in the
-//! project's `TASKS.md` §5: a frozen RNN that has learned short reach
-//! syllables (TASKS.md §3) is chained into a long sequence by a "striatum"
+//! project's `docs/spec/TASKS.md` §5: a frozen RNN that has learned short reach
+//! syllables (docs/spec/TASKS.md §3) is chained into a long sequence by a "striatum"
 //! of `K` units that reads the RNN only at the end of each syllable and
 //! chooses the next syllable's tonic input.
 //!
@@ -26,7 +26,7 @@
 //! produced cursor (start + the running sum of the network's velocity
 //! output) carries over too. The *ideal* cursor is start + the sum of the
 //! commanded reaches `L d_k`; the in-box rule uses it, never the produced
-//! cursor, which drifts (TASKS.md §5 explains why).
+//! cursor, which drifts (docs/spec/TASKS.md §5 explains why).
 //!
 //! The target is read **cyclically**: its transitions are
 //! `target[i] → target[i+1]` and `target[last] → target[0]`; each syllable
@@ -57,7 +57,7 @@
 //!   `h(0) = initial_value` (0) with both cursors at `start`; the gate first
 //!   opens at its end.
 //! - Repeats (`k → k`) are allowed candidates by default (only the box
-//!   restricts the gate, as TASKS.md §5 states), unlike the syllable
+//!   restricts the gate, as docs/spec/TASKS.md §5 states), unlike the syllable
 //!   training of §3; [`LoopConfig::exclude_repeats`] removes them.
 //! - Ties in the argmax go to the lowest syllable index. Random draws per
 //!   transition: one `U[0, 1)` for the exploration decision, plus one

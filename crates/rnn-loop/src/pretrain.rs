@@ -1,4 +1,4 @@
-//! Training the syllables before the loop (TASKS.md §3): RFLO on the reach
+//! Training the syllables before the loop (docs/spec/TASKS.md §3): RFLO on the reach
 //! task, one continuous run with `h` carried over. A thin wrapper around
 //! [`rnn_learn::train()`], so that the loop and its syllables are trained with
 //! one shape, box and start.
@@ -12,7 +12,7 @@ use crate::config::LoopConfig;
 use crate::error::Result;
 use crate::sequencer::check_network;
 
-/// How to pre-train the syllables (TASKS.md §3).
+/// How to pre-train the syllables (docs/spec/TASKS.md §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PretrainConfig {
     /// The reach task (shape, box, start, repeats rule).

@@ -1,5 +1,5 @@
 //! The [`Sequencer`]: a frozen RNN, the gated striatal readout, training and
-//! greedy evaluation (TASKS.md §5).
+//! greedy evaluation (docs/spec/TASKS.md §5).
 
 use faer::{Mat, MatRef};
 use rnn_core::{InitialState, Network, SeededRng, State, Trajectory, Trial, seeded};
@@ -179,7 +179,7 @@ pub struct Evaluation {
     /// Euclidean distance between produced and target position.
     pub path_error: f64,
     /// The same for a zero output (`p(t) = start`): the baseline
-    /// (≈ 0.95 for the default target, TASKS.md §5).
+    /// (≈ 0.95 for the default target, docs/spec/TASKS.md §5).
     pub zero_output_error: f64,
     /// Largest excursion of the produced cursor beyond the box,
     /// `max_t max(0, |x(t)| - b, |y(t)| - b)`; 0 if it stayed inside.
@@ -190,7 +190,7 @@ pub struct Evaluation {
 }
 
 /// The augmented circuit of Fig 4b: a frozen RNN whose tonic input is chosen,
-/// syllable after syllable, by a gated striatal readout (TASKS.md §5; see the
+/// syllable after syllable, by a gated striatal readout (docs/spec/TASKS.md §5; see the
 /// crate documentation for the equations).
 ///
 /// The sequencer always sits at the end of a syllable, where the gate is
@@ -198,7 +198,7 @@ pub struct Evaluation {
 /// `h(0) = initial_value` (**choice**), and each [`step`](Self::step) chooses,
 /// rewards, updates `W_s` and plays the winner. The RNN state `h` (and, in
 /// readout-feedback mode, `y`) and the produced cursor carry over from one
-/// syllable to the next, exactly as in the syllable training of TASKS.md §3.
+/// syllable to the next, exactly as in the syllable training of docs/spec/TASKS.md §3.
 pub struct Sequencer {
     net: Network,
     config: LoopConfig,
@@ -442,7 +442,7 @@ impl Sequencer {
         ))
     }
 
-    /// The greedy test of TASKS.md §5, with the current `W_s`; changes
+    /// The greedy test of docs/spec/TASKS.md §5, with the current `W_s`; changes
     /// nothing (no learning, no random draw).
     ///
     /// 1. Warm-up: the target's **last** syllable is played once from

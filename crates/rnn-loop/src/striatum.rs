@@ -1,5 +1,5 @@
 //! The striatal readout: its activity, the gated winner-take-all choice and
-//! the reward-modulated Hebbian update (TASKS.md §5).
+//! the reward-modulated Hebbian update (docs/spec/TASKS.md §5).
 //!
 //! ```text
 //! z      = W_s h(t_end)                                  (K values)

@@ -1,4 +1,4 @@
-//! The loop learns the default 8-syllable target (TASKS.md §5): greedy
+//! The loop learns the default 8-syllable target (docs/spec/TASKS.md §5): greedy
 //! evaluation reproduces it exactly, for several seeds, on a constructed
 //! network and on networks pre-trained with RFLO on the reach syllables.
 

@@ -238,7 +238,7 @@ fn the_greedy_test_is_defined_as_documented() {
         test.path_error,
         mean_squared_distance(&test.cursor_path, &test.target_path)
     );
-    // The zero-output baseline (TASKS.md §5: 0.95 for the default target).
+    // The zero-output baseline (docs/spec/TASKS.md §5: 0.95 for the default target).
     assert!(
         (test.zero_output_error - 0.95).abs() < 0.01,
         "{}",

@@ -1,7 +1,7 @@
 //! # rnn-tasks
 //!
 //! The tasks of Murray, "Local online learning in recurrent networks with
-//! random feedback" (eLife 2019), as specified in the project's `TASKS.md`
+//! random feedback" (eLife 2019), as specified in the project's `docs/spec/TASKS.md`
 //! §1–4:
 //!
 //! | task | spec | `N_x` | `N_y` | `h(0)` |

@@ -1,4 +1,4 @@
-//! Periodic output (TASKS.md §1, Fig 2).
+//! Periodic output (docs/spec/TASKS.md §1, Fig 2).
 //!
 //! One trial is one period of `T` steps, no input, one output with target
 //! `y*(t) = sin(2πt/T) + 0.5 sin(4πt/T) + 0.25 sin(8πt/T)` for `t = 1..T`
@@ -75,7 +75,7 @@ pub fn periodic_target(t: usize, period: usize) -> f64 {
     phase.sin() + 0.5 * (2.0 * phase).sin() + 0.25 * (4.0 * phase).sin()
 }
 
-/// The periodic-output task (TASKS.md §1). Deterministic: every trial is the same.
+/// The periodic-output task (docs/spec/TASKS.md §1). Deterministic: every trial is the same.
 ///
 /// ```
 /// use rnn_core::{InitialState, TrialSource, seeded};

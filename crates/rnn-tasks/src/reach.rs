@@ -1,4 +1,4 @@
-//! Cursor reaches: behavioural syllables (TASKS.md §3, Fig 4a).
+//! Cursor reaches: behavioural syllables (docs/spec/TASKS.md §3, Fig 4a).
 //!
 //! The output is the cursor's 2-D velocity; the position is its running sum
 //! ([`integrate_velocity`]). Syllable `k` of `K` lasts `D` steps: a reach of
@@ -294,7 +294,7 @@ fn in_box(p: [f64; 2], half_width: f64) -> bool {
     p[0].abs() <= limit && p[1].abs() <= limit
 }
 
-/// The reach-syllable task (TASKS.md §3): a continuous run of syllables.
+/// The reach-syllable task (docs/spec/TASKS.md §3): a continuous run of syllables.
 ///
 /// [`Task::generate`] draws the next syllable; a sequencing loop that picks
 /// syllables itself calls [`advance`](Self::advance) instead (same bookkeeping).

@@ -1,4 +1,4 @@
-//! Interval matching, "Ready–Set–Go" (TASKS.md §2, Fig 3).
+//! Interval matching, "Ready–Set–Go" (docs/spec/TASKS.md §2, Fig 3).
 //!
 //! With the Gaussian pulse `g(s) = exp(-s² / (2σ²))`:
 //!
@@ -224,7 +224,7 @@ pub fn produced_interval(output: &[f64], t_set: usize) -> Result<IntervalReadout
     })
 }
 
-/// The Ready–Set–Go task (TASKS.md §2).
+/// The Ready–Set–Go task (docs/spec/TASKS.md §2).
 ///
 /// ```
 /// use rnn_core::{InitialState, TrialSource, seeded};

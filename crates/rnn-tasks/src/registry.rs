@@ -42,13 +42,13 @@ use crate::whole_sequence::{WholeSequence, WholeSequenceConfig};
 #[serde(tag = "name", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TaskSpec {
-    /// Periodic output (TASKS.md §1): [`Periodic`].
+    /// Periodic output (docs/spec/TASKS.md §1): [`Periodic`].
     Periodic(PeriodicConfig),
-    /// Ready–Set–Go interval matching (TASKS.md §2): [`ReadySetGo`].
+    /// Ready–Set–Go interval matching (docs/spec/TASKS.md §2): [`ReadySetGo`].
     ReadySetGo(ReadySetGoConfig),
-    /// Cursor-reach syllables (TASKS.md §3): [`ReachSyllables`].
+    /// Cursor-reach syllables (docs/spec/TASKS.md §3): [`ReachSyllables`].
     Reach(ReachConfig),
-    /// The whole syllable sequence without a loop (TASKS.md §4): [`WholeSequence`].
+    /// The whole syllable sequence without a loop (docs/spec/TASKS.md §4): [`WholeSequence`].
     WholeSequence(WholeSequenceConfig),
     /// A user's own trials from `.npy` files: [`FileTrials`].
     Files(TrialFiles),

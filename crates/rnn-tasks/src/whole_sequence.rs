@@ -1,4 +1,4 @@
-//! The whole syllable sequence without a loop (TASKS.md §4, Fig 4c, lower traces).
+//! The whole syllable sequence without a loop (docs/spec/TASKS.md §4, Fig 4c, lower traces).
 //!
 //! One trial is the concatenated velocity target of a syllable sequence
 //! (default `[0, 1, 2, 3, 0, 1, 2, 3]`: two laps around a square, 8 × 200 =
@@ -124,7 +124,7 @@ impl WholeSequenceConfig {
     }
 }
 
-/// The whole-sequence task (TASKS.md §4). Deterministic after construction:
+/// The whole-sequence task (docs/spec/TASKS.md §4). Deterministic after construction:
 /// every trial is the same.
 ///
 /// ```

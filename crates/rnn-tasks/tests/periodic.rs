@@ -1,4 +1,4 @@
-//! Periodic task (TASKS.md §1).
+//! Periodic task (docs/spec/TASKS.md §1).
 
 use rnn_core::{InitialState, TrialSource, seeded};
 use rnn_tasks::{Periodic, PeriodicConfig, Task, periodic_target};

@@ -1,4 +1,4 @@
-//! Reach-syllable task (TASKS.md §3).
+//! Reach-syllable task (docs/spec/TASKS.md §3).
 
 use rnn_core::{InitialState, TrialSource, seeded};
 use rnn_tasks::{

@@ -1,4 +1,4 @@
-//! Ready–Set–Go task (TASKS.md §2).
+//! Ready–Set–Go task (docs/spec/TASKS.md §2).
 
 use rnn_core::{InitialState, TrialSource, seeded};
 use rnn_tasks::{ReadySetGo, ReadySetGoConfig, Task, TaskError, produced_interval};

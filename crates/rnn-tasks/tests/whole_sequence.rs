@@ -1,4 +1,4 @@
-//! Whole-sequence task (TASKS.md §4).
+//! Whole-sequence task (docs/spec/TASKS.md §4).
 
 use rnn_core::{InitialState, TrialSource, seeded};
 use rnn_tasks::{

@@ -1,4 +1,4 @@
-//! BPTT: backpropagation through time, exact and acausal (MODEL.md §4; paper Eq 18–23).
+//! BPTT: backpropagation through time, exact and acausal (docs/spec/MODEL.md §4; paper Eq 18–23).
 //!
 //! Run the trial forward storing `u(t)`, `h(t)`, `e(t)`, then the adjoint backward:
 //!
@@ -12,10 +12,10 @@
 //! ```
 //!
 //! With `F = W_out^T` (the default) this is `-eta` times the exact gradient
-//! of `L`, equal to RTRL's trial-end update (MODEL.md §4, Appendix 1). Note
+//! of `L`, equal to RTRL's trial-end update (docs/spec/MODEL.md §4, Appendix 1). Note
 //! the error `e(t)` enters `z(t)`, not `z(t-1)` (the paper's example code
 //! has that off-by-one). In readout-feedback mode the feedback loop
-//! `B y(t-1)` is not differentiated through (MODEL.md §6): the rule then
+//! `B y(t-1)` is not differentiated through (docs/spec/MODEL.md §6): the rule then
 //! treats the fed-back output as an input.
 //!
 //! Cost: O(N²) work per step (one `W^T` mat-vec backward, and two

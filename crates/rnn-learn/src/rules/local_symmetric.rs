@@ -1,6 +1,6 @@
-//! `LocalSymmetric`: RFLO's local traces with symmetric feedback (MODEL.md §6; Fig 2d, magenta).
+//! `LocalSymmetric`: RFLO's local traces with symmetric feedback (docs/spec/MODEL.md §6; Fig 2d, magenta).
 //!
-//! The traces and updates of RFLO (MODEL.md §5),
+//! The traces and updates of RFLO (docs/spec/MODEL.md §5),
 //!
 //! ```text
 //! p_ab(t) = (1-alpha) p_ab(t-1) + alpha phi'(u_a(t)) h_b(t-1)

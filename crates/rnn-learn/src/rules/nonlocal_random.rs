@@ -1,6 +1,6 @@
-//! `NonlocalRandom`: exact sensitivities, random feedback (MODEL.md §6; Fig 2d, cyan).
+//! `NonlocalRandom`: exact sensitivities, random feedback (docs/spec/MODEL.md §6; Fig 2d, cyan).
 //!
-//! RTRL's exact sensitivities (MODEL.md §3) with the error projected by the
+//! RTRL's exact sensitivities (docs/spec/MODEL.md §3) with the error projected by the
 //! network's fixed random feedback, `F = B`, instead of `W_out^T`:
 //!
 //! ```text
@@ -11,7 +11,7 @@
 //!
 //! It isolates the cost of random feedback from that of the local
 //! approximation. For trial-end updates (weights fixed within the trial) the
-//! same update is BPTT with `F = B` (MODEL.md §4): O(N²) per step instead of
+//! same update is BPTT with `F = B` (docs/spec/MODEL.md §4): O(N²) per step instead of
 //! O(N⁴), and the default ([`NonlocalForm::Bptt`]). The two forms agree to
 //! rounding (tested). The online schedule needs the causal form and always
 //! uses RTRL with `F = B`.

@@ -1,7 +1,7 @@
-//! RFLO: random feedback local online learning (MODEL.md §5; paper Eq 5–7, 15–17).
+//! RFLO: random feedback local online learning (docs/spec/MODEL.md §5; paper Eq 5–7, 15–17).
 //!
 //! Eligibility traces keep only the local part of the RTRL recursion
-//! (MODEL.md §3 with the `W` term dropped and `j = a`):
+//! (docs/spec/MODEL.md §3 with the `W` term dropped and `j = a`):
 //!
 //! ```text
 //! p_ab(t) = (1-alpha) p_ab(t-1) + alpha phi'(u_a(t)) h_b(t-1)     p(0) = 0
@@ -325,7 +325,7 @@ impl LearningRule for Rflo {
             return Ok(traces.outcome(trial.len()));
         }
         for step in 0..trial.len() {
-            // (1)-(4) of MODEL.md §7: dynamics, traces and projection with the
+            // (1)-(4) of docs/spec/MODEL.md §7: dynamics, traces and projection with the
             // weights in force, then this step's update added straight into
             // the weights with the constraints (one pass over `p` and `W`).
             traces.step_online(
@@ -477,7 +477,7 @@ impl LocalTraces {
         add_readout_step(&mut update.readout, &b.error, &b.h, rates.readout * scale);
     }
 
-    /// Step `step` of the online schedule (MODEL.md §7): dynamics, traces and
+    /// Step `step` of the online schedule (docs/spec/MODEL.md §7): dynamics, traces and
     /// `F e(t)` with the weights in force, then `dTheta(t)/T` added straight
     /// into the non-frozen groups of `net`, Dale's clip after it. Equal bit
     /// for bit to computing the step's update and [`Constraints::apply`].

@@ -1,4 +1,4 @@
-//! RTRL: real-time recurrent learning, exact, online and nonlocal (MODEL.md §3; paper Eq 10–12, 29).
+//! RTRL: real-time recurrent learning, exact, online and nonlocal (docs/spec/MODEL.md §3; paper Eq 10–12, 29).
 //!
 //! Sensitivities `P[j][a][b](t) = d h_j(t) / d W_ab` and
 //! `Q[j][a][b](t) = d h_j(t) / d W_in_ab`, with `P(0) = Q(0) = 0`:
@@ -17,12 +17,12 @@
 //! `phi'(u_j(t))` scales **row** `j` of the nonlocal term `W P` (the paper's
 //! example code scales the columns of `W` instead, which is wrong and only
 //! shows at small `tau`). The direct term uses `h(t-1)` and `x(t)`, the
-//! same-step indexing as the dynamics of MODEL.md §1.
+//! same-step indexing as the dynamics of docs/spec/MODEL.md §1.
 //!
 //! With `F = W_out^T` (the default, [`Projection::Readout`]) the trial-end
 //! update is `-eta` times the exact gradient of `L` and equals BPTT's to
-//! rounding (MODEL.md §4, Appendix 1). With `F = B` it is the
-//! `NonlocalRandom` variant (MODEL.md §6). In readout-feedback mode the loop
+//! rounding (docs/spec/MODEL.md §4, Appendix 1). With `F = B` it is the
+//! `NonlocalRandom` variant (docs/spec/MODEL.md §6). In readout-feedback mode the loop
 //! `B y(t-1)` is not differentiated through: the fed-back output is treated
 //! as an input, as BPTT does.
 //!
@@ -35,7 +35,7 @@
 //! Cost: O(N³) memory, O(N⁴) work per step (the `W · P` product) — usable
 //! for small networks and as the reference for the cheaper rules.
 //!
-//! Online schedule (MODEL.md §7): within step `t`, the dynamics run with the
+//! Online schedule (docs/spec/MODEL.md §7): within step `t`, the dynamics run with the
 //! weights in force; `P(t)` uses the `W` that produced `u(t)`; `F e(t)` uses
 //! the `W_out` that produced `y(t)`; then `dTheta(t)/T` is applied through
 //! the constraints.
@@ -260,7 +260,7 @@ impl LearningRule for Rtrl {
         let len = trial.len();
         let scale = 1.0 / len as f64;
         for step in 0..len {
-            // (1)-(3) of MODEL.md §7 with the weights in force.
+            // (1)-(3) of docs/spec/MODEL.md §7 with the weights in force.
             state.step(net, trial, step, &self.projection);
             state.project_sensitivities(Accum::Replace);
             // (4): this step's update dTheta(t)/T added straight into the

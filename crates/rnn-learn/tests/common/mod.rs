@@ -145,7 +145,7 @@ pub fn random_matrix(rows: usize, cols: usize, seed: u64) -> Mat<f64> {
     Mat::from_fn(rows, cols, |_, _| uniform(&mut rng, 1.0))
 }
 
-/// `L` of MODEL.md §1 for `net` on the case's trial and start.
+/// `L` of docs/spec/MODEL.md §1 for `net` on the case's trial and start.
 pub fn loss(net: &Network, case: &Case) -> f64 {
     let mut trajectory = Trajectory::zeros(net, 0);
     net.run_from_into(&case.trial, &case.start, &mut trajectory)
@@ -247,11 +247,11 @@ pub struct NaiveOptions {
     pub local: bool,
     /// Reproduce the paper's example-code bug: `phi'` scales the columns of `W`.
     pub column_bug: bool,
-    /// Apply `dTheta(t)/T` after every step (MODEL.md §7 order).
+    /// Apply `dTheta(t)/T` after every step (docs/spec/MODEL.md §7 order).
     pub online: bool,
 }
 
-/// A direct, loop-by-loop transcription of MODEL.md §1, §2, §3, §5 and §7,
+/// A direct, loop-by-loop transcription of docs/spec/MODEL.md §1, §2, §3, §5 and §7,
 /// independent of the crate: returns the summed update `(1/T) sum_t dTheta(t)`
 /// and the final weights (changed only when `online`).
 pub fn naive_rule(
@@ -375,7 +375,7 @@ pub fn naive_rule(
     (total, w)
 }
 
-/// BPTT written out in the test (MODEL.md §4, `F = W_out^T`), returning `dW`
+/// BPTT written out in the test (docs/spec/MODEL.md §4, `F = W_out^T`), returning `dW`
 /// for `eta2 = 1`. With `error_one_step_late` it reproduces the paper's
 /// example-code bug: `e(t)` is injected into `z(t-1)` instead of `z(t)`.
 pub fn reference_bptt_recurrent(case: &Case, error_one_step_late: bool) -> Mat<f64> {

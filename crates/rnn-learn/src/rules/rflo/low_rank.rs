@@ -1,5 +1,5 @@
 //! Online RFLO without the `N×N` trace: the weights in force as the trial's
-//! starting weights plus a correction of rank at most `t` (MODEL.md §5, §7).
+//! starting weights plus a correction of rank at most `t` (docs/spec/MODEL.md §5, §7).
 //!
 //! The trace restarts at zero each trial, so after `t` online steps
 //!
