@@ -20,6 +20,9 @@ mod report;
 mod sweep;
 mod table;
 
+#[cfg(test)]
+mod tests;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
