@@ -49,3 +49,8 @@ pub use runner::{ProgressFn, Runner};
 pub use shard::Shard;
 pub use spec::{Evaluation, NetworkSpec, RunKey, RunSpec};
 pub use store::Store;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
