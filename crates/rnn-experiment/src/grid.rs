@@ -237,7 +237,10 @@ pub fn describe(coords: &[(String, Value)]) -> String {
 
 fn set_path(table: &mut Table, path: &str, value: Value) -> std::result::Result<(), String> {
     let mut parts: Vec<&str> = path.split('.').collect();
-    let last = parts.pop().filter(|p| !p.is_empty()).ok_or("empty axis path")?;
+    let last = parts
+        .pop()
+        .filter(|p| !p.is_empty())
+        .ok_or("empty axis path")?;
     let mut here = table;
     for part in parts {
         let next = here

@@ -107,7 +107,9 @@ impl Runner {
     }
 
     fn memo_lock(&self) -> std::sync::MutexGuard<'_, HashMap<RunKey, Arc<RunRecord>>> {
-        self.memo.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.memo
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The records of `specs`, in their order: from memory or the store where
@@ -137,7 +139,10 @@ impl Runner {
         };
         let work = || {
             pending.par_iter().try_for_each(|spec| {
-                if self.trial_budget.is_some_and(|b| trials.load(Ordering::SeqCst) >= b) {
+                if self
+                    .trial_budget
+                    .is_some_and(|b| trials.load(Ordering::SeqCst) >= b)
+                {
                     stopped.fetch_add(1, Ordering::SeqCst);
                     return Ok(());
                 }
@@ -168,8 +173,9 @@ impl Runner {
         specs
             .iter()
             .map(|spec| {
-                self.cached(spec)?
-                    .ok_or_else(|| ExperimentError::Spec(format!("run {} has no result", spec.key())))
+                self.cached(spec)?.ok_or_else(|| {
+                    ExperimentError::Spec(format!("run {} has no result", spec.key()))
+                })
             })
             .collect()
     }

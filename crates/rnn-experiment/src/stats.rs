@@ -205,7 +205,10 @@ mod tests {
         // One failure of five: the median moves up one order statistic.
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0, f64::NAN]), 3.0);
         // Three failures of five: the median is a failure.
-        assert_eq!(median(&[1.0, 2.0, f64::NAN, f64::INFINITY, f64::NAN]), f64::INFINITY);
+        assert_eq!(
+            median(&[1.0, 2.0, f64::NAN, f64::INFINITY, f64::NAN]),
+            f64::INFINITY
+        );
         let s = Summary::of(&[1.0, f64::NAN, 3.0]);
         assert_eq!((s.n, s.failed, s.median), (3, 1, 3.0));
     }
@@ -213,7 +216,11 @@ mod tests {
     #[test]
     fn best_by_median_skips_mostly_failed_settings() {
         let inf = f64::INFINITY;
-        let groups = vec![vec![0.1, inf, inf], vec![0.5, 0.6, 0.7], vec![0.4, 0.4, inf]];
+        let groups = vec![
+            vec![0.1, inf, inf],
+            vec![0.5, 0.6, 0.7],
+            vec![0.4, 0.4, inf],
+        ];
         assert_eq!(best_by_median(&groups), Some(2));
         assert_eq!(best_by_median(&[vec![inf]]), None);
     }

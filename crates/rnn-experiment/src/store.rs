@@ -86,7 +86,10 @@ impl Store {
         let (Some(recurrent), Some(input), Some(readout), Some(feedback)) =
             (recurrent, input, readout, feedback)
         else {
-            return Err(ExperimentError::io(&path, "a weight matrix does not match its shape"));
+            return Err(ExperimentError::io(
+                &path,
+                "a weight matrix does not match its shape",
+            ));
         };
         let weights = Weights {
             recurrent,

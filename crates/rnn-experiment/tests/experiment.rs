@@ -38,7 +38,11 @@ fn toml_round_trip_keeps_the_key() {
     assert_eq!(a.key(), b.key());
     let mut c = a.clone();
     c.training = c.training.clone().with_n_trials(61);
-    assert_ne!(a.key(), c.key(), "a different spec must have a different key");
+    assert_ne!(
+        a.key(),
+        c.key(),
+        "a different spec must have a different key"
+    );
     let mut d = a.clone();
     d.seed = 4;
     assert_ne!(a.key(), d.key());
@@ -89,7 +93,10 @@ fn a_run_learns_and_its_evaluation_matches_the_network() {
 #[test]
 fn a_diverging_run_is_a_result_with_its_partial_history() {
     let mut s = small();
-    s.rule = s.rule.clone().with_rates(rnn_learn::LearningRates::uniform(1e6));
+    s.rule = s
+        .rule
+        .clone()
+        .with_rates(rnn_learn::LearningRates::uniform(1e6));
     let record = run(&s).unwrap();
     let failure = record.failure.clone().expect("eta = 1e6 must diverge");
     let trial = failure.trial.expect("divergence during training");
@@ -124,10 +131,21 @@ fn grids_expand_in_order_zipped_within_and_multiplied_across_axes() {
         .collect();
     assert_eq!(
         got,
-        vec![(0.01, 0), (0.01, 1), (0.01, 2), (0.02, 0), (0.02, 1), (0.02, 2)]
+        vec![
+            (0.01, 0),
+            (0.01, 1),
+            (0.01, 2),
+            (0.02, 0),
+            (0.02, 1),
+            (0.02, 2)
+        ]
     );
     assert!(points.iter().all(|p| p.spec.task.steps_per_trial().unwrap()
-        == if p.spec.rule.rates().recurrent == 0.01 { 20 } else { 30 }));
+        == if p.spec.rule.rates().recurrent == 0.01 {
+            20
+        } else {
+            30
+        }));
     // Printed and read back, the file gives the same runs.
     let again = GridFile::from_toml(&file.to_toml().unwrap()).unwrap();
     assert_eq!(again.points().unwrap(), points);
@@ -156,7 +174,10 @@ fn bad_grids_are_refused_with_the_reason() {
         [[grid.axis]]
         "network.n_units" = [0]
     "#;
-    let err = GridFile::from_toml(bad_value).unwrap().points().unwrap_err();
+    let err = GridFile::from_toml(bad_value)
+        .unwrap()
+        .points()
+        .unwrap_err();
     assert!(matches!(err, ExperimentError::Grid(_)), "{err}");
 }
 
@@ -198,7 +219,10 @@ fn results_do_not_depend_on_threads_and_repeats_are_cache_hits() {
     let runner = Runner::new().with_store(Store::open(&dir).unwrap());
     runner.run_all(&specs).unwrap();
     let fresh = Runner::new().with_store(Store::open(&dir).unwrap());
-    assert!(fresh.pending(&specs).unwrap().is_empty(), "a rerun is a cache hit");
+    assert!(
+        fresh.pending(&specs).unwrap().is_empty(),
+        "a rerun is a cache hit"
+    );
     assert_eq!(fresh.run_all(&specs).unwrap(), one);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -262,5 +286,8 @@ fn runs_tables_round_trip_merge_and_pick_the_best_rate() {
     let medians: Vec<f64> = best[0].candidates.iter().map(|(_, s)| s.median).collect();
     assert_eq!(medians[2], f64::INFINITY);
     let lowest = if medians[0] <= medians[1] { 0 } else { 1 };
-    assert_eq!(best[0].best.as_deref(), Some(best[0].candidates[lowest].0.as_str()));
+    assert_eq!(
+        best[0].best.as_deref(),
+        Some(best[0].candidates[lowest].0.as_str())
+    );
 }
