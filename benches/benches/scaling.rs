@@ -1,5 +1,5 @@
 //! Per-time-step cost of one training trial of every learning rule against
-//! `N`, a triad memory-bandwidth kernel and seeds in parallel (1 vs 2
+//! `N` (every workload of the rule registry, [`Workload::all`]), a triad memory-bandwidth kernel and seeds in parallel (1 vs 2
 //! threads), all in one criterion run so that their ratios compare like
 //! with like. `cargo run --release -p rnn-bench --bin bench-report` turns
 //! the results into slopes and the performance ratios.
@@ -23,7 +23,7 @@ fn test_mode() -> bool {
 
 fn rules(c: &mut Criterion) {
     let quick = test_mode();
-    for workload in Workload::ALL {
+    for workload in Workload::all() {
         let mut group = c.benchmark_group(workload.group());
         group.throughput(Throughput::Elements(T as u64));
         group.sample_size(10);
@@ -32,7 +32,7 @@ fn rules(c: &mut Criterion) {
             if quick && n >= 512 {
                 continue;
             }
-            let mut runner = Runner::new(workload, n, 1);
+            let mut runner = Runner::new(&workload, n, 1);
             group.bench_function(BenchmarkId::from_parameter(n), |b| {
                 b.iter(|| black_box(runner.run()))
             });

@@ -15,12 +15,13 @@ fn main() {
     let group = args.get(1).map_or("rflo_online", String::as_str);
     let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(30);
     let trials: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
-    let Some(workload) = Workload::ALL.into_iter().find(|w| w.group() == group) else {
-        let names: Vec<&str> = Workload::ALL.iter().map(|w| w.group()).collect();
+    let Some(workload) = Workload::find(group) else {
+        let all = Workload::all();
+        let names: Vec<&str> = all.iter().map(Workload::group).collect();
         println!("unknown workload {group}; one of: {}", names.join(", "));
         std::process::exit(2);
     };
-    let mut runner = Runner::new(workload, n, 1);
+    let mut runner = Runner::new(&workload, n, 1);
     let total: f64 = (0..trials).map(|_| runner.run()).sum();
     println!(
         "{group} N = {n}: {trials} trials, mean loss {}",

@@ -1,28 +1,44 @@
 //! # rnn-bench
 //!
 //! Workloads for the criterion benchmarks in `benches/scaling.rs` and the
-//! scaling report (`src/bin/bench-report.rs`): one training trial of each
-//! learning rule at a given `N` (`N_x = 1`, `N_y = 1`, `T = 200`), a triad
-//! memory-bandwidth kernel and a seeds-in-parallel sweep.
+//! scaling report (`src/bin/bench-report.rs`): one trial of the dynamics
+//! alone and one training trial of each learning rule at a given `N`
+//! (`N_x = 1`, `N_y = 1`, `T = 200`), a triad memory-bandwidth kernel and a
+//! seeds-in-parallel sweep.
 //!
 //! ```text
 //! cargo bench -p rnn-bench                      # everything (~10 minutes)
-//! cargo bench -p rnn-bench -- rflo_online       # one group
+//! cargo bench -p rnn-bench -- rflo_online       # groups matching a name
 //! cargo bench -p rnn-bench -- --test            # smoke: each bench once
 //! cargo run --release -p rnn-bench --bin bench-report
 //! ```
 //!
+//! **The workloads come from the rule registry.** [`Workload::all`] is
+//! `forward` plus every spec of [`RuleSpec::every_form`] on each code path
+//! where its form matters: the trial-end path (`accumulate`) for every rule,
+//! the online path (`run_online`) for every rule whose built rule accepts it
+//! (asked by running it once; BPTT refuses). A rule added to the registry is
+//! benchmarked and reported with no edit in this crate. Group names derive
+//! from the spec ([`Workload::of`] gives the rule): `rflo_online`,
+//! `rflo_online_trace`, `rflo_batched`, `bptt`, `rtrl_online`, .... Which
+//! workloads are O(N⁴), and so measured only up to [`RTRL_MAX_N`], is
+//! measured too ([`Workload::growth_exponent`]), not listed.
+//!
 //! Every workload builds its network, trial and rule state once; a call of
 //! [`Runner::run`] is exactly one trial (what a seed/learning-rate sweep
 //! repeats), so the per-step cost is the measured time divided by [`T`].
+//! The rule is an [`AnyRule`], which dispatches once per trial; the step
+//! loops run in the concrete rule.
 
 use faer::Mat;
 use rayon::prelude::*;
 
 use rnn_core::{InitialState, Network, NetworkConfig, State, Trial, seeded};
+use std::time::Instant;
+
 use rnn_learn::{
-    AnyRule, AnyState, Constraints, LearningRates, LearningRule, NonlocalForm, OnlineForm,
-    Projection, RuleSpec, TrialEndForm, WeightUpdate,
+    AnyRule, AnyState, Constraints, LearnError, LearningRates, LearningRule, NonlocalForm,
+    OnlineForm, RuleSpec, TrialEndForm, WeightUpdate,
 };
 
 /// Time steps of a benchmark trial.
@@ -31,8 +47,22 @@ pub const T: usize = 200;
 /// Network sizes of the scaling benchmarks.
 pub const SIZES: [usize; 7] = [16, 30, 64, 100, 256, 512, 1024];
 
-/// Largest `N` for the O(N⁴) rules (one trial stays well under a second).
+/// Largest `N` for the O(N⁴) workloads, those whose measured
+/// [`Workload::growth_exponent`] exceeds [`QUARTIC_EXPONENT`] (one trial
+/// stays under a second).
 pub const RTRL_MAX_N: usize = 100;
+
+/// Growth exponent above which a workload counts as O(N⁴): between the
+/// O(N²) workloads (measured 0.9–1.4 from `N = 32` to 64: fixed costs still
+/// weigh) and the O(N⁴) ones (3.9).
+pub const QUARTIC_EXPONENT: f64 = 2.5;
+
+/// The smaller of the two sizes at which [`Workload::growth_exponent`] times
+/// a trial (the other is twice it).
+pub const PROBE_N: usize = 32;
+
+/// Trials timed per size by [`Workload::growth_exponent`] (the fastest counts).
+pub const PROBE_REPEATS: usize = 3;
 
 /// Learning rate of the benchmarks: small, so that online runs repeated
 /// thousands of times on one network stay bounded.
@@ -48,111 +78,237 @@ pub const SEEDS_N: usize = 100;
 /// seeds-in-parallel benchmark.
 pub const SEEDS: usize = 8;
 
-/// One benchmarked computation: a whole training trial of a rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Workload {
-    /// The dynamics alone (`Network::run_from_into`), no learning.
-    Forward,
-    /// RFLO, online schedule (`run_online`, the default `OnlineForm::Auto`).
-    RfloOnline,
-    /// RFLO, online schedule, the `N×N` trace form (`OnlineForm::Trace`).
-    RfloOnlineTrace,
-    /// RFLO, online schedule, the low-rank form (`OnlineForm::LowRank`).
-    RfloOnlineLowRank,
-    /// RFLO, trial-end update by the batched fast form (`accumulate`).
-    RfloBatched,
-    /// RFLO, trial-end update by the trace form (`accumulate`, `TrialEndForm::Traces`).
-    RfloTraces,
-    /// BPTT (forward, backward, update products).
-    Bptt,
-    /// RTRL, trial-end update (`accumulate`), O(N⁴).
-    Rtrl,
-    /// `LocalSymmetric`, online schedule (`OnlineForm::Auto`).
-    LocalSymmetricOnline,
-    /// `LocalSymmetric`, trial-end update by the batched form.
-    LocalSymmetricBatched,
-    /// `NonlocalRandom`, trial-end update by its BPTT form.
-    NonlocalRandomBptt,
-    /// `NonlocalRandom`, trial-end update by its RTRL form, O(N⁴).
-    NonlocalRandomRtrl,
+/// When a rule's updates are computed: the two code paths of a rule, each
+/// benchmarked separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Updates {
+    /// Online schedule: `run_online`, weights change after every step.
+    Online,
+    /// Trial-end update (per-trial and every-K schedules): `accumulate`
+    /// into an update buffer that is never applied.
+    TrialEnd,
+}
+
+/// One benchmarked computation: a whole trial of the dynamics alone, or a
+/// whole training trial of a rule spec on one of its two code paths.
+///
+/// The list of workloads ([`Workload::all`]) is derived from the rule
+/// registry, [`RuleSpec::every_form`]: nothing in this crate names all the
+/// rules, so a rule added to the registry is benchmarked with no edit here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// The rule and its code path; `None` for the dynamics alone.
+    rule: Option<(RuleSpec, Updates)>,
+    /// The criterion group name, derived from `rule` ([`Workload::group`]).
+    group: String,
+}
+
+/// Settings of a [`RuleSpec`] (keys of its serialised form) that matter on
+/// one code path only, with the default value each takes when the spec
+/// leaves it out. Any other setting is taken to matter on both paths.
+fn path_settings() -> [(&'static str, Updates, serde_json::Value); 3] {
+    let json = |v: Result<serde_json::Value, _>| v.expect("a form serialises");
+    [
+        (
+            "trial_end_form",
+            Updates::TrialEnd,
+            json(serde_json::to_value(TrialEndForm::default())),
+        ),
+        (
+            "form",
+            Updates::TrialEnd,
+            json(serde_json::to_value(NonlocalForm::default())),
+        ),
+        (
+            "online_form",
+            Updates::Online,
+            json(serde_json::to_value(OnlineForm::default())),
+        ),
+    ]
 }
 
 impl Workload {
-    /// Every workload, in report order.
-    pub const ALL: [Workload; 12] = [
-        Workload::Forward,
-        Workload::RfloOnline,
-        Workload::RfloOnlineTrace,
-        Workload::RfloOnlineLowRank,
-        Workload::RfloBatched,
-        Workload::RfloTraces,
-        Workload::Bptt,
-        Workload::Rtrl,
-        Workload::LocalSymmetricOnline,
-        Workload::LocalSymmetricBatched,
-        Workload::NonlocalRandomBptt,
-        Workload::NonlocalRandomRtrl,
-    ];
-
-    /// The criterion group name (also the directory under `target/criterion`).
-    pub fn group(self) -> &'static str {
-        match self {
-            Workload::Forward => "forward",
-            Workload::RfloOnline => "rflo_online",
-            Workload::RfloOnlineTrace => "rflo_online_trace",
-            Workload::RfloOnlineLowRank => "rflo_online_low_rank",
-            Workload::RfloBatched => "rflo_batched",
-            Workload::RfloTraces => "rflo_traces",
-            Workload::Bptt => "bptt",
-            Workload::Rtrl => "rtrl",
-            Workload::LocalSymmetricOnline => "local_symmetric_online",
-            Workload::LocalSymmetricBatched => "local_symmetric_batched",
-            Workload::NonlocalRandomBptt => "nonlocal_random_bptt",
-            Workload::NonlocalRandomRtrl => "nonlocal_random_rtrl",
+    /// The dynamics alone (`Network::run_from_into`), no learning: group `forward`.
+    pub fn forward() -> Self {
+        Self {
+            rule: None,
+            group: "forward".into(),
         }
     }
 
-    /// The sizes this workload is measured at.
-    pub fn sizes(self) -> impl Iterator<Item = usize> {
+    /// A rule spec on one code path (whether the rule supports it is not
+    /// checked here; [`Workload::all`] only lists paths that run).
+    ///
+    /// The group name is derived from the spec's serialised form (the names
+    /// of the registry's TOML): the rule's [`RuleSpec::name`], then
+    /// `online` on the online path, then the value of each setting that
+    /// matters on this path, in key order:
+    ///
+    /// - a trial-end form (`trial_end_form`, `form`): always on the
+    ///   trial-end path, its default included (`rflo_batched`,
+    ///   `rflo_traces`, `nonlocal_random_bptt`); never on the online path;
+    /// - the online form (`online_form`): on the online path when not the
+    ///   default `auto` (`rflo_online`, `rflo_online_trace`,
+    ///   `rflo_online_low_rank`); never on the trial-end path;
+    /// - any other setting (a projection other than the rule's default,
+    ///   a new rule's field): on both paths, when not at its default
+    ///   (its string value, or else its key);
+    /// - the learning rates never.
+    ///
+    /// A rule with no settings is its name alone on the trial-end path
+    /// (`bptt`, `rtrl`) and `<name>_online` on the online path. Two specs
+    /// that give the same group are the same workload.
+    pub fn of(spec: RuleSpec, updates: Updates) -> Self {
+        let group = group_name(&spec, updates);
+        Self {
+            rule: Some((spec, updates)),
+            group,
+        }
+    }
+
+    /// Every workload, in report order: [`Workload::forward`], then for
+    /// each rule of [`RuleSpec::every_form`] (rates [`ETA`]) its online
+    /// workloads, if the built rule runs online, then its trial-end ones;
+    /// each group once.
+    pub fn all() -> Vec<Workload> {
+        let specs = RuleSpec::every_form(LearningRates::uniform(ETA));
+        let mut names: Vec<&'static str> = Vec::new();
+        for spec in &specs {
+            if !names.contains(&spec.name()) {
+                names.push(spec.name());
+            }
+        }
+        let mut all = vec![Workload::forward()];
+        for name in names {
+            let of_rule = || specs.iter().filter(move |s| s.name() == name);
+            let online = of_rule()
+                .filter(|spec| runs_online(spec))
+                .map(|spec| Workload::of(spec.clone(), Updates::Online));
+            let trial_end = of_rule().map(|spec| Workload::of(spec.clone(), Updates::TrialEnd));
+            for workload in online.chain(trial_end) {
+                if all.iter().all(|w| w.group != workload.group) {
+                    all.push(workload);
+                }
+            }
+        }
+        all
+    }
+
+    /// The workload of [`Workload::all`] with this group name.
+    pub fn find(group: &str) -> Option<Workload> {
+        Self::all().into_iter().find(|w| w.group == group)
+    }
+
+    /// The criterion group name (also the directory under `target/criterion`).
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    /// The rule and its code path (`None` for [`Workload::forward`]).
+    pub fn rule(&self) -> Option<(&RuleSpec, Updates)> {
+        self.rule.as_ref().map(|(spec, updates)| (spec, *updates))
+    }
+
+    /// How the cost of one trial grows with `N`, measured: the exponent
+    /// `log2(t(2 N0) / t(N0))` at `N0 =` [`PROBE_N`], each time the fastest
+    /// of [`PROBE_REPEATS`] trials. About 1–1.4 for the O(N²) workloads
+    /// (fixed costs still weigh at these sizes), about 3.9 for the O(N⁴)
+    /// sensitivity rules. Takes milliseconds (half a second for an O(N⁴)
+    /// rule).
+    pub fn growth_exponent(&self) -> f64 {
+        let fastest = |n: usize| {
+            let mut runner = Runner::new(self, n, 1);
+            (0..PROBE_REPEATS)
+                .map(|_| {
+                    let start = Instant::now();
+                    std::hint::black_box(runner.run());
+                    start.elapsed().as_secs_f64()
+                })
+                .fold(f64::INFINITY, f64::min)
+        };
+        (fastest(2 * PROBE_N) / fastest(PROBE_N)).log2()
+    }
+
+    /// True when the measured [`Workload::growth_exponent`] exceeds
+    /// [`QUARTIC_EXPONENT`]: the workload is O(N⁴) (in practice the
+    /// sensitivity rules, RTRL and `NonlocalRandom`'s RTRL form, on either
+    /// path) and is measured only up to [`RTRL_MAX_N`].
+    pub fn is_quartic(&self) -> bool {
+        self.growth_exponent() > QUARTIC_EXPONENT
+    }
+
+    /// The sizes this workload is measured at: [`SIZES`], up to
+    /// [`RTRL_MAX_N`] if [`Workload::is_quartic`] (which it measures).
+    pub fn sizes(&self) -> Vec<usize> {
         let max = if self.is_quartic() {
             RTRL_MAX_N
         } else {
             usize::MAX
         };
-        SIZES.into_iter().filter(move |&n| n <= max)
+        SIZES.into_iter().filter(|&n| n <= max).collect()
     }
+}
 
-    /// The rule of this workload (`None` for [`Workload::Forward`]) and
-    /// whether it runs on the online schedule.
-    pub fn rule(self) -> Option<(RuleSpec, bool)> {
-        let rates = LearningRates::uniform(ETA);
-        let rflo = |trial_end_form, online_form| RuleSpec::Rflo {
-            rates,
-            projection: Projection::Feedback,
-            trial_end_form,
-            online_form,
-        };
-        let nonlocal = |form| RuleSpec::NonlocalRandom { rates, form };
-        let (batched, auto) = (TrialEndForm::Batched, OnlineForm::Auto);
-        Some(match self {
-            Workload::Forward => return None,
-            Workload::RfloOnline => (rflo(batched, auto), true),
-            Workload::RfloOnlineTrace => (rflo(batched, OnlineForm::Trace), true),
-            Workload::RfloOnlineLowRank => (rflo(batched, OnlineForm::LowRank), true),
-            Workload::RfloBatched => (rflo(batched, auto), false),
-            Workload::RfloTraces => (rflo(TrialEndForm::Traces, auto), false),
-            Workload::Bptt => (RuleSpec::bptt(rates), false),
-            Workload::Rtrl => (RuleSpec::rtrl(rates), false),
-            Workload::LocalSymmetricOnline => (RuleSpec::local_symmetric(rates), true),
-            Workload::LocalSymmetricBatched => (RuleSpec::local_symmetric(rates), false),
-            Workload::NonlocalRandomBptt => (nonlocal(NonlocalForm::Bptt), false),
-            Workload::NonlocalRandomRtrl => (nonlocal(NonlocalForm::Rtrl), false),
-        })
+/// The group name of a rule workload (documented at [`Workload::of`]).
+fn group_name(spec: &RuleSpec, updates: Updates) -> String {
+    let serde_json::Value::Object(mut fields) =
+        serde_json::to_value(spec).expect("a rule spec serialises")
+    else {
+        unreachable!("a rule spec serialises as a table")
+    };
+    fields.remove("name");
+    fields.remove("rates");
+    let settings = path_settings();
+    // Fill in a trial-end form left out at its default, if the rule has one:
+    // the spec with the default written must read back as the same spec.
+    if updates == Updates::TrialEnd {
+        for (key, path, default) in &settings {
+            if *path != updates || fields.contains_key(*key) {
+                continue;
+            }
+            let mut with = serde_json::to_value(spec).expect("a rule spec serialises");
+            with[*key] = default.clone();
+            if serde_json::from_value::<RuleSpec>(with).is_ok_and(|back| back == *spec) {
+                fields.insert((*key).to_string(), default.clone());
+            }
+        }
     }
+    let mut parts = vec![spec.name().to_string()];
+    if updates == Updates::Online {
+        parts.push("online".into());
+    }
+    for (key, value) in &fields {
+        let path = settings
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map(|(_, path, _)| *path);
+        if path.is_some_and(|path| path != updates) {
+            continue;
+        }
+        parts.push(value.as_str().unwrap_or(key).to_string());
+    }
+    parts.join("_")
+}
 
-    /// True for the O(N⁴) sensitivity rules.
-    pub fn is_quartic(self) -> bool {
-        matches!(self, Workload::Rtrl | Workload::NonlocalRandomRtrl)
+/// Whether the built rule runs on the online schedule: one trial of
+/// `run_online` on a 2-unit network, which a rule that needs the whole
+/// trial refuses with [`LearnError::OnlineUnsupported`].
+fn runs_online(spec: &RuleSpec) -> bool {
+    let rule = spec.build().expect("valid rates");
+    let mut net = network(2, 0);
+    let trial = trial();
+    let start = State::initial(&net, &trial, None).expect("fits");
+    let mut state = rule.new_state(&net);
+    match rule.run_online(
+        &mut net,
+        &trial,
+        &start,
+        &mut state,
+        &Constraints::default(),
+    ) {
+        Ok(_) => true,
+        Err(LearnError::OnlineUnsupported { .. }) => false,
+        Err(error) => panic!("{}: online probe failed: {error}", spec.name()),
     }
 }
 
@@ -196,19 +352,19 @@ pub struct Runner {
 
 impl Runner {
     /// Builds the network (seed `seed`), the trial and the rule's state.
-    pub fn new(workload: Workload, n: usize, seed: u64) -> Self {
+    pub fn new(workload: &Workload, n: usize, seed: u64) -> Self {
         let net = network(n, seed);
         let trial = trial();
         let start = State::initial(&net, &trial, None).expect("fits");
         let engine = match workload.rule() {
             None => Engine::Forward(rnn_core::Trajectory::zeros(&net, T)),
-            Some((spec, online)) => {
+            Some((spec, updates)) => {
                 let rule = spec.build().expect("valid rates");
                 let state = rule.new_state(&net);
                 Engine::Rule {
                     rule,
                     state,
-                    online,
+                    online: updates == Updates::Online,
                 }
             }
         };
@@ -283,9 +439,10 @@ pub struct SeedSweep {
 impl SeedSweep {
     /// One runner per seed.
     pub fn new() -> Self {
+        let workload = Workload::of(RuleSpec::rflo(LearningRates::uniform(ETA)), Updates::Online);
         Self {
             runners: (0..SEEDS as u64)
-                .map(|seed| Runner::new(Workload::RfloOnline, SEEDS_N, seed))
+                .map(|seed| Runner::new(&workload, SEEDS_N, seed))
                 .collect(),
         }
     }
@@ -308,4 +465,94 @@ pub fn pool(threads: usize) -> rayon::ThreadPool {
         .num_threads(threads)
         .build()
         .expect("thread pool")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The groups of the committed `docs/bench/` data, all still derived.
+    #[test]
+    fn todays_groups_are_derived() {
+        let all = Workload::all();
+        let groups: Vec<&str> = all.iter().map(Workload::group).collect();
+        for group in [
+            "forward",
+            "rflo_online",
+            "rflo_online_trace",
+            "rflo_online_low_rank",
+            "rflo_batched",
+            "rflo_traces",
+            "bptt",
+            "rtrl",
+            "local_symmetric_online",
+            "local_symmetric_batched",
+            "nonlocal_random_bptt",
+            "nonlocal_random_rtrl",
+        ] {
+            assert!(groups.contains(&group), "{group} missing from {groups:?}");
+        }
+    }
+
+    /// Every spec of the registry is benchmarked on the trial-end path,
+    /// each group is one workload, and the online probe tells BPTT (which
+    /// refuses the online schedule) from RFLO.
+    #[test]
+    fn every_spec_is_a_workload() {
+        let all = Workload::all();
+        let listed = |w: &Workload| all.iter().any(|v| v.group() == w.group());
+        for (i, w) in all.iter().enumerate() {
+            assert!(
+                all[..i].iter().all(|v| v.group() != w.group()),
+                "{} twice",
+                w.group()
+            );
+        }
+        let rates = LearningRates::uniform(ETA);
+        for spec in RuleSpec::every_form(rates) {
+            assert!(listed(&Workload::of(spec, Updates::TrialEnd)));
+        }
+        assert!(!listed(&Workload::of(
+            RuleSpec::bptt(rates),
+            Updates::Online
+        )));
+        assert!(listed(&Workload::of(
+            RuleSpec::rflo(rates),
+            Updates::Online
+        )));
+    }
+
+    /// Prints every workload's group and measured growth exponent
+    /// (`cargo test -p rnn-bench --lib -- --ignored --nocapture`).
+    #[test]
+    #[ignore = "timing, for a person to read"]
+    #[allow(clippy::print_stdout)]
+    fn print_growth_exponents() {
+        for w in Workload::all() {
+            println!(
+                "{:<32} {:.2} {}",
+                w.group(),
+                w.growth_exponent(),
+                if w.is_quartic() { "O(N^4)" } else { "" }
+            );
+        }
+    }
+
+    #[test]
+    fn named_lookups_match_their_groups() {
+        let rates = LearningRates::uniform(ETA);
+        assert_eq!(
+            Workload::of(RuleSpec::rflo(rates), Updates::Online).group(),
+            "rflo_online"
+        );
+        assert_eq!(
+            Workload::of(RuleSpec::nonlocal_random(rates), Updates::Online).group(),
+            "nonlocal_random_online"
+        );
+        assert_eq!(
+            Workload::of(RuleSpec::rtrl(rates), Updates::Online).group(),
+            "rtrl_online"
+        );
+        assert_eq!(Workload::find("bptt").unwrap().group(), "bptt");
+    }
 }

@@ -1,5 +1,7 @@
-//! Scaling report from criterion's results: per-step cost of every rule
-//! against `N`, log–log slopes, and the performance ratios.
+//! Scaling report from criterion's results: per-step cost of every workload
+//! ([`Workload::all`], derived from the rule registry) against `N`, log–log
+//! slopes, and the performance ratios (whose workloads are looked up by
+//! spec: forward, RFLO online in its forms, RFLO batched, BPTT).
 //!
 //! ```text
 //! cargo bench -p rnn-bench
@@ -19,7 +21,10 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use rnn_bench::{SEEDS, SEEDS_N, T, Workload, rflo_online_bytes_per_step, triad_bytes};
+use rnn_bench::{
+    ETA, RTRL_MAX_N, SEEDS, SEEDS_N, T, Updates, Workload, rflo_online_bytes_per_step, triad_bytes,
+};
+use rnn_learn::{LearningRates, OnlineForm, Projection, RuleSpec, TrialEndForm};
 
 /// Which statistic of criterion's samples the report uses.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -133,9 +138,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// ns per step by workload group and `N`.
-type Table = BTreeMap<&'static str, BTreeMap<usize, f64>>;
+type Table = BTreeMap<String, BTreeMap<usize, f64>>;
 /// Log–log slope by workload group.
-type Slopes = BTreeMap<&'static str, f64>;
+type Slopes = BTreeMap<String, f64>;
+
+/// The workloads the bars and notes refer to, looked up by spec.
+struct Named {
+    forward: Workload,
+    /// RFLO online, default form (`OnlineForm::Auto`).
+    rflo_online: Workload,
+    rflo_online_trace: Workload,
+    rflo_online_low_rank: Workload,
+    rflo_batched: Workload,
+    bptt: Workload,
+}
+
+impl Named {
+    fn new() -> Self {
+        let rates = LearningRates::uniform(ETA);
+        let rflo = |online_form| RuleSpec::Rflo {
+            rates,
+            projection: Projection::Feedback,
+            trial_end_form: TrialEndForm::Batched,
+            online_form,
+        };
+        Self {
+            forward: Workload::forward(),
+            rflo_online: Workload::of(RuleSpec::rflo(rates), Updates::Online),
+            rflo_online_trace: Workload::of(rflo(OnlineForm::Trace), Updates::Online),
+            rflo_online_low_rank: Workload::of(rflo(OnlineForm::LowRank), Updates::Online),
+            rflo_batched: Workload::of(RuleSpec::rflo(rates), Updates::TrialEnd),
+            bptt: Workload::of(RuleSpec::bptt(rates), Updates::TrialEnd),
+        }
+    }
+}
 /// What [`report`] returns: the Markdown section, the table and the slopes.
 type Report = (String, Table, Slopes);
 
@@ -143,12 +179,13 @@ type Report = (String, Table, Slopes);
 fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> {
     let time_of = |group: &str, id: &str| time_ns(dir, group, id, stat);
     // Per-step ns by workload and N.
+    let all = Workload::all();
     let mut per_step: Table = BTreeMap::new();
-    for workload in Workload::ALL {
-        for n in workload.sizes() {
+    for workload in &all {
+        for n in rnn_bench::SIZES {
             if let Some(ns) = time_of(workload.group(), &n.to_string()) {
                 per_step
-                    .entry(workload.group())
+                    .entry(workload.group().to_string())
                     .or_default()
                     .insert(n, ns / T as f64);
             }
@@ -161,7 +198,8 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
         )
         .into());
     }
-    let step = |w: Workload, n: usize| per_step.get(w.group()).and_then(|m| m.get(&n)).copied();
+    let step = |w: &Workload, n: usize| per_step.get(w.group()).and_then(|m| m.get(&n)).copied();
+    let named = Named::new();
 
     let mut md = String::new();
     writeln!(
@@ -176,25 +214,21 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
     writeln!(md, "slope |")?;
     writeln!(md, "|---|{}---|", "---:|".repeat(sizes.len()))?;
     let mut slopes = BTreeMap::new();
-    for workload in Workload::ALL {
+    for workload in &all {
         let Some(row) = per_step.get(workload.group()) else {
             continue;
         };
-        // Slopes on N >= 128 (the O(N²) regime); quartic rules on their largest Ns.
+        // Slopes on N >= 128 (the O(N²) regime); the O(N⁴) workloads, those
+        // measured only up to RTRL_MAX_N (the data says which), on N >= 30.
+        let capped = row.keys().all(|&n| n <= RTRL_MAX_N);
         let fit: Vec<(f64, f64)> = row
             .iter()
-            .filter(|&(&n, _)| {
-                if workload.is_quartic() {
-                    n >= 30
-                } else {
-                    n >= 128
-                }
-            })
+            .filter(|&(&n, _)| if capped { n >= 30 } else { n >= 128 })
             .map(|(&n, &ns)| (n as f64, ns))
             .collect();
         let slope = loglog_slope(&fit);
         if let Some(s) = slope {
-            slopes.insert(workload.group(), s);
+            slopes.insert(workload.group().to_string(), s);
         }
         write!(md, "| {} | ", workload.group())?;
         for n in &sizes {
@@ -211,10 +245,11 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
     }
     writeln!(
         md,
-        "\nSlopes: least-squares fit of log(ns/step) on log N over N >= 128 (RTRL forms: N >= 30)."
+        "\nSlopes: least-squares fit of log(ns/step) on log N over N >= 128 \
+         (O(N⁴) workloads, measured up to N = {RTRL_MAX_N}: N >= 30)."
     )?;
-    if let Some(forward) = slopes.get(Workload::Forward.group()) {
-        let relative: Vec<String> = [Workload::RfloOnline, Workload::RfloBatched, Workload::Bptt]
+    if let Some(forward) = slopes.get(named.forward.group()) {
+        let relative: Vec<String> = [&named.rflo_online, &named.rflo_batched, &named.bptt]
             .into_iter()
             .filter_map(|w| {
                 Some(format!(
@@ -235,7 +270,7 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
     // The performance bars.
     let mut bars = Vec::new();
     for n in [100, 256, 512, 1024] {
-        if let (Some(r), Some(f)) = (step(Workload::RfloOnline, n), step(Workload::Forward, n)) {
+        if let (Some(r), Some(f)) = (step(&named.rflo_online, n), step(&named.forward, n)) {
             bars.push(Bar {
                 what: format!("RFLO online (default form) / forward, N = {n}"),
                 ratio: r / f,
@@ -245,7 +280,7 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
         }
     }
     for n in [100, 256, 512, 1024] {
-        if let (Some(b), Some(f)) = (step(Workload::Bptt, n), step(Workload::Forward, n)) {
+        if let (Some(b), Some(f)) = (step(&named.bptt, n), step(&named.forward, n)) {
             bars.push(Bar {
                 what: format!("BPTT / forward, N = {n}"),
                 ratio: b / f,
@@ -255,10 +290,7 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
         }
     }
     for n in [256, 512, 1024] {
-        if let (Some(o), Some(b)) = (
-            step(Workload::RfloOnline, n),
-            step(Workload::RfloBatched, n),
-        ) {
+        if let (Some(o), Some(b)) = (step(&named.rflo_online, n), step(&named.rflo_batched, n)) {
             bars.push(Bar {
                 what: format!("RFLO online (default form) / RFLO batched, N = {n}"),
                 ratio: o / b,
@@ -268,14 +300,14 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
         }
     }
     let mut notes = String::new();
-    online_notes(&mut notes, &step)?;
+    online_notes(&mut notes, &named, &step)?;
     let triad_gbs = time_of("triad", "64MiB").map(|ns| triad_bytes() as f64 / ns);
     if let Some(bw) = triad_gbs {
         writeln!(
             notes,
             "- Triad `a = b + s c` over 64 MiB arrays: {bw:.1} GB/s (24 bytes per element)."
         )?;
-        if let Some(ns) = step(Workload::RfloOnlineTrace, 1024) {
+        if let Some(ns) = step(&named.rflo_online_trace, 1024) {
             let rflo_gbs = rflo_online_bytes_per_step(1024) / ns;
             writeln!(
                 notes,
@@ -303,14 +335,14 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
             at_most: false,
         });
     }
-    if let Some(ns) = step(Workload::RfloOnline, 30) {
+    if let Some(ns) = step(&named.rflo_online, 30) {
         writeln!(
             notes,
             "- RFLO online at N = 30: {:.3} µs/step (orientation: numpy ≈ 64 µs, JAX BPTT ≈ 6 µs).",
             ns / 1e3
         )?;
     }
-    if let Some(ns) = step(Workload::Bptt, 30) {
+    if let Some(ns) = step(&named.bptt, 30) {
         writeln!(notes, "- BPTT at N = 30: {:.3} µs/step.", ns / 1e3)?;
     }
 
@@ -338,15 +370,15 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
 /// empty wherever the batched form costs more than 1.5 forward steps.
 fn online_notes(
     notes: &mut String,
-    step: &impl Fn(Workload, usize) -> Option<f64>,
+    named: &Named,
+    step: &impl Fn(&Workload, usize) -> Option<f64>,
 ) -> std::fmt::Result {
     for n in [100, 256, 512, 1024] {
-        let (Some(f), Some(b)) = (step(Workload::Forward, n), step(Workload::RfloBatched, n))
-        else {
+        let (Some(f), Some(b)) = (step(&named.forward, n), step(&named.rflo_batched, n)) else {
             continue;
         };
-        let trace = step(Workload::RfloOnlineTrace, n).map(|ns| ns / f);
-        let low_rank = step(Workload::RfloOnlineLowRank, n).map(|ns| ns / f);
+        let trace = step(&named.rflo_online_trace, n).map(|ns| ns / f);
+        let low_rank = step(&named.rflo_online_low_rank, n).map(|ns| ns / f);
         let fmt = |r: Option<f64>| r.map_or_else(|| "–".to_string(), |r| format!("{r:.2}"));
         let lower = 2.0 * b / f;
         writeln!(
@@ -363,11 +395,7 @@ fn online_notes(
 }
 
 /// Log–log plot of ns/step against N, one line per workload.
-fn plot(
-    path: &Path,
-    per_step: &Table,
-    slopes: &BTreeMap<&'static str, f64>,
-) -> Result<(), Box<dyn std::error::Error>> {
+fn plot(path: &Path, per_step: &Table, slopes: &Slopes) -> Result<(), Box<dyn std::error::Error>> {
     let all: Vec<f64> = per_step
         .values()
         .flat_map(|m| m.values().copied())
@@ -395,7 +423,7 @@ fn plot(
 fn draw(
     svg: &mut String,
     per_step: &Table,
-    slopes: &BTreeMap<&'static str, f64>,
+    slopes: &Slopes,
     lo: f64,
     hi: f64,
 ) -> Result<(), Box<dyn std::error::Error>> {
@@ -427,7 +455,7 @@ fn draw(
         })
         .draw()?;
     let palette = Palette99::pick;
-    for (i, workload) in Workload::ALL.iter().enumerate() {
+    for (i, workload) in Workload::all().iter().enumerate() {
         let Some(row) = per_step.get(workload.group()) else {
             continue;
         };
