@@ -522,22 +522,6 @@ mod tests {
         )));
     }
 
-    /// Prints every workload's group and measured growth exponent
-    /// (`cargo test -p rnn-bench --lib -- --ignored --nocapture`).
-    #[test]
-    #[ignore = "timing, for a person to read"]
-    #[allow(clippy::print_stdout)]
-    fn print_growth_exponents() {
-        for w in Workload::all() {
-            println!(
-                "{:<32} {:.2} {}",
-                w.group(),
-                w.growth_exponent(),
-                if w.is_quartic() { "O(N^4)" } else { "" }
-            );
-        }
-    }
-
     #[test]
     fn named_lookups_match_their_groups() {
         let rates = LearningRates::uniform(ETA);
