@@ -70,96 +70,77 @@ fn time_rule(rule: &AnyRule, net: &Network, trial: &Trial, repeats: usize) -> Re
 fn cost(p: &mut PanelRun<'_>) -> Res<()> {
     // Below N ≈ 100 fixed per-step costs dominate (FIGURES.md): the slope
     // is fitted on the largest sizes, where the O(N²) work does.
-    let sizes: &[usize] = p.scale.pick(
-        &[16, 32, 64, 128, 256, 512],
-        &[16, 32, 64, 128, 256, 512, 1024],
-    );
+    let sizes = &[16, 32, 64, 128, 256, 512, 1024][..p.scale.pick(6, 7)];
     let repeats = p.scale.pick(3, 5);
+    let eta = 0.01;
     let rules = [
-        RuleSpec::rflo(0.01),
-        RuleSpec::bptt(0.01),
-        RuleSpec::rtrl(0.01),
+        RuleSpec::rflo(eta),
+        RuleSpec::bptt(eta),
+        RuleSpec::rtrl(eta),
     ];
-    let built = rules
-        .iter()
-        .map(RuleSpec::build)
-        .collect::<Result<Vec<_>, _>>()?;
-    let trials = STEPS
-        .iter()
-        .map(|&s| make_trial(s))
-        .collect::<Res<Vec<_>>>()?;
-    // (rule index, N, seconds per step)
-    let mut points: Vec<(usize, usize, f64)> = Vec::new();
-    let mut rtrl_last: Option<f64> = None;
+    // points[rule] = (N, seconds per step)
+    let mut points: [Vec<(f64, f64)>; 3] = Default::default();
     for &n in sizes {
         let net = Network::random(&NetworkConfig::new(n, 1, 1), &mut seeded(n as u64))?;
-        for r in 0..3 {
-            let affordable = rtrl_last.is_none_or(|prev| prev * 16.0 <= RTRL_TRIAL_LIMIT_S);
-            if r == 2 && !(n <= RTRL_MAX_N && affordable) {
-                continue;
+        for (r, rule) in rules.iter().enumerate() {
+            let rtrl_affordable = match points[2].last() {
+                _ if n > RTRL_MAX_N => false,
+                Some(&(_, t)) => t * STEPS[2] as f64 * 16.0 <= RTRL_TRIAL_LIMIT_S,
+                None => true,
+            };
+            if r < 2 || rtrl_affordable {
+                let t = time_rule(&rule.build()?, &net, &make_trial(STEPS[r])?, repeats)?;
+                points[r].push((n as f64, t / STEPS[r] as f64));
             }
-            let t = time_rule(&built[r], &net, &trials[r], repeats)?;
-            if r == 2 {
-                rtrl_last = Some(t);
-            }
-            points.push((r, n, t / STEPS[r] as f64));
         }
     }
-    let mut csv = Table::new(&[
-        "rule",
-        "n_units",
-        "seconds_per_step",
-        "steps_per_trial",
-        "repeats",
-    ]);
-    for &(r, n, t) in &points {
-        csv.row(row![rules[r].label(), n, t, STEPS[r], repeats]);
-    }
-    let path = p.file("cost.csv");
-    csv.write(&path)?;
+    let mut csv = Table::new(&super::fig3::cols(
+        "rule|n_units|seconds_per_step|steps_per_trial|repeats",
+    ));
     let palette = [colors::RFLO, colors::BPTT, colors::BLUE];
-    let mut panel = plot::Panel::new(
+    let titles = [
         "Cost per time step",
         "network size N (units)",
         "time per step (s)",
-    )
-    .log_x()
-    .log_y();
+    ];
+    let mut panel = plot::Panel::new(titles[0], titles[1], titles[2])
+        .log_x()
+        .log_y();
     let mut rows = Vec::new();
-    for (r, rule) in rules.iter().enumerate() {
-        let name = rule.label();
-        let pts: Vec<(f64, f64)> = points
-            .iter()
-            .filter(|q| q.0 == r)
-            .map(|q| (q.1 as f64, q.2))
-            .collect();
+    for (r, pts) in points.into_iter().enumerate() {
+        let (name, expected) = (rules[r].label(), EXPECTED[r]);
+        for &(n, t) in &pts {
+            csv.row(row![name, n as usize, t, STEPS[r], repeats]);
+        }
         let fit_pts = &pts[pts.len().saturating_sub(FIT_POINTS)..];
-        let log =
-            |f: fn(&(f64, f64)) -> f64| fit_pts.iter().map(|q| f(q).log10()).collect::<Vec<_>>();
-        let fit = line_fit(&log(|q| q.0), &log(|q| q.1));
-        let join = |f: &dyn Fn(&(f64, f64)) -> String, v: &[(f64, f64)]| {
-            v.iter().map(f).collect::<Vec<_>>().join(", ")
-        };
+        let (xs, ys): (Vec<f64>, Vec<f64>) =
+            fit_pts.iter().map(|q| (q.0.log10(), q.1.log10())).unzip();
+        let fit = line_fit(&xs, &ys);
+        let times: Vec<String> = pts
+            .iter()
+            .map(|q| format!("{}: {}", q.0, fmt_num(q.1 * 1e6)))
+            .collect();
+        let fit_on: Vec<String> = fit_pts.iter().map(|q| q.0.to_string()).collect();
+        let (slope, exp) = (fmt_num(fit.slope), fmt_num(expected));
         rows.push(vec![
-            name.to_string(),
-            join(&|q| format!("{}: {}", q.0, fmt_num(q.1 * 1e6)), &pts),
-            join(&|q| q.0.to_string(), fit_pts),
-            fmt_num(fit.slope),
-            fmt_num(EXPECTED[r]),
+            name.into(),
+            times.join(", "),
+            fit_on.join(", "),
+            slope,
+            exp,
         ]);
         p.section.verdicts.push(Verdict::new(
-            format!("{name} slope ≈ {}", EXPECTED[r]),
-            format!(
-                "abs(fitted log–log slope − {}) ≤ {TOLERANCE} (fit on the {FIT_POINTS} largest N)",
-                EXPECTED[r]
-            ),
+            format!("{name} slope ≈ {expected}"),
+            format!("abs(fitted log–log slope − {expected}) ≤ {TOLERANCE} (fit on the {FIT_POINTS} largest N)"),
             format!("slope {} (R² {})", fmt_num(fit.slope), fmt_num(fit.r2)),
-            (fit.slope - EXPECTED[r]).abs() <= TOLERANCE,
+            (fit.slope - expected).abs() <= TOLERANCE,
         ));
         panel = panel.with(Series::new(name, palette[r], Style::LinePoints, pts));
     }
+    let path = p.file("cost.csv");
+    csv.write(&path)?;
     p.section.table(
-        &["rule", "N: µs per step", "fit on N", "slope", "expected"],
+        &super::fig3::cols("rule|N: µs per step|fit on N|slope|expected"),
         &rows,
     );
     p.section.line(
