@@ -52,10 +52,8 @@ pub(super) fn band_at(curves: &[Vec<f64>], x: impl Fn(usize) -> f64) -> LineAndB
     let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
     let rows = band(&refs, &(0..n).collect::<Vec<_>>());
     let line = rows.iter().map(|(i, s)| (x(*i), s.median)).collect();
-    (
-        line,
-        rows.iter().map(|(i, s)| (x(*i), s.q25, s.q75)).collect(),
-    )
+    let band = rows.iter().map(|(i, s)| (x(*i), s.q25, s.q75)).collect();
+    (line, band)
 }
 
 /// `rule` on Ready–Set–Go, `T_max` in `max_delays` (axis `task.max_delay`), 3 seeds.
@@ -66,11 +64,8 @@ fn grids(scale: &Scale, rule: RuleSpec, max_delays: &[i64], n_trials: usize) -> 
     let training = TrainingConfig::default().with_n_trials(n_trials);
     spec.training = training.with_schedule(Schedule::EveryK(BATCH));
     let axis = Axis::new("task.max_delay", max_delays.to_vec());
-    let grids = vec![replicated(
-        Grid::new(rule.label(), &spec)?.axis(axis),
-        scale,
-        3,
-    )];
+    let grid = Grid::new(rule.label(), &spec)?.axis(axis);
+    let grids = vec![replicated(grid, scale, 3)];
     Ok(GridFile { grids })
 }
 
@@ -102,11 +97,9 @@ fn test(run: &Run) -> Res<Tested<'_>> {
     let task = task_of(run)?;
     let mut rows = Vec::new();
     let n = if run.ok() { N_TEST_DELAYS } else { 0 };
+    let net = &run.record.network;
     for d in task.evenly_spaced_delays(n) {
-        let tr = run
-            .record
-            .network
-            .run_trial(&task.trial_with_delay(d)?, None)?;
+        let tr = net.run_trial(&task.trial_with_delay(d)?, None)?;
         let out: Vec<f64> = (0..tr.len()).map(|s| tr.y[(0, s)]).collect();
         let r = produced_interval(&out, task.t_set(d))?;
         rows.push([d as f64, r.interval as f64, r.peak_height, tr.loss]);
@@ -114,14 +107,8 @@ fn test(run: &Run) -> Res<Tested<'_>> {
     let col = |f: fn(&[f64; 4]) -> f64| rows.iter().map(f).collect::<Vec<_>>();
     let fit = line_fit(&col(|x| x[0]), &col(|x| x[1]));
     let (mae, peak) = (mean(&col(|x| (x[1] - x[0]).abs())), mean(&col(|x| x[2])));
-    let values = [
-        fit.slope,
-        fit.intercept,
-        fit.r2,
-        mae,
-        peak,
-        mean(&col(|x| x[3])),
-    ];
+    let loss = mean(&col(|x| x[3]));
+    let values = [fit.slope, fit.intercept, fit.r2, mae, peak, loss];
     let (max_delay, produced) = (task.config().max_delay, col(|x| x[1] / 10.0));
     Ok(Tested {
         run,
@@ -168,10 +155,8 @@ fn evaluate(p: &mut PanelRun<'_>, id: &str) -> Res<Vec<Vec<Summary>>> {
     let points = p.scale.pick(150, 400);
     let all = p.runs();
     let all: Vec<&Run> = all.iter().collect();
-    let tested = p
-        .par_map(&all, |r| test(r))
-        .into_iter()
-        .collect::<Res<Vec<_>>>()?;
+    let tested = p.par_map(&all, |r| test(r));
+    let tested = tested.into_iter().collect::<Res<Vec<_>>>()?;
     let mut csv = Table::new(&cols(
         "condition|rule|max_delay_steps|seed|delay_steps|produced_interval_steps|peak_height|test_loss|failed",
     ));

@@ -16,8 +16,9 @@ use rnn_learn::{RuleSpec, TrainingConfig};
 use rnn_loop::{LoopConfig, Sequencer, mean_squared_distance};
 use rnn_tasks::{ReachConfig, ReachSyllables, TaskSpec, WholeSequence, WholeSequenceConfig};
 
-use super::fig3::{band_at, cols, replicated};
-use super::{Panel, PanelRun, Run, Scale, completed, curve_indices, grid, median_band, trend_text};
+use super::fig2::loss_series;
+use super::fig3::{band_at, cols, loss_curves, replicated};
+use super::{Panel, PanelRun, Run, Scale, completed, curve_indices, grid, trend_text};
 use crate::Res;
 use crate::plot::{self, Series, Style, colors};
 use crate::report::Verdict;
@@ -152,26 +153,15 @@ fn fig4a(p: &mut PanelRun<'_>) -> Res<()> {
             .with(Series::new("", c, Style::Dashed, xy(b)))
             .with(Series::new(format!("syllable {s}"), c, Style::Line, xy(a)));
     }
-    let curves: Vec<&[f64]> = completed(&runs)
-        .iter()
-        .map(|r| r.record.history.loss.as_slice())
-        .collect();
+    let curves = loss_curves(&runs);
     let (l, b) = super::binned_median_band(&curves, points / 2);
-    let loss_panel = plot::Panel::new(
-        "Training loss (mean over bins of trials)",
-        "trial",
-        "loss L",
-    )
-    .log_y()
-    .with(Series::new("RFLO", colors::RFLO, Style::Line, l).with_band(b));
-    let svg = p.file("fig4a.svg");
-    plot::render(
-        &svg,
-        "Fig 4a: reach syllables",
-        2,
-        (460, 420),
-        &[path_panel, loss_panel],
-    )?;
+    let title = "Training loss (mean over bins of trials)";
+    let loss = Series::new("RFLO", colors::RFLO, Style::Line, l).with_band(b);
+    let loss_panel = plot::Panel::new(title, "trial", "loss L")
+        .log_y()
+        .with(loss);
+    let (svg, panels) = (p.file("fig4a.svg"), [path_panel, loss_panel]);
+    plot::render(&svg, "Fig 4a: reach syllables", 2, (460, 420), &panels)?;
     let (mut rows, mut all_hold, mut measured) = (Vec::new(), true, Vec::new());
     for s in 0..k {
         let sm = Summary::of(&errors.iter().map(|e| e[s]).collect::<Vec<_>>());
@@ -344,80 +334,58 @@ fn fig4c(p: &mut PanelRun<'_>) -> Res<()> {
         ("no-loop BPTT", colors::BPTT),
     ];
     let group = |l: &str| -> Vec<&Outcome> { results.iter().filter(|r| r.label == l).collect() };
-    let ok_curves = |g: &[&Outcome]| -> Vec<Vec<f64>> {
-        g.iter()
-            .filter(|r| !r.failed)
-            .map(|r| r.curve.clone())
-            .collect()
-    };
-    let mut path_panel = plot::Panel::new(
-        "Cursor path, 8 syllables (median seed of each)",
-        "cursor x",
-        "cursor y",
-    );
+    let title = "Cursor path, 8 syllables (median seed of each)";
+    let mut path_panel = plot::Panel::new(title, "cursor x", "cursor y");
     if let Some(r) = results.iter().find(|r| !r.target.is_empty()) {
-        path_panel = path_panel.with(Series::new(
-            "target",
-            colors::GREY,
-            Style::Dashed,
-            xy(&r.target),
-        ));
+        let target = Series::new("target", colors::GREY, Style::Dashed, xy(&r.target));
+        path_panel = path_panel.with(target);
     }
     let mut loss_panel = plot::Panel::new("No-loop training: loss", "trial", "loss L").log_y();
-    let (mut rows, mut medians) = (Vec::new(), Vec::new());
+    let (mut rows, mut medians, mut trends) = (Vec::new(), Vec::new(), Vec::new());
     for (l, c) in labels {
         let g = group(l);
-        let s = Summary::of(&g.iter().map(|r| r.error).collect::<Vec<_>>());
-        medians.push(s.median);
-        if let Some(i) = median_index(&g.iter().map(|r| r.error).collect::<Vec<_>>()) {
+        let errors: Vec<f64> = g.iter().map(|r| r.error).collect();
+        medians.push(median(&errors));
+        if let Some(i) = median_index(&errors) {
             let label = format!("{l} (seed {})", g[i].seed);
             path_panel = path_panel.with(Series::new(label, c, Style::Line, xy(&g[i].path)));
         }
-        let seqs: Vec<String> = g
-            .iter()
-            .map(|r| r.syllables.iter().map(usize::to_string).collect())
-            .collect();
         let exact = g.iter().filter(|r| r.exact == Some(true)).count();
-        let zero = Summary::of(&g.iter().map(|r| r.zero_error).collect::<Vec<_>>());
-        let fails = g.iter().filter(|r| r.failed).count();
+        let mut seqs = Vec::new();
+        for r in &g {
+            seqs.push(r.syllables.iter().map(usize::to_string).collect::<String>());
+        }
         let exact = match l {
             "loop" => format!("{exact}/{} ({})", g.len(), seqs.join(", ")),
             _ => "—".into(),
         };
-        rows.push(vec![
-            l.into(),
-            s.to_string(),
-            zero.to_string(),
-            exact,
-            format!("{fails}/{}", g.len()),
-        ]);
+        let zero = Summary::of(&g.iter().map(|r| r.zero_error).collect::<Vec<_>>());
+        let fails = format!("{}/{}", g.iter().filter(|r| r.failed).count(), g.len());
+        let (s, zero) = (Summary::of(&errors).to_string(), zero.to_string());
+        rows.push(vec![l.into(), s, zero, exact, fails]);
         if l != "loop" {
-            let curves = ok_curves(&g);
-            let refs: Vec<&[f64]> = curves.iter().map(Vec::as_slice).collect();
-            let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
-            let (line, band) = median_band(&refs, &curve_indices(n, p.scale.pick(150, 400)));
-            loss_panel = loss_panel.with(Series::new(l, c, Style::Line, line).with_band(band));
-            let trend = trend_text(&refs).1;
-            p.section.line(format!(
+            let runs = grid(&all, l);
+            loss_panel = loss_panel.with(loss_series(l, c, &runs, p.scale.pick(150, 400)));
+            let trend = trend_text(&loss_curves(&runs)).1;
+            trends.push(format!(
                 "{l}: training-loss end trend (last 10% / previous 10%): {trend}."
             ));
         }
     }
-    p.section.table(
-        &cols(
-            "condition|path error (mean squared distance)|zero-output error|exact sequence|failed",
-        ),
-        &rows,
-    );
+    let header =
+        "condition|path error (mean squared distance)|zero-output error|exact sequence|failed";
+    p.section.table(&cols(header), &rows);
+    trends.iter().for_each(|t| p.section.line(t));
     let loops = group("loop");
-    let rewards = ok_curves(&loops);
+    let rewards: Vec<Vec<f64>> = loops
+        .iter()
+        .filter(|r| !r.failed)
+        .map(|r| r.curve.clone())
+        .collect();
     let (line, band) = band_at(&rewards, |i| (i as f64 + 0.5) * config.window as f64);
-    let reward_panel = plot::Panel::new(
-        "Loop training: reward rate",
-        "transition",
-        "fraction rewarded",
-    )
-    .with(Series::new("loop", colors::RFLO, Style::Line, line).with_band(band));
+    let reward = Series::new("loop", colors::RFLO, Style::Line, line).with_band(band);
+    let axes = ("transition", "fraction rewarded");
+    let reward_panel = plot::Panel::new("Loop training: reward rate", axes.0, axes.1).with(reward);
     let svg = p.file("fig4c.svg");
     let panels = [path_panel, reward_panel, loss_panel];
     plot::render(&svg, "Fig 4c: the sequencing loop", 3, (460, 420), &panels)?;
