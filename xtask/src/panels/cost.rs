@@ -1,7 +1,6 @@
 //! `cost`: time per step vs N for RFLO, BPTT and RTRL, measured in-process
-//! (minimum over repeats of one trial's trial-end update, divided by T).
-//! It trains nothing (no grids); the criterion benches are separate, this
-//! panel only checks the scaling.
+//! (minimum over repeats of one trial's trial-end update, divided by T). No
+//! grids: it trains nothing; the criterion benches are separate.
 
 use std::time::Instant;
 
@@ -11,6 +10,7 @@ use rnn_experiment::GridFile;
 use rnn_experiment::stats::{fmt_num, line_fit};
 use rnn_learn::{AnyRule, LearningRule, RuleSpec, WeightUpdate};
 
+use super::fig3::cols;
 use super::{Panel, PanelRun};
 use crate::Res;
 use crate::plot::{self, Series, Style, colors};
@@ -43,12 +43,8 @@ const TOLERANCE: f64 = 0.5;
 fn make_trial(n_steps: usize) -> Res<Trial> {
     let inputs = Mat::from_fn(n_steps, 1, |s, _| (0.05 * s as f64).sin());
     let targets = Mat::from_fn(n_steps, 1, |s, _| (0.03 * s as f64).cos());
-    Ok(Trial::new(
-        inputs.as_ref(),
-        targets.as_ref(),
-        None,
-        InitialState::Constant(0.1),
-    )?)
+    let start = InitialState::Constant(0.1);
+    Ok(Trial::new(inputs.as_ref(), targets.as_ref(), None, start)?)
 }
 
 /// Minimum over `repeats` of one trial's trial-end update, after a warm-up (first touch of buffers).
@@ -72,14 +68,9 @@ fn cost(p: &mut PanelRun<'_>) -> Res<()> {
     // is fitted on the largest sizes, where the O(N²) work does.
     let sizes = &[16, 32, 64, 128, 256, 512, 1024][..p.scale.pick(6, 7)];
     let repeats = p.scale.pick(3, 5);
-    let eta = 0.01;
-    let rules = [
-        RuleSpec::rflo(eta),
-        RuleSpec::bptt(eta),
-        RuleSpec::rtrl(eta),
-    ];
-    // points[rule] = (N, seconds per step)
-    let mut points: [Vec<(f64, f64)>; 3] = Default::default();
+    let r = 0.01;
+    let rules = [RuleSpec::rflo(r), RuleSpec::bptt(r), RuleSpec::rtrl(r)];
+    let mut points: [Vec<(f64, f64)>; 3] = Default::default(); // per rule: (N, s per step)
     for &n in sizes {
         let net = Network::random(&NetworkConfig::new(n, 1, 1), &mut seeded(n as u64))?;
         for (r, rule) in rules.iter().enumerate() {
@@ -94,18 +85,13 @@ fn cost(p: &mut PanelRun<'_>) -> Res<()> {
             }
         }
     }
-    let mut csv = Table::new(&super::fig3::cols(
+    let mut csv = Table::new(&cols(
         "rule|n_units|seconds_per_step|steps_per_trial|repeats",
     ));
     let palette = [colors::RFLO, colors::BPTT, colors::BLUE];
-    let titles = [
-        "Cost per time step",
-        "network size N (units)",
-        "time per step (s)",
-    ];
-    let mut panel = plot::Panel::new(titles[0], titles[1], titles[2])
-        .log_x()
-        .log_y();
+    let axes = ("network size N (units)", "time per step (s)");
+    let mut panel = plot::Panel::new("Cost per time step", axes.0, axes.1);
+    panel = panel.log_x().log_y();
     let mut rows = Vec::new();
     for (r, pts) in points.into_iter().enumerate() {
         let (name, expected) = (rules[r].label(), EXPECTED[r]);
@@ -113,22 +99,15 @@ fn cost(p: &mut PanelRun<'_>) -> Res<()> {
             csv.row(row![name, n as usize, t, STEPS[r], repeats]);
         }
         let fit_pts = &pts[pts.len().saturating_sub(FIT_POINTS)..];
-        let (xs, ys): (Vec<f64>, Vec<f64>) =
-            fit_pts.iter().map(|q| (q.0.log10(), q.1.log10())).unzip();
+        let logs: Vec<(f64, f64)> = fit_pts.iter().map(|q| (q.0.log10(), q.1.log10())).collect();
+        let (xs, ys): (Vec<f64>, Vec<f64>) = logs.into_iter().unzip();
         let fit = line_fit(&xs, &ys);
-        let times: Vec<String> = pts
-            .iter()
-            .map(|q| format!("{}: {}", q.0, fmt_num(q.1 * 1e6)))
-            .collect();
+        let time = |q: &(f64, f64)| format!("{}: {}", q.0, fmt_num(q.1 * 1e6));
+        let times: Vec<String> = pts.iter().map(time).collect();
         let fit_on: Vec<String> = fit_pts.iter().map(|q| q.0.to_string()).collect();
+        let (times, fit_on) = (times.join(", "), fit_on.join(", "));
         let (slope, exp) = (fmt_num(fit.slope), fmt_num(expected));
-        rows.push(vec![
-            name.into(),
-            times.join(", "),
-            fit_on.join(", "),
-            slope,
-            exp,
-        ]);
+        rows.push(vec![name.into(), times, fit_on, slope, exp]);
         p.section.verdicts.push(Verdict::new(
             format!("{name} slope ≈ {expected}"),
             format!("abs(fitted log–log slope − {expected}) ≤ {TOLERANCE} (fit on the {FIT_POINTS} largest N)"),
@@ -137,12 +116,9 @@ fn cost(p: &mut PanelRun<'_>) -> Res<()> {
         ));
         panel = panel.with(Series::new(name, palette[r], Style::LinePoints, pts));
     }
-    let path = p.file("cost.csv");
-    csv.write(&path)?;
-    p.section.table(
-        &super::fig3::cols("rule|N: µs per step|fit on N|slope|expected"),
-        &rows,
-    );
+    csv.write(&p.file("cost.csv"))?;
+    let header = cols("rule|N: µs per step|fit on N|slope|expected");
+    p.section.table(&header, &rows);
     p.section.line(
         "Timings are wall-clock on a shared machine (other processes may add noise; minima over repeats). \
          In a dev-profile build (`cargo xtask`) absolute times are higher than in release; the slopes are what is checked. \

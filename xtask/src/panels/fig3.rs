@@ -180,10 +180,8 @@ fn evaluate(p: &mut PanelRun<'_>, id: &str) -> Res<Vec<Vec<Summary>>> {
             loss_csv.row(row![cond, rule, md, s, i + 1, loss[i]]);
         }
     }
-    let path = p.file(&format!("{id}.csv"));
-    csv.write(&path)?;
-    let path = p.file(&format!("{id}_loss.csv"));
-    loss_csv.write(&path)?;
+    csv.write(&p.file(&format!("{id}.csv")))?;
+    loss_csv.write(&p.file(&format!("{id}_loss.csv")))?;
 
     let lo = MIN_DELAY as f64 / 10.0;
     let hi = delays.iter().max().map_or(lo, |&d| d as f64 / 10.0);

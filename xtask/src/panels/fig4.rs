@@ -47,10 +47,11 @@ fn spec(task: TaskSpec, rule: RuleSpec, n_trials: usize) -> RunSpec {
 }
 
 /// RFLO on the loop's own reach task (`LoopConfig::reach_config`), 3 seeds.
-fn syllable_grid(scale: &Scale) -> Res<Grid> {
+fn syllable_grids(scale: &Scale) -> Res<GridFile> {
     let task = TaskSpec::Reach(LoopConfig::default().reach_config());
     let base = spec(task, RuleSpec::rflo(ETA), scale.pick(1500, 10_000));
-    Ok(replicated(Grid::new(SYLLABLES, &base)?, scale, 3))
+    let grids = vec![replicated(Grid::new(SYLLABLES, &base)?, scale, 3)];
+    Ok(GridFile { grids })
 }
 
 /// The median seed: the finite value nearest the median of `values`.
@@ -96,11 +97,7 @@ pub const FIG4A: Panel = Panel {
     id: "fig4a",
     title: "Four reach syllables after RFLO training: cursor paths (each syllable from the origin)",
     claim: "four distinct reaches in the four directions",
-    grids: |s| {
-        Ok(GridFile {
-            grids: vec![syllable_grid(s)?],
-        })
-    },
+    grids: syllable_grids,
     evaluate: fig4a,
 };
 
@@ -133,18 +130,13 @@ fn fig4a(p: &mut PanelRun<'_>) -> Res<()> {
         let dist = |(a, b): &(Path2, Path2)| (end(a)[0] - end(b)[0]).hypot(end(a)[1] - end(b)[1]);
         errors.push((0..k).map(|s| ps.get(s).map_or(f64::NAN, dist)).collect());
     }
-    let path = p.file("fig4a.csv");
-    csv.write(&path)?;
-    let path = p.file("fig4a_loss.csv");
-    loss_csv.write(&path)?;
+    csv.write(&p.file("fig4a.csv"))?;
+    loss_csv.write(&p.file("fig4a_loss.csv"))?;
     let best = median_index(&errors.iter().map(|e| mean(e)).collect::<Vec<_>>());
     let seed = best.map_or("-".into(), |b| runs[b].seed().to_string());
     let title = format!("Cursor paths (median seed {seed})");
-    let mut path_panel = plot::Panel::new(
-        title,
-        "cursor x (reach lengths)",
-        "cursor y (reach lengths)",
-    );
+    let axes = ("cursor x (reach lengths)", "cursor y (reach lengths)");
+    let mut path_panel = plot::Panel::new(title, axes.0, axes.1);
     path_panel.x_range = Some((-1.4, 1.4));
     path_panel.y_range = path_panel.x_range;
     for (s, (a, b)) in best.map_or(&[][..], |b| &paths[b]).iter().enumerate() {
@@ -157,10 +149,8 @@ fn fig4a(p: &mut PanelRun<'_>) -> Res<()> {
     let (l, b) = super::binned_median_band(&curves, points / 2);
     let title = "Training loss (mean over bins of trials)";
     let loss = Series::new("RFLO", colors::RFLO, Style::Line, l).with_band(b);
-    let loss_panel = plot::Panel::new(title, "trial", "loss L")
-        .log_y()
-        .with(loss);
-    let (svg, panels) = (p.file("fig4a.svg"), [path_panel, loss_panel]);
+    let loss_panel = plot::Panel::new(title, "trial", "loss L").log_y();
+    let (svg, panels) = (p.file("fig4a.svg"), [path_panel, loss_panel.with(loss)]);
     plot::render(&svg, "Fig 4a: reach syllables", 2, (460, 420), &panels)?;
     let (mut rows, mut all_hold, mut measured) = (Vec::new(), true, Vec::new());
     for s in 0..k {
@@ -169,18 +159,13 @@ fn fig4a(p: &mut PanelRun<'_>) -> Res<()> {
             .shape
             .direction(s)
             .map(|x| (x * 100.0).round() / 100.0 + 0.0);
-        rows.push(vec![
-            s.to_string(),
-            format!("({}, {})", d[0], d[1]),
-            sm.to_string(),
-        ]);
+        let direction = format!("({}, {})", d[0], d[1]);
+        rows.push(vec![s.to_string(), direction, sm.to_string()]);
         all_hold &= sm.median < ENDPOINT_MAX;
         measured.push(format!("{s}: {}", fmt_num(sm.median)));
     }
-    p.section.table(
-        &cols("syllable|direction|endpoint error (reach lengths)"),
-        &rows,
-    );
+    let header = cols("syllable|direction|endpoint error (reach lengths)");
+    p.section.table(&header, &rows);
     p.section.line(format!(
         "Failed runs: {}. Training-loss end trend (last 10% / previous 10%): {}. \
          The spec's prototype reached an endpoint error ≈ 0.1.",
@@ -212,14 +197,15 @@ pub const FIG4C: Panel = Panel {
 /// fig4a's syllable runs, then the no-loop runs on the whole-sequence task
 /// (RFLO, BPTT; grids "no-loop RFLO", "no-loop BPTT"), 3 seeds.
 fn fig4c_grids(scale: &Scale) -> Res<GridFile> {
-    let mut grids = vec![syllable_grid(scale)?];
+    let mut file = syllable_grids(scale)?;
     for rule in [RuleSpec::rflo(ETA), RuleSpec::bptt(ETA)] {
         let name = format!("no-loop {}", rule.label());
         let task = TaskSpec::WholeSequence(WholeSequenceConfig::default());
         let base = spec(task, rule, scale.pick(100, 20_000));
-        grids.push(replicated(Grid::new(&name, &base)?, scale, 3));
+        file.grids
+            .push(replicated(Grid::new(&name, &base)?, scale, 3));
     }
-    Ok(GridFile { grids })
+    Ok(file)
 }
 
 /// The loop (TASKS.md §5); `window` = transitions per point of the reward-rate curve.
@@ -323,10 +309,8 @@ fn fig4c(p: &mut PanelRun<'_>) -> Res<()> {
             r.failed
         ]);
     }
-    let path = p.file("fig4c.csv");
-    csv.write(&path)?;
-    let path = p.file("fig4c_summary.csv");
-    sum_csv.write(&path)?;
+    csv.write(&p.file("fig4c.csv"))?;
+    sum_csv.write(&p.file("fig4c_summary.csv"))?;
 
     let labels = [
         ("loop", colors::RFLO),
