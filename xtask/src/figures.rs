@@ -166,7 +166,12 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
 }
 
 /// Trains shard `shard` of the distinct runs of `selected` into the store.
-fn run_shard(runner: &Runner, selected: &[&panels::Panel], scale: Scale, shard: Shard) -> Res<()> {
+fn run_shard(
+    runner: &Runner,
+    selected: &[&panels::Panel],
+    scale: Scale,
+    shard: Shard,
+) -> Res<()> {
     let mut specs = Vec::new();
     for panel in selected {
         for point in (panel.grids)(&scale)?.points()? {

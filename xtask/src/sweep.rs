@@ -100,8 +100,8 @@ pub fn run(args: &SweepArgs) -> Res<()> {
 /// `sweep run`; returns the path of the shard's table.
 pub fn run_grid(args: &RunArgs) -> Res<PathBuf> {
     let shard: Shard = args.shard.parse()?;
-    let text =
-        std::fs::read_to_string(&args.file).map_err(|e| format!("{}: {e}", args.file.display()))?;
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| format!("{}: {e}", args.file.display()))?;
     let file = GridFile::from_toml(&text).map_err(|e| format!("{}: {e}", args.file.display()))?;
     let points = file.points()?;
     let out = args.out.clone().unwrap_or_else(|| {
@@ -155,11 +155,7 @@ fn merge(args: &MergeArgs) -> Res<()> {
     let merged = RunsTable::merge(&tables)?;
     let out = args.out.clone().unwrap_or(default_out);
     write_atomic(&out, merged.to_csv()?.as_bytes())?;
-    println!(
-        "merged table ({} runs): {}",
-        merged.rows.len(),
-        out.display()
-    );
+    println!("merged table ({} runs): {}", merged.rows.len(), out.display());
     let axis = args.best_by.clone().or_else(|| {
         merged
             .columns

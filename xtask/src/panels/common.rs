@@ -96,22 +96,12 @@ pub fn tau_label(steps: usize) -> String {
 
 /// Summary of the final losses (failed runs as `+inf`, see `rnn_experiment::stats`).
 pub fn final_losses(runs: &[&Run]) -> Summary {
-    Summary::of(
-        &runs
-            .iter()
-            .map(|r| r.record.final_loss_or_inf())
-            .collect::<Vec<_>>(),
-    )
+    Summary::of(&runs.iter().map(|r| r.record.final_loss_or_inf()).collect::<Vec<_>>())
 }
 
 /// Summary of the untrained networks' losses.
 pub fn initial_losses(runs: &[&Run]) -> Summary {
-    Summary::of(
-        &runs
-            .iter()
-            .map(|r| r.record.initial_loss)
-            .collect::<Vec<_>>(),
-    )
+    Summary::of(&runs.iter().map(|r| r.record.initial_loss).collect::<Vec<_>>())
 }
 
 /// The completed runs among `runs` (curves are drawn from these).

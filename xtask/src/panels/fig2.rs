@@ -129,9 +129,8 @@ pub fn condition_table(run: &mut PanelRun<'_>, rows: &[(String, Vec<&Run>)]) {
         let (_, trend) = super::trend_text(&curves);
         out.push(vec![
             name.clone(),
-            runs.first().map_or("–".into(), |r| {
-                fmt_num(r.point.spec.rule.rates().recurrent)
-            }),
+            runs.first()
+                .map_or("–".into(), |r| fmt_num(r.point.spec.rule.rates().recurrent)),
             super::initial_losses(runs).to_string(),
             super::final_losses(runs).to_string(),
             trend,
@@ -172,10 +171,7 @@ const FIG2C_MIN_INCREASE: f64 = 0.2;
 fn fig2c_grids(scale: &Scale) -> Res<GridFile> {
     let rule = RuleSpec::rflo(LearningRates::uniform(paper_eta(&RFLO_ETA, 200)));
     Ok(GridFile {
-        grids: vec![replicated(
-            Grid::new("RFLO", &base(scale, rule, 200))?,
-            scale,
-        )],
+        grids: vec![replicated(Grid::new("RFLO", &base(scale, rule, 200))?, scale)],
     })
 }
 
@@ -190,10 +186,7 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     let points = curve_points(&p.scale);
     let all = p.runs();
     let runs = super::grid(&all, "RFLO");
-    let curves: Vec<Vec<f64>> = super::completed(&runs)
-        .iter()
-        .map(|r| alignment_curve(r))
-        .collect();
+    let curves: Vec<Vec<f64>> = super::completed(&runs).iter().map(|r| alignment_curve(r)).collect();
     let mut csv = Table::new(&["seed", "trial", "alignment"]);
     for (r, curve) in super::completed(&runs).iter().zip(&curves) {
         // Index i = alignment with the weights at the start of trial i+1; the last is after training.
@@ -208,10 +201,7 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
     let rows = band(&refs, &curve_indices(n, points));
     let line = rows.iter().map(|(i, s)| (*i as f64, s.median)).collect();
-    let shade = rows
-        .iter()
-        .map(|(i, s)| (*i as f64, s.q25, s.q75))
-        .collect();
+    let shade = rows.iter().map(|(i, s)| (*i as f64, s.q25, s.q75)).collect();
     let panel = plot::Panel::new(
         format!("RFLO, {}", tau_label(200)),
         "trials trained",
@@ -225,22 +215,11 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
         vec![(0.0, 0.0), (n.saturating_sub(1) as f64, 0.0)],
     ));
     let svg = p.file("fig2c.svg");
-    plot::render(
-        &svg,
-        "Fig 2c: readout–feedback alignment",
-        1,
-        (560, 400),
-        &[panel],
-    )?;
+    plot::render(&svg, "Fig 2c: readout–feedback alignment", 1, (560, 400), &[panel])?;
 
     let a0 = Summary::of(&curves.iter().map(|c| c[0]).collect::<Vec<_>>());
     let a1 = Summary::of(&curves.iter().map(|c| c[c.len() - 1]).collect::<Vec<_>>());
-    let gain = Summary::of(
-        &curves
-            .iter()
-            .map(|c| c[c.len() - 1] - c[0])
-            .collect::<Vec<_>>(),
-    );
+    let gain = Summary::of(&curves.iter().map(|c| c[c.len() - 1] - c[0]).collect::<Vec<_>>());
     p.section.table(
         &["", "A (median [25%, 75%])"],
         &[

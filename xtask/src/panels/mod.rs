@@ -153,11 +153,7 @@ impl<'a> PanelRun<'a> {
     /// Runs `f` over `jobs` on the job's thread pool; results in job order
     /// (deterministic whatever the thread count). For post-training work
     /// (test trials, the sequencing loop).
-    pub fn par_map<J: Sync, R: Send>(
-        &self,
-        jobs: &[J],
-        f: impl Fn(&J) -> R + Sync + Send,
-    ) -> Vec<R> {
+    pub fn par_map<J: Sync, R: Send>(&self, jobs: &[J], f: impl Fn(&J) -> R + Sync + Send) -> Vec<R> {
         use rayon::prelude::*;
         self.pool.install(|| jobs.par_iter().map(&f).collect())
     }
