@@ -225,7 +225,7 @@ pub fn best_by(table: &RunsTable, over: &str) -> Result<Vec<Best>> {
         .chain(axis_columns(table))
         .filter(|c| c.as_str() != over && !c.ends_with("seed"))
         .collect();
-    let mut groups: Vec<(Vec<(String, String)>, Vec<(String, Vec<f64>)>)> = Vec::new();
+    let mut groups: Vec<(Cells, Candidates)> = Vec::new();
     for row in &table.rows {
         let group: Vec<(String, String)> = group_columns
             .iter()
@@ -261,6 +261,11 @@ pub fn best_by(table: &RunsTable, over: &str) -> Result<Vec<Best>> {
         })
         .collect())
 }
+
+/// `(column, value)` pairs.
+type Cells = Vec<(String, String)>;
+/// Candidate values with the final losses of their runs.
+type Candidates = Vec<(String, Vec<f64>)>;
 
 fn axis_columns(table: &RunsTable) -> impl Iterator<Item = &String> {
     let n = table.columns.len();
