@@ -3,7 +3,7 @@
 //! is fig2a/fig2b's very run. The best rate per (rule, T) has the lowest median final loss,
 //! failures as +inf ([`best_by_median`]); fig2b's criteria at the paper's and the best rates.
 
-use rnn_experiment::stats::{Summary, best_by_median, fmt_num};
+use rnn_experiment::stats::{Summary, best_by_median, fmt_num, quantile};
 use rnn_experiment::{Axis, Grid, GridFile};
 use rnn_learn::{LearningRates, RuleSpec};
 
@@ -49,11 +49,9 @@ fn paper_rate(rule: &str, t: usize) -> f64 {
 fn periods_etas(scale: &Scale) -> (Vec<usize>, Vec<f64>) {
     let periods = scale.pick(vec![PERIODS[0], PERIODS[3]], PERIODS.to_vec());
     let mut etas = scale.pick(QUICK_ETA_GRID.to_vec(), ETA_GRID.to_vec());
-    etas.extend(
-        periods
-            .iter()
-            .flat_map(|&t| RULES.map(|r| paper_rate(r, t))),
-    );
+    for &t in &periods {
+        etas.extend(RULES.map(|r| paper_rate(r, t)));
+    }
     etas.sort_by(f64::total_cmp);
     etas.dedup();
     (periods, etas)
@@ -79,11 +77,8 @@ fn grids(scale: &Scale) -> Res<GridFile> {
         let grid = Grid::new(rule, &base(scale, spec, periods[0]))?;
         let periods = Axis::new("task.period", periods.iter().map(|&t| t as i64));
         let seed = Axis::new("seed", seeds.clone()).zip("training.seed", seeds.clone());
-        grids.push(
-            grid.axis(periods)
-                .axis(Axis::new("rule.rates", etas.clone()))
-                .axis(seed),
-        );
+        let rates = Axis::new("rule.rates", etas.clone());
+        grids.push(grid.axis(periods).axis(rates).axis(seed));
     }
     Ok(GridFile { grids })
 }
@@ -169,26 +164,14 @@ pub fn fig2b_verdicts(
     let approx_criterion = format!("ratio of median final losses within a factor {APPROX_FACTOR}");
     let better = format!("median BPTT ≤ {BETTER_FRACTION} × median RFLO at {l}τ");
     let far_criterion = format!("median final loss ≤ {FAR_BELOW_FRACTION} × median untrained");
+    let far_criterion = format!("{far_criterion} loss at every T (ratios listed)");
+    let short_claim = format!("RFLO ≈ BPTT for short T ({s}τ)");
+    let long_claim = format!("BPTT better for long T ({l}τ)");
     let far_claim = "both far below untrained (every T)";
     vec![
-        Verdict::new(
-            format!("RFLO ≈ BPTT for short T ({s}τ)"),
-            approx_criterion,
-            short,
-            approx(rs, 1.0),
-        ),
-        Verdict::new(
-            format!("BPTT better for long T ({l}τ)"),
-            better,
-            long,
-            rl <= BETTER_FRACTION,
-        ),
-        Verdict::new(
-            far_claim,
-            format!("{far_criterion} loss at every T (ratios listed)"),
-            listed,
-            far,
-        ),
+        Verdict::new(short_claim, approx_criterion, short, approx(rs, 1.0)),
+        Verdict::new(long_claim, better, long, rl <= BETTER_FRACTION),
+        Verdict::new(far_claim, far_criterion, listed, far),
     ]
 }
 
@@ -197,7 +180,7 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let pairs = RULES
         .iter()
         .flat_map(|r| periods.iter().map(move |&t| (r, t)));
-    let searches: Vec<Search> = pairs.map(|(r, t)| search(&all, r, t, &etas)).collect();
+    let searches: Vec<Search<'_>> = pairs.map(|(r, t)| search(&all, r, t, &etas)).collect();
     let header =
         "rule,period_steps,eta,seed,paper_eta,best_eta,final_loss,initial_loss,status,failure";
     let mut csv = Table::new(&header.split(',').collect::<Vec<_>>());
@@ -217,18 +200,16 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     csv.write(&p.file("fig2b_grid.csv"))?;
 
     // SVG: median final loss vs eta, one line per T (coloured by its place in PERIODS).
-    let trials = all.first().map_or(0, |r| r.point.spec.training.n_trials);
+    let spec = &all.first().ok_or("fig2b_grid has no runs")?.point.spec;
+    let trials = spec.training.n_trials;
     let mut panels = Vec::new();
     for rule in RULES {
         let title = format!("{rule}, {trials} trials");
         let mut panel = plot::Panel::new(title, X_LABEL, "final loss L (median over seeds)");
         for s in searches.iter().filter(|s| s.rule == rule) {
             let k = PERIODS.iter().position(|&q| q == s.t).unwrap_or(0);
-            let (c, pe, pm) = (
-                [BLUE, GREEN, ORANGE, LOCAL_SYMMETRIC][k],
-                etas[s.paper],
-                s.med(false),
-            );
+            let c = [BLUE, GREEN, ORANGE, LOCAL_SYMMETRIC][k];
+            let (pe, pm) = (etas[s.paper], s.med(false));
             let line: Vec<(f64, f64)> = s.cells.iter().map(|c| (c.0, c.1.median)).collect();
             let untrained = vec![(etas[0], s.untrained), (etas[etas.len() - 1], s.untrained)];
             panel = panel.with(Series::new(tau_label(s.t), c, Style::LinePoints, line));
@@ -237,18 +218,9 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
             panel = panel.with(Series::new("", c, Style::Line, bar));
         }
         // Headroom above the data for the legend (upper right), relative to the data's span.
-        let (mut lo, mut hi) = (f64::INFINITY, 0f64);
-        for y in panel
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|q| q.1))
-        {
-            (lo, hi) = if y.is_finite() {
-                (lo.min(y), hi.max(y))
-            } else {
-                (lo, hi)
-            };
-        }
+        let points = panel.series.iter().flat_map(|s| &s.points);
+        let ys: Vec<f64> = points.map(|q| q.1).filter(|y| y.is_finite()).collect();
+        let (lo, hi) = (quantile(&ys, 0.0), quantile(&ys, 1.0));
         let span = (hi / lo).max(2.0);
         panel.y_range = Some((lo / span.powf(0.05), hi * span.sqrt()));
         panels.push(panel.log_x().log_y());
@@ -257,12 +229,10 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let title = "Fig 2b, rate grid at our budget: final loss vs learning rate";
     plot::render(&svg, title, 2, (560, 420), &panels)?;
 
-    let header = [
-        vec!["rule, T".to_string()],
-        etas.iter().map(|e| format!("η = {e}")).collect(),
-    ]
-    .concat();
-    let (mut rows, mut conditions) = (Vec::new(), Vec::new());
+    let mut header = vec!["rule, T".to_string()];
+    header.extend(etas.iter().map(|e| format!("η = {e}")));
+    header.push("untrained".into());
+    let (mut rows, mut conditions, mut far) = (Vec::new(), Vec::new(), Vec::new());
     for s in &searches {
         let cells = (0..etas.len()).map(|i| s.cell(i));
         rows.push([vec![s.name()], cells.collect(), vec![fmt_num(s.untrained)]].concat());
@@ -271,11 +241,12 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
         let paper = format!("{}, paper's η{same}", s.name());
         conditions.push((paper, s.cells[s.paper].2.clone()));
         conditions.extend(best.map(|b| (format!("{}, best η", s.name()), s.cells[b].2.clone())));
+        let r = s.med(true) / s.untrained;
+        if r > FAR_BELOW_FRACTION {
+            far.push(format!("{} ({})", s.name(), fmt_num(r)));
+        }
     }
-    let bound = all
-        .first()
-        .and_then(|r| r.point.spec.training.max_loss_ratio);
-    let bound = fmt_num(bound.unwrap_or(f64::INFINITY));
+    let bound = fmt_num(spec.training.max_loss_ratio.unwrap_or(f64::INFINITY));
     let n = seeds(&p.scale).len();
     let sec = &mut p.section;
     sec.line(format!(
@@ -286,11 +257,7 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
          code had no such bound, so more high-η runs count as failed (+inf) than in its reports; a loss that \
          large ranks last either way unless the run would have recovered."
     ));
-    let header: Vec<&str> = header
-        .iter()
-        .map(String::as_str)
-        .chain(["untrained"])
-        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     sec.table(&header, &rows);
     sec.line("\nThe paper's rate and the best rate of each (rule, T):");
     condition_table(p, &conditions);
@@ -299,29 +266,14 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let find = |rule: &str, t| searches.iter().find(|s| s.rule == rule && s.t == t);
     let at = |best| move |rule: &str, t| find(rule, t).map_or(f64::NAN, |s| s.med(best));
     let untrained = |t| find("RFLO", t).map_or(f64::NAN, |s| s.untrained);
-    let (mut verdicts, paper) = (
-        fig2b_verdicts(&periods, at(true), untrained),
-        fig2b_verdicts(&periods, at(false), untrained),
-    );
+    let paper = fig2b_verdicts(&periods, at(false), untrained);
+    let mut verdicts = fig2b_verdicts(&periods, at(true), untrained);
     for (v, w) in verdicts.iter_mut().zip(paper) {
-        let (b, q, word) = (
-            &v.measured,
-            w.measured,
-            ["does not hold", "holds"][usize::from(w.holds)],
-        );
+        let (b, q) = (&v.measured, &w.measured);
+        let word = ["does not hold", "holds"][usize::from(w.holds)];
         v.measured = format!("best rates: {b}; paper's rates: {q} ({word})");
     }
     p.section.verdicts = verdicts;
-
-    let mut far = Vec::new();
-    for (name, r) in searches
-        .iter()
-        .map(|s| (s.name(), s.med(true) / s.untrained))
-    {
-        if !(r <= FAR_BELOW_FRACTION) {
-            far.push(format!("{name} ({})", fmt_num(r)));
-        }
-    }
     if !far.is_empty() {
         p.section.line(format!(
             "\n**Investigation.** No rate of the grid brings these below {FAR_BELOW_FRACTION} × the untrained \
