@@ -1,23 +1,287 @@
-//! (being ported)
+//! fig2b_grid: the paper's learning-rate grid at our trial budget (FIGURES.md, "Learning
+//! rates"), on the first Fig 2 seeds with Fig 2's spec ([`base`]): a run at the paper's rate
+//! is fig2a/fig2b's very run. The best rate per (rule, T) has the lowest median final loss,
+//! failures as +inf ([`best_by_median`]); fig2b's criteria at the paper's and the best rates.
 
-use rnn_experiment::GridFile;
+use rnn_experiment::stats::{Summary, best_by_median, fmt_num, quantile};
+use rnn_experiment::{Axis, Grid, GridFile};
+use rnn_learn::{LearningRates, RuleSpec};
 
-use super::{Panel, PanelRun, Scale};
+use super::fig2::{BPTT_ETA, PERIODS, RFLO_ETA, base, condition_table, paper_eta, period};
+use super::{APPROX_FACTOR, Panel, PanelRun, Run, Scale, approx, tau_label};
 use crate::Res;
+use crate::plot::colors::{BLUE, GREEN, LOCAL_SYMMETRIC, ORANGE};
+use crate::plot::{self, Series, Style};
+use crate::report::Verdict;
+use crate::row;
+use crate::table::Table;
 
-/// fig2b_grid (being ported to the run-spec engine).
+/// fig2b_grid: the paper's eta grid at our budget; fig2b's claim with the best rates.
 pub const FIG2B_GRID: Panel = Panel {
     id: "fig2b_grid",
-    title: "fig2b_grid",
-    claim: "(not yet ported)",
-    grids: fig2b_grid_grids,
-    evaluate: fig2b_grid,
+    title: "The paper's learning-rate grid at our trial budget: final loss vs eta per rule and T; \
+            fig2b re-stated with the best rates",
+    claim: "with the best rate of the paper's grid at our budget (per rule and T): RFLO ≈ BPTT \
+            for short T; BPTT better for long T; both far below untrained",
+    grids,
+    evaluate,
 };
 
-fn fig2b_grid_grids(_: &Scale) -> Res<GridFile> {
-    Ok(GridFile::default())
+/// The paper's learning-rate grid (FIGURES.md), and the reduced one of `--quick`.
+pub const ETA_GRID: [f64; 8] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1];
+const QUICK_ETA_GRID: [f64; 4] = [1e-3, 1e-2, 3e-2, 1e-1];
+/// fig2b, "BPTT better at long T": BPTT's median at most this fraction of RFLO's.
+pub const BETTER_FRACTION: f64 = 0.5;
+/// fig2b, "far below untrained": at most this fraction of the untrained median.
+pub const FAR_BELOW_FRACTION: f64 = 0.2;
+/// The rules searched (the paper gives grid-searched rates for these two).
+const RULES: [&str; 2] = ["RFLO", "BPTT"];
+/// The plot marks the paper's rate with a vertical bar from median / BAR to median × BAR.
+const BAR: f64 = 1.6;
+const X_LABEL: &str = "learning rate η (bar: paper's; dashed: untrained)";
+
+/// The paper's rate of `rule` at period `t`.
+fn paper_rate(rule: &str, t: usize) -> f64 {
+    paper_eta(if rule == "RFLO" { &RFLO_ETA } else { &BPTT_ETA }, t)
 }
 
-fn fig2b_grid(_: &mut PanelRun<'_>) -> Res<()> {
-    Err("fig2b_grid is not yet ported".into())
+/// The periods, and the rates: the grid and the paper's rates at these periods, ascending.
+fn periods_etas(scale: &Scale) -> (Vec<usize>, Vec<f64>) {
+    let periods = scale.pick(vec![PERIODS[0], PERIODS[3]], PERIODS.to_vec());
+    let mut etas = scale.pick(QUICK_ETA_GRID.to_vec(), ETA_GRID.to_vec());
+    for &t in &periods {
+        etas.extend(RULES.map(|r| paper_rate(r, t)));
+    }
+    etas.sort_by(f64::total_cmp);
+    etas.dedup();
+    (periods, etas)
+}
+
+/// The first Fig 2 seeds: 3 (2 at `--quick`).
+fn seeds(scale: &Scale) -> Vec<i64> {
+    scale.seeds(scale.pick(2, 3))
+}
+
+/// One grid per rule: axes `task.period`, `rule.rates`, then the seeds
+/// (`seed` zipped with `training.seed`).
+fn grids(scale: &Scale) -> Res<GridFile> {
+    let ((periods, etas), seeds) = (periods_etas(scale), seeds(scale));
+    let mut grids = Vec::new();
+    for rule in RULES {
+        let rates = LearningRates::uniform(paper_rate(rule, periods[0]));
+        let spec = if rule == "RFLO" {
+            RuleSpec::rflo(rates)
+        } else {
+            RuleSpec::bptt(rates)
+        };
+        let grid = Grid::new(rule, &base(scale, spec, periods[0]))?;
+        let periods = Axis::new("task.period", periods.iter().map(|&t| t as i64));
+        let seed = Axis::new("seed", seeds.clone()).zip("training.seed", seeds.clone());
+        let rates = Axis::new("rule.rates", etas.clone());
+        grids.push(grid.axis(periods).axis(rates).axis(seed));
+    }
+    Ok(GridFile { grids })
+}
+
+/// One (rule, T) of the search: per rate, ascending, its final losses and runs;
+/// the cells of the paper's rate and of the best (`None`: every median failed).
+struct Search<'r> {
+    rule: &'static str,
+    t: usize,
+    cells: Vec<(f64, Summary, Vec<&'r Run>)>,
+    paper: usize,
+    best: Option<usize>,
+    untrained: f64,
+}
+
+impl Search<'_> {
+    /// Median final loss at the best rate (`best`) or at the paper's; +inf if none.
+    fn med(&self, best: bool) -> f64 {
+        let i = if best { self.best } else { Some(self.paper) };
+        i.map_or(f64::INFINITY, |i| self.cells[i].1.median)
+    }
+
+    fn name(&self) -> String {
+        format!("{} {}", self.rule, tau_label(self.t))
+    }
+
+    /// A table cell: median, **bold** if best, (p) if the paper's rate, failures.
+    fn cell(&self, i: usize) -> String {
+        let (s, n) = (&self.cells[i].1, self.cells[i].2.len());
+        let b = if self.best == Some(i) { "**" } else { "" };
+        let m = fmt_num(s.median);
+        let p = if i == self.paper { " (p)" } else { "" };
+        let f = (s.failed > 0).then(|| format!(" [{}/{n} failed]", s.failed));
+        format!("{b}{m}{b}{p}{}", f.unwrap_or_default())
+    }
+}
+
+fn search<'r>(all: &'r [Run], rule: &'static str, t: usize, etas: &[f64]) -> Search<'r> {
+    let runs = super::grid(all, rule);
+    let mut cells = Vec::new();
+    for &eta in etas {
+        let at = |r: &&Run| period(r) == t && r.point.spec.rule.rates().recurrent == eta;
+        let g: Vec<&Run> = runs.iter().copied().filter(at).collect();
+        cells.push((eta, super::final_losses(&g), g));
+    }
+    let loss =
+        |c: &(f64, Summary, Vec<&Run>)| c.2.iter().map(|r| r.record.final_loss_or_inf()).collect();
+    let best = best_by_median(&cells.iter().map(loss).collect::<Vec<_>>());
+    let paper = etas.iter().position(|&e| e == paper_rate(rule, t));
+    let untrained = super::initial_losses(&cells[0].2).median;
+    Search {
+        rule,
+        t,
+        cells,
+        paper: paper.unwrap_or(0),
+        best,
+        untrained,
+    }
+}
+
+/// fig2b's three verdicts from the median final loss per (rule, T) and the
+/// median untrained loss per T; short T is the first period, long T the last.
+pub fn fig2b_verdicts(
+    periods: &[usize],
+    med: impl Fn(&str, usize) -> f64,
+    untrained: impl Fn(usize) -> f64,
+) -> Vec<Verdict> {
+    let (s, l) = (periods[0], periods[periods.len() - 1]);
+    let ratio = |a: &str, b: &str, t: usize| {
+        let (x, y) = (med(a, t), med(b, t));
+        let (fx, fy, r) = (fmt_num(x), fmt_num(y), fmt_num(x / y));
+        (x / y, format!("{a} {fx} / {b} {fy} = {r}"))
+    };
+    let ((rs, short), (rl, long)) = (ratio("RFLO", "BPTT", s), ratio("BPTT", "RFLO", l));
+    let (mut far, mut listed) = (true, Vec::new());
+    for (t, r) in periods.iter().flat_map(|&t| RULES.map(|r| (t, r))) {
+        let x = med(r, t) / untrained(t);
+        far &= x <= FAR_BELOW_FRACTION;
+        let mark = if x <= FAR_BELOW_FRACTION { "" } else { " ✗" };
+        listed.push(format!("{r} {}: {}{mark}", tau_label(t), fmt_num(x)));
+    }
+    let (s, l, listed) = (s / 10, l / 10, listed.join("; "));
+    let approx_criterion = format!("ratio of median final losses within a factor {APPROX_FACTOR}");
+    let better = format!("median BPTT ≤ {BETTER_FRACTION} × median RFLO at {l}τ");
+    let far_criterion = format!("median final loss ≤ {FAR_BELOW_FRACTION} × median untrained");
+    let far_criterion = format!("{far_criterion} loss at every T (ratios listed)");
+    let short_claim = format!("RFLO ≈ BPTT for short T ({s}τ)");
+    let long_claim = format!("BPTT better for long T ({l}τ)");
+    let far_claim = "both far below untrained (every T)";
+    vec![
+        Verdict::new(short_claim, approx_criterion, short, approx(rs, 1.0)),
+        Verdict::new(long_claim, better, long, rl <= BETTER_FRACTION),
+        Verdict::new(far_claim, far_criterion, listed, far),
+    ]
+}
+
+fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
+    let (all, (periods, etas)) = (p.runs(), periods_etas(&p.scale));
+    let pairs = RULES
+        .iter()
+        .flat_map(|r| periods.iter().map(move |&t| (r, t)));
+    let searches: Vec<Search<'_>> = pairs.map(|(r, t)| search(&all, r, t, &etas)).collect();
+    let header =
+        "rule,period_steps,eta,seed,paper_eta,best_eta,final_loss,initial_loss,status,failure";
+    let mut csv = Table::new(&header.split(',').collect::<Vec<_>>());
+    for s in &searches {
+        for (i, (eta, _, g)) in s.cells.iter().enumerate() {
+            let (rule, t, eta, paper, best) = (s.rule, s.t, *eta, i == s.paper, s.best == Some(i));
+            for r in g {
+                let (seed, loss, init) = (r.seed(), r.record.final_loss, r.record.initial_loss);
+                let status = if r.ok() { "ok" } else { "failed" };
+                let failure = r.record.failure.as_ref().map_or("", |f| f.message.as_str());
+                csv.row(row![
+                    rule, t, eta, seed, paper, best, loss, init, status, failure
+                ]);
+            }
+        }
+    }
+    csv.write(&p.file("fig2b_grid.csv"))?;
+
+    // SVG: median final loss vs eta, one line per T (coloured by its place in PERIODS).
+    let spec = &all.first().ok_or("fig2b_grid has no runs")?.point.spec;
+    let trials = spec.training.n_trials;
+    let mut panels = Vec::new();
+    for rule in RULES {
+        let title = format!("{rule}, {trials} trials");
+        let mut panel = plot::Panel::new(title, X_LABEL, "final loss L (median over seeds)");
+        for s in searches.iter().filter(|s| s.rule == rule) {
+            let k = PERIODS.iter().position(|&q| q == s.t).unwrap_or(0);
+            let c = [BLUE, GREEN, ORANGE, LOCAL_SYMMETRIC][k];
+            let (pe, pm) = (etas[s.paper], s.med(false));
+            let line: Vec<(f64, f64)> = s.cells.iter().map(|c| (c.0, c.1.median)).collect();
+            let untrained = vec![(etas[0], s.untrained), (etas[etas.len() - 1], s.untrained)];
+            panel = panel.with(Series::new(tau_label(s.t), c, Style::LinePoints, line));
+            panel = panel.with(Series::new("", c, Style::Dashed, untrained));
+            let bar = vec![(pe, pm / BAR), (pe, pm * BAR)];
+            panel = panel.with(Series::new("", c, Style::Line, bar));
+        }
+        // Headroom above the data for the legend (upper right), relative to the data's span.
+        let points = panel.series.iter().flat_map(|s| &s.points);
+        let ys: Vec<f64> = points.map(|q| q.1).filter(|y| y.is_finite()).collect();
+        let (lo, hi) = (quantile(&ys, 0.0), quantile(&ys, 1.0));
+        let span = (hi / lo).max(2.0);
+        panel.y_range = Some((lo / span.powf(0.05), hi * span.sqrt()));
+        panels.push(panel.log_x().log_y());
+    }
+    let svg = p.file("fig2b_grid.svg");
+    let title = "Fig 2b, rate grid at our budget: final loss vs learning rate";
+    plot::render(&svg, title, 2, (560, 420), &panels)?;
+
+    let mut header = vec!["rule, T".to_string()];
+    header.extend(etas.iter().map(|e| format!("η = {e}")));
+    header.push("untrained".into());
+    let (mut rows, mut conditions, mut far) = (Vec::new(), Vec::new(), Vec::new());
+    for s in &searches {
+        let cells = (0..etas.len()).map(|i| s.cell(i));
+        rows.push([vec![s.name()], cells.collect(), vec![fmt_num(s.untrained)]].concat());
+        let best = s.best.filter(|&b| b != s.paper);
+        let same = if best.is_none() { " (= best)" } else { "" };
+        let paper = format!("{}, paper's η{same}", s.name());
+        conditions.push((paper, s.cells[s.paper].2.clone()));
+        conditions.extend(best.map(|b| (format!("{}, best η", s.name()), s.cells[b].2.clone())));
+        let r = s.med(true) / s.untrained;
+        if r > FAR_BELOW_FRACTION {
+            far.push(format!("{} ({})", s.name(), fmt_num(r)));
+        }
+    }
+    let bound = fmt_num(spec.training.max_loss_ratio.unwrap_or(f64::INFINITY));
+    let n = seeds(&p.scale).len();
+    let sec = &mut p.section;
+    sec.line(format!(
+        "Seeds: networks 0..{n} of Fig 2 (paired across rates and rules); {trials} trials per run. Cells: \
+         median final loss over seeds (inf: at least half the runs failed); **bold** the best η (lowest \
+         median, ties to the smaller η), (p) the paper's, [k/n failed]. A run fails when a training trial's \
+         loss is not finite or exceeds {bound} × its first trial's (the engine's divergence bound): the old \
+         code had no such bound, so more high-η runs count as failed (+inf) than in its reports; a loss that \
+         large ranks last either way unless the run would have recovered."
+    ));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    sec.table(&header, &rows);
+    sec.line("\nThe paper's rate and the best rate of each (rule, T):");
+    condition_table(p, &conditions);
+
+    // fig2b's verdicts at the best rates; at the paper's rates in their measured text.
+    let find = |rule: &str, t| searches.iter().find(|s| s.rule == rule && s.t == t);
+    let at = |best| move |rule: &str, t| find(rule, t).map_or(f64::NAN, |s| s.med(best));
+    let untrained = |t| find("RFLO", t).map_or(f64::NAN, |s| s.untrained);
+    let paper = fig2b_verdicts(&periods, at(false), untrained);
+    let mut verdicts = fig2b_verdicts(&periods, at(true), untrained);
+    for (v, w) in verdicts.iter_mut().zip(paper) {
+        let (b, q) = (&v.measured, &w.measured);
+        let word = ["does not hold", "holds"][usize::from(w.holds)];
+        v.measured = format!("best rates: {b}; paper's rates: {q} ({word})");
+    }
+    p.section.verdicts = verdicts;
+    if !far.is_empty() {
+        p.section.line(format!(
+            "\n**Investigation.** No rate of the grid brings these below {FAR_BELOW_FRACTION} × the untrained \
+             loss within {trials} trials (best / untrained): {}. Every trial starts from the same fixed h(0) \
+             with no input (TASKS.md §1), so a long period is generated autonomously from one state; the \
+             paper's trial budget is not stated (the end trend above says whether more trials would help).",
+            far.join("; ")
+        ));
+    }
+    Ok(())
 }
