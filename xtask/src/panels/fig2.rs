@@ -6,7 +6,7 @@
 //! several panels (same spec, same key) is trained once.
 
 use plotters::style::RGBColor;
-use rnn_experiment::stats::{Summary, band, fmt_num, line_fit};
+use rnn_experiment::stats::{Summary, band, fmt_num, line_fit, median};
 use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{DaleLaw, Frozen, LearningRates, RuleSpec, TrainingConfig, feedback_alignment};
 use rnn_tasks::{PeriodicConfig, TaskSpec};
@@ -16,7 +16,7 @@ use crate::Res;
 use crate::plot::{self, Series, Style, colors};
 use crate::report::Verdict;
 use crate::row;
-use crate::table::Table;
+use crate::table::{Cell, Table};
 
 /// The paper's periods `T` (steps) and its grid-searched rates (docs/spec/TASKS.md §1).
 pub const PERIODS: [usize; 4] = [200, 400, 800, 1600];
@@ -82,7 +82,7 @@ pub fn period(run: &Run) -> usize {
     }
 }
 
-/// The 20τ RFLO run at the paper's rate (fig2c, and the reference condition of 2–S1 to 2–S3).
+/// The 20τ RFLO run at the paper's rate (fig2c; the reference of 2–S1 to 2–S3).
 pub fn rflo_20(scale: &Scale) -> RunSpec {
     base(scale, RuleSpec::rflo(paper_eta(&RFLO_ETA, 200)), 200)
 }
@@ -91,9 +91,10 @@ pub fn rflo_20(scale: &Scale) -> RunSpec {
 pub fn conditions(scale: &Scale, specs: Vec<(&str, RunSpec)>) -> Res<GridFile> {
     let grids = specs
         .into_iter()
-        .map(|(name, spec)| Ok(replicated(Grid::new(name, &spec)?, scale)))
-        .collect::<Res<_>>()?;
-    Ok(GridFile { grids })
+        .map(|(name, spec)| Ok(replicated(Grid::new(name, &spec)?, scale)));
+    Ok(GridFile {
+        grids: grids.collect::<Res<_>>()?,
+    })
 }
 
 /// A labelled, coloured group of runs (a condition).
@@ -101,10 +102,9 @@ pub type Group<'r> = (String, RGBColor, Vec<&'r Run>);
 
 /// The groups of grids `names`, each in its colour.
 pub fn grid_groups<'r>(runs: &'r [Run], names: &[(&str, RGBColor)]) -> Vec<Group<'r>> {
-    names
-        .iter()
-        .map(|&(name, color)| (name.to_string(), color, super::grid(runs, name)))
-        .collect()
+    let group =
+        |&(name, color): &(&str, RGBColor)| (name.to_string(), color, super::grid(runs, name));
+    names.iter().map(group).collect()
 }
 
 /// Median final loss (failed runs as `+inf`).
@@ -115,16 +115,78 @@ pub fn med(runs: &[&Run]) -> f64 {
 /// Rates as text: one number when `eta1 = eta2 = eta3`.
 pub fn rates_text(r: LearningRates) -> String {
     if r == LearningRates::uniform(r.readout) {
-        fmt_num(r.readout)
-    } else {
-        let (a, b, c) = (fmt_num(r.readout), fmt_num(r.recurrent), fmt_num(r.input));
-        format!("readout {a}, recurrent {b}, input {c}")
+        return fmt_num(r.readout);
     }
+    let [a, b, c] = [r.readout, r.recurrent, r.input].map(fmt_num);
+    format!("readout {a}, recurrent {b}, input {c}")
+}
+
+/// A CSV table with the comma-separated `header`.
+pub fn table(header: &str) -> Table {
+    Table::new(&header.split(',').collect::<Vec<_>>())
+}
+
+/// The leading columns of every Fig 2 CSV: what a run is.
+pub const RUN_COLUMNS: &str = "condition,rule,period_steps,n_units,eta,seed";
+
+/// Writes `file`: for each run, one row per entry of `rows(run)`, after the
+/// [`RUN_COLUMNS`]; `header` names the extra columns.
+pub fn runs_csv(
+    p: &mut PanelRun<'_>,
+    file: &str,
+    header: &str,
+    rows: impl Fn(&Run) -> Vec<Vec<Cell>>,
+) -> Res<()> {
+    let mut csv = table(&format!("{RUN_COLUMNS},{header}"));
+    for r in p.runs().iter() {
+        let s = &r.point.spec;
+        let eta = rates_text(s.rule.rates());
+        for extra in rows(r) {
+            let mut cells = row![
+                r.grid(),
+                s.rule.label(),
+                period(r),
+                s.network.n_units,
+                eta.clone(),
+                r.seed()
+            ];
+            cells.extend(extra);
+            csv.row(cells);
+        }
+    }
+    csv.write(&p.file(file))
+}
+
+/// Writes `<panel>.csv`: each run's loss curve at the sampled trials.
+pub fn loss_csv(p: &mut PanelRun<'_>) -> Res<()> {
+    let (file, points) = (format!("{}.csv", p.section.panel), curve_points(&p.scale));
+    runs_csv(p, &file, "trial,loss", |r| {
+        let loss = &r.record.history.loss;
+        curve_indices(loss.len(), points)
+            .into_iter()
+            .map(|i| row![i + 1, loss[i]])
+            .collect()
+    })
+}
+
+/// Writes `<panel>.csv`: each run's final and untrained loss.
+pub fn finals_csv(p: &mut PanelRun<'_>) -> Res<()> {
+    let file = format!("{}.csv", p.section.panel);
+    runs_csv(p, &file, "final_loss,untrained_loss,failed", |r| {
+        vec![row![r.record.final_loss, r.record.initial_loss, !r.ok()]]
+    })
+}
+
+/// Renders `panels` into `<panel>.svg`.
+pub fn svg(p: &mut PanelRun<'_>, title: &str, cols: usize, panels: &[plot::Panel]) -> Res<()> {
+    let path = p.file(&format!("{}.svg", p.section.panel));
+    plot::render(&path, title, cols, (560, 400), panels)
 }
 
 /// A median loss curve with its 25–75 % band, over the completed runs.
 pub fn loss_series(label: &str, color: RGBColor, runs: &[&Run], points: usize) -> Series {
-    let curves: Vec<&[f64]> = super::completed(runs)
+    let completed = super::completed(runs);
+    let curves: Vec<&[f64]> = completed
         .iter()
         .map(|r| r.record.history.loss.as_slice())
         .collect();
@@ -135,10 +197,10 @@ pub fn loss_series(label: &str, color: RGBColor, runs: &[&Run], points: usize) -
 
 /// A log-y loss panel with one median curve per group.
 pub fn loss_panel(title: &str, groups: &[Group<'_>], points: usize) -> plot::Panel {
-    groups.iter().fold(
-        plot::Panel::new(title, "trial", "loss L").log_y(),
-        |panel, (label, color, runs)| panel.with(loss_series(label, *color, runs, points)),
-    )
+    let panel = plot::Panel::new(title, "trial", "loss L").log_y();
+    groups.iter().fold(panel, |panel, (label, color, runs)| {
+        panel.with(loss_series(label, *color, runs, points))
+    })
 }
 
 /// A median line with its 25–75 % band through `(x, summary)` points.
@@ -148,58 +210,21 @@ pub fn summary_series(label: &str, color: RGBColor, points: &[(f64, Summary)]) -
     Series::new(label, color, Style::LinePoints, line).with_band(band)
 }
 
-/// Writes the loss curves of `runs` (sampled trials) to `file`.
-pub fn loss_csv(p: &mut PanelRun<'_>, file: &str, runs: &[Run]) -> Res<()> {
-    let header = [
-        "condition",
-        "rule",
-        "period_steps",
-        "n_units",
-        "eta",
-        "seed",
-        "trial",
-        "loss",
-    ];
-    let mut csv = Table::new(&header);
-    for r in runs {
-        let (spec, loss) = (&r.point.spec, &r.record.history.loss);
-        for i in curve_indices(loss.len(), curve_points(&p.scale)) {
-            let eta = rates_text(spec.rule.rates());
-            let (rule, n) = (spec.rule.label(), spec.network.n_units);
-            csv.row(row![
-                r.grid(),
-                rule,
-                period(r),
-                n,
-                eta,
-                r.seed(),
-                i + 1,
-                loss[i]
-            ]);
-        }
-    }
-    csv.write(&p.file(file))
-}
-
-/// The standard output of a loss-curve panel over `conds` (grid name,
-/// colour): `<panel>.csv` (loss curves), `<panel>.svg` (one loss panel),
-/// the condition table. Returns the groups.
-pub fn loss_outputs<'r>(
+/// A loss-curve panel over the grids `conds` (name, colour): `<panel>.csv`
+/// (loss curves), `<panel>.svg` (one loss plot), the condition table.
+pub fn compare<'r>(
     p: &mut PanelRun<'_>,
     runs: &'r [Run],
     conds: &[(&str, RGBColor)],
-    titles: (&str, &str),
+    (plot_title, title): (&str, &str),
 ) -> Res<Vec<Group<'r>>> {
-    let id = p.section.panel.clone();
-    loss_csv(p, &format!("{id}.csv"), runs)?;
+    loss_csv(p)?;
     let groups = grid_groups(runs, conds);
-    let panel = loss_panel(titles.0, &groups, curve_points(&p.scale));
-    plot::render(
-        &p.file(&format!("{id}.svg")),
-        titles.1,
+    svg(
+        p,
+        title,
         1,
-        (600, 420),
-        &[panel],
+        &[loss_panel(plot_title, &groups, curve_points(&p.scale))],
     )?;
     condition_table(p, &groups);
     Ok(groups)
@@ -208,17 +233,13 @@ pub fn loss_outputs<'r>(
 /// "learns": median final loss at most [`super::LEARNS_FRACTION`] of the
 /// median untrained loss, and fewer than half the runs failed.
 pub fn learns_verdict(name: &str, runs: &[&Run]) -> (bool, String) {
-    let f = med(runs);
-    let u = super::initial_losses(runs).median;
+    let (f, u) = (med(runs), super::initial_losses(runs).median);
     let failed = runs.iter().filter(|r| !r.ok()).count();
+    let [fs, us, rs] = [f, u, f / u].map(fmt_num);
+    let measured = format!("{name}: {fs} vs untrained {us} (ratio {rs})");
     (
         f <= super::LEARNS_FRACTION * u && failed * 2 < runs.len(),
-        format!(
-            "{name}: {} vs untrained {} (ratio {})",
-            fmt_num(f),
-            fmt_num(u),
-            fmt_num(f / u)
-        ),
+        measured,
     )
 }
 
@@ -226,26 +247,35 @@ pub fn learns_verdict(name: &str, runs: &[&Run]) -> (bool, String) {
 pub const LEARNS_CRITERION: &str =
     "median final loss ≤ 0.25 × median untrained loss, and fewer than half the runs failed";
 
-/// "`a` ≈ `b`": median final losses `x` (of `a`) and `y` within a factor [`APPROX_FACTOR`].
-pub fn approx_verdict(claim: &str, (a, x): (&str, f64), (b, y): (&str, f64)) -> Verdict {
+/// A verdict on two medians `x` (labelled `a`) and `y` (`b`), measured as their ratio.
+pub fn ratio_verdict(
+    claim: impl Into<String>,
+    criterion: impl Into<String>,
+    (a, x): (&str, f64),
+    (b, y): (&str, f64),
+    holds: bool,
+) -> Verdict {
+    let [xs, ys, rs] = [x, y, x / y].map(fmt_num);
     Verdict::new(
         claim,
-        format!("ratio of median final losses within a factor {APPROX_FACTOR}"),
-        format!(
-            "{a} {} / {b} {} = {}",
-            fmt_num(x),
-            fmt_num(y),
-            fmt_num(x / y)
-        ),
-        approx(x, y),
+        criterion,
+        format!("{a} {xs} / {b} {ys} = {rs}"),
+        holds,
     )
+}
+
+/// "`a` ≈ `b`": their median final losses within a factor [`APPROX_FACTOR`].
+pub fn approx_verdict(claim: &str, a: (&str, f64), b: (&str, f64)) -> Verdict {
+    let criterion = format!("ratio of median final losses within a factor {APPROX_FACTOR}");
+    ratio_verdict(claim, criterion, a, b, approx(a.1, b.1))
 }
 
 /// A table of conditions: rates, untrained and final loss, trend, failures.
 pub fn condition_table(p: &mut PanelRun<'_>, groups: &[Group<'_>]) {
     let mut out = Vec::new();
     for (name, _, runs) in groups {
-        let curves: Vec<&[f64]> = super::completed(runs)
+        let completed = super::completed(runs);
+        let curves: Vec<&[f64]> = completed
             .iter()
             .map(|r| r.record.history.loss.as_slice())
             .collect();
@@ -259,15 +289,10 @@ pub fn condition_table(p: &mut PanelRun<'_>, groups: &[Group<'_>]) {
             super::failed_of(runs),
         ]);
     }
-    let header = [
-        "condition",
-        "eta",
-        "untrained loss",
-        "final loss",
-        "end trend (last 10% / previous 10%)",
-        "failed",
-    ];
-    p.section.table(&header, &out);
+    let header =
+        "condition,eta,untrained loss,final loss,end trend (last 10% / previous 10%),failed";
+    p.section
+        .table(&header.split(',').collect::<Vec<_>>(), &out);
 }
 
 // ---------------------------------------------------------------- fig2c
@@ -301,22 +326,24 @@ fn alignment_curve(run: &Run) -> Vec<f64> {
 
 fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     let points = curve_points(&p.scale);
+    // Trial i = alignment with the weights at the start of trial i+1; the last is after training.
+    runs_csv(p, "fig2c.csv", "trial,alignment", |r| {
+        let curve = if r.ok() {
+            alignment_curve(r)
+        } else {
+            Vec::new()
+        };
+        curve_indices(curve.len(), points)
+            .into_iter()
+            .map(|i| row![i, curve[i]])
+            .collect()
+    })?;
     let all = p.runs();
     let runs = super::grid(&all, "RFLO");
     let curves: Vec<Vec<f64>> = super::completed(&runs)
         .iter()
         .map(|r| alignment_curve(r))
         .collect();
-    let mut csv = Table::new(&["seed", "trial", "alignment"]);
-    for (r, curve) in super::completed(&runs).iter().zip(&curves) {
-        // Index i = alignment with the weights at the start of trial i+1; the last is after training.
-        for i in curve_indices(curve.len(), points) {
-            csv.row(row![r.seed(), i, curve[i]]);
-        }
-    }
-    let csv_path = p.file("fig2c.csv");
-    csv.write(&csv_path)?;
-
     let refs: Vec<&[f64]> = curves.iter().map(Vec::as_slice).collect();
     let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
     let rows = band(&refs, &curve_indices(n, points));
@@ -325,35 +352,21 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
         .iter()
         .map(|(i, s)| (*i as f64, s.q25, s.q75))
         .collect();
+    let zero = vec![(0.0, 0.0), (n.saturating_sub(1) as f64, 0.0)];
     let panel = plot::Panel::new(
         format!("RFLO, {}", tau_label(200)),
         "trials trained",
         "alignment A",
     )
     .with(Series::new("RFLO", colors::RFLO, Style::Line, line).with_band(shade))
-    .with(Series::new(
-        "",
-        colors::GREY,
-        Style::Dashed,
-        vec![(0.0, 0.0), (n.saturating_sub(1) as f64, 0.0)],
-    ));
-    let svg = p.file("fig2c.svg");
-    plot::render(
-        &svg,
-        "Fig 2c: readout–feedback alignment",
-        1,
-        (560, 400),
-        &[panel],
-    )?;
+    .with(Series::new("", colors::GREY, Style::Dashed, zero));
+    svg(p, "Fig 2c: readout–feedback alignment", 1, &[panel])?;
 
-    let a0 = Summary::of(&curves.iter().map(|c| c[0]).collect::<Vec<_>>());
-    let a1 = Summary::of(&curves.iter().map(|c| c[c.len() - 1]).collect::<Vec<_>>());
-    let gain = Summary::of(
-        &curves
-            .iter()
-            .map(|c| c[c.len() - 1] - c[0])
-            .collect::<Vec<_>>(),
-    );
+    let summary =
+        |f: fn(&[f64]) -> f64| Summary::of(&curves.iter().map(|c| f(c)).collect::<Vec<_>>());
+    let a0 = summary(|c| c[0]);
+    let a1 = summary(|c| c[c.len() - 1]);
+    let gain = summary(|c| c[c.len() - 1] - c[0]);
     p.section.table(
         &["", "A (median [25%, 75%])"],
         &[
@@ -390,39 +403,29 @@ pub const FIG2A: Panel = Panel {
 
 /// fig2a's periods (20τ and 160τ).
 const FIG2A_PERIODS: [usize; 2] = [200, 1600];
-/// The two rules of fig2a and fig2b, with their colours.
+/// The rules of fig2a and fig2b (grid names), with their colours.
 const RULES: [(&str, RGBColor); 2] = [("BPTT", colors::BPTT), ("RFLO", colors::RFLO)];
-/// Generator stream of the trial whose output fig2a draws (not 1..=3; the
+/// Generator stream of the trial whose output fig2a shows (not 1..=3; the
 /// periodic task draws nothing, so it is the evaluation trial).
 const OUTPUT_STREAM: u64 = 4;
 
 /// BPTT and RFLO at the paper's rates over `periods` (fig2a's runs are fig2b's).
 fn bptt_rflo_grids(scale: &Scale, periods: &[usize]) -> Res<GridFile> {
-    let etas = |e: &[f64; 4]| periods.iter().map(|&t| paper_eta(e, t)).collect::<Vec<_>>();
-    let grids = vec![
-        paper_rates_grid(
-            scale,
-            "BPTT",
-            RuleSpec::bptt(BPTT_ETA[0]),
-            &etas(&BPTT_ETA),
-            periods,
-        )?,
-        paper_rates_grid(
-            scale,
-            "RFLO",
-            RuleSpec::rflo(RFLO_ETA[0]),
-            &etas(&RFLO_ETA),
-            periods,
-        )?,
-    ];
-    Ok(GridFile { grids })
+    let grid = |name, rule, etas: &[f64; 4]| {
+        let etas: Vec<f64> = periods.iter().map(|&t| paper_eta(etas, t)).collect();
+        paper_rates_grid(scale, name, rule, &etas, periods)
+    };
+    let bptt = grid("BPTT", RuleSpec::bptt(BPTT_ETA[0]), &BPTT_ETA)?;
+    Ok(GridFile {
+        grids: vec![bptt, grid("RFLO", RuleSpec::rflo(RFLO_ETA[0]), &RFLO_ETA)?],
+    })
 }
 
 fn fig2a_grids(scale: &Scale) -> Res<GridFile> {
     bptt_rflo_grids(scale, &FIG2A_PERIODS)
 }
 
-/// The runs of grid `rule` at `period`.
+/// The runs of grid `rule` at period `t`.
 fn at<'r>(runs: &'r [Run], rule: &str, t: usize) -> Vec<&'r Run> {
     super::grid(runs, rule)
         .into_iter()
@@ -439,8 +442,11 @@ fn rule_groups<'r>(runs: &'r [Run], periods: &[usize]) -> Vec<Group<'r>> {
     groups.collect()
 }
 
-/// `(output, target)` per step of one trial of the trained network.
+/// `(output, target)` per step of one trial of the trained network (none for a failed run).
 fn output_trace(run: &Run) -> Res<Vec<(f64, f64)>> {
+    if !run.ok() {
+        return Ok(Vec::new());
+    }
     let spec = &run.point.spec;
     let trial = spec
         .build_task()?
@@ -453,38 +459,25 @@ fn output_trace(run: &Run) -> Res<Vec<(f64, f64)>> {
 
 /// The completed run whose final loss is nearest the median.
 fn median_run<'r>(runs: &[&'r Run]) -> Option<&'r Run> {
-    let m = med(runs);
-    let dist = |r: &Run| (r.record.final_loss - m).abs();
+    let dist = |r: &Run| (r.record.final_loss - med(runs)).abs();
     super::completed(runs)
         .into_iter()
         .min_by(|a, b| dist(a).total_cmp(&dist(b)))
 }
 
 fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
-    let all = p.runs();
-    let points = curve_points(&p.scale);
-    loss_csv(p, "fig2a.csv", &all)?;
-    let ok = super::completed(&all.iter().collect::<Vec<_>>());
+    let (all, points) = (p.runs(), curve_points(&p.scale));
+    loss_csv(p)?;
     let traces = p
-        .par_map(&ok, |r| output_trace(r))
+        .par_map(&all, output_trace)
         .into_iter()
         .collect::<Res<Vec<_>>>()?;
-    let mut csv = Table::new(&["rule", "period_steps", "seed", "t", "output", "target"]);
-    for (r, trace) in ok.iter().zip(&traces) {
-        for (s, &(y, target)) in trace.iter().enumerate() {
-            csv.row(row![r.grid(), period(r), r.seed(), s + 1, y, target]);
-        }
-    }
-    csv.write(&p.file("fig2a_output.csv"))?;
-    let trace_of = |r: &Run| {
-        ok.iter()
-            .position(|o| o.point.index == r.point.index)
-            .map(|i| &traces[i])
-    };
-    let xy = |pts: &mut dyn Iterator<Item = f64>| {
-        pts.enumerate().map(|(s, y)| ((s + 1) as f64, y)).collect()
-    };
-
+    runs_csv(p, "fig2a_output.csv", "t,output,target", |r| {
+        let trace = traces[r.point.index].iter().enumerate();
+        trace
+            .map(|(s, &(y, target))| row![s + 1, y, target])
+            .collect()
+    })?;
     let groups = rule_groups(&all, &FIG2A_PERIODS);
     let mut panels = Vec::new();
     for (t, pair) in FIG2A_PERIODS.iter().zip(groups.chunks(2)) {
@@ -495,53 +488,48 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
         ));
         let title = format!("Output after training, {}", tau_label(*t));
         let mut panel = plot::Panel::new(title, "time t (steps)", "output y(t)");
-        for (i, (_, color, runs)) in pair.iter().enumerate() {
-            let Some((r, trace)) = median_run(runs).and_then(|r| Some((r, trace_of(r)?))) else {
-                continue;
+        for (r, color) in pair
+            .iter()
+            .filter_map(|(_, c, runs)| Some((median_run(runs)?, *c)))
+        {
+            let trace = &traces[r.point.index];
+            let xy = |f: fn(&(f64, f64)) -> f64| {
+                trace
+                    .iter()
+                    .enumerate()
+                    .map(|(s, v)| ((s + 1) as f64, f(v)))
+                    .collect()
             };
-            if i == 0 {
-                let target = xy(&mut trace.iter().map(|p| p.1));
-                panel = panel.with(Series::new("target", colors::GREY, Style::Dashed, target));
+            if panel.series.is_empty() {
+                panel = panel.with(Series::new(
+                    "target",
+                    colors::GREY,
+                    Style::Dashed,
+                    xy(|v| v.1),
+                ));
             }
             let label = format!("{} (median seed {})", r.grid(), r.seed());
-            panel = panel.with(Series::new(
-                label,
-                *color,
-                Style::Line,
-                xy(&mut trace.iter().map(|p| p.0)),
-            ));
+            panel = panel.with(Series::new(label, color, Style::Line, xy(|v| v.0)));
         }
         panels.push(panel);
     }
-    plot::render(
-        &p.file("fig2a.svg"),
-        "Fig 2a: periodic output, N = 30",
-        2,
-        (520, 360),
-        &panels,
-    )?;
+    svg(p, "Fig 2a: periodic output, N = 30", 2, &panels)?;
     condition_table(p, &groups);
-
     let learns: Vec<_> = groups
         .iter()
         .map(|(name, _, runs)| learns_verdict(name, runs))
         .collect();
-    p.section.verdicts.push(Verdict::new(
+    let measured: Vec<&str> = learns.iter().map(|l| l.1.as_str()).collect();
+    let all_learn = learns.iter().all(|l| l.0);
+    let v = &mut p.section.verdicts;
+    v.push(Verdict::new(
         "both learn (20τ and 160τ)",
         LEARNS_CRITERION,
-        learns
-            .iter()
-            .map(|l| l.1.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
-        learns.iter().all(|l| l.0),
+        measured.join("; "),
+        all_learn,
     ));
-    let (b, f) = (med(&groups[0].2), med(&groups[1].2));
-    p.section.verdicts.push(approx_verdict(
-        "at 20τ RFLO ≈ BPTT",
-        ("RFLO", f),
-        ("BPTT", b),
-    ));
+    let [b, f] = [0, 1].map(|i| (RULES[i].0, med(&groups[i].2)));
+    v.push(approx_verdict("at 20τ RFLO ≈ BPTT", f, b));
     if !p.section.holds() {
         p.section.line(
             "\n**Investigation.** Runs that stay at the untrained loss start every trial from the \
@@ -578,37 +566,7 @@ fn fig2b_grids(scale: &Scale) -> Res<GridFile> {
 
 fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
-    let header = [
-        "condition",
-        "period_steps",
-        "eta",
-        "seed",
-        "final_loss",
-        "failed",
-    ];
-    let mut csv = Table::new(&header);
-    for r in all.iter() {
-        let eta = r.point.spec.rule.rates().recurrent;
-        csv.row(row![
-            r.grid(),
-            period(r),
-            eta,
-            r.seed(),
-            r.record.final_loss,
-            !r.ok()
-        ]);
-    }
-    for r in super::grid(&all, "BPTT") {
-        csv.row(row![
-            "untrained",
-            period(r),
-            0.0,
-            r.seed(),
-            r.record.initial_loss,
-            false
-        ]);
-    }
-    csv.write(&p.file("fig2b.csv"))?;
+    finals_csv(p)?;
     let untrained = |t: usize| super::initial_losses(&at(&all, "BPTT", t));
     let x = |t: usize| (t / 10) as f64;
     let mut panel = plot::Panel::new("Final loss vs period", "period T (τ)", "final loss L")
@@ -622,14 +580,8 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
         panel = panel.with(summary_series(rule, color, &pts));
     }
     let pts: Vec<_> = PERIODS.iter().map(|&t| (x(t), untrained(t))).collect();
-    panel = panel.with(summary_series("untrained", colors::GREY, &pts));
-    plot::render(
-        &p.file("fig2b.svg"),
-        "Fig 2b: loss at the end of training",
-        1,
-        (560, 400),
-        &[panel],
-    )?;
+    let panel = panel.with(summary_series("untrained", colors::GREY, &pts));
+    svg(p, "Fig 2b: loss at the end of training", 1, &[panel])?;
     condition_table(p, &rule_groups(&all, &PERIODS));
     let verdicts = fig2b_verdicts(
         &PERIODS,
@@ -647,51 +599,42 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
     Ok(())
 }
 
-/// fig2b's three verdicts from the median final loss per (rule label
-/// "BPTT"/"RFLO", period) and the median untrained loss per period. Short T
-/// is the first of `periods`, long T the last; "far below untrained" is
-/// checked at every period.
+/// fig2b's three verdicts from the median final loss per (rule: "BPTT" or
+/// "RFLO", period) and the median untrained loss per period. Short T is the
+/// first of `periods`, long T the last; "far below untrained" is checked at
+/// every period.
 pub fn fig2b_verdicts(
     periods: &[usize],
     med: impl Fn(&str, usize) -> f64,
     untrained_med: impl Fn(usize) -> f64,
 ) -> Vec<Verdict> {
     let (short, long) = (periods[0], periods[periods.len() - 1]);
-    let (bl, fl) = (med("BPTT", long), med("RFLO", long));
-    let mut measured = Vec::new();
-    let mut all = true;
-    for &t in periods {
-        for (rule, _) in RULES {
-            let ratio = med(rule, t) / untrained_med(t);
-            let ok = ratio <= FAR_BELOW_FRACTION;
-            all &= ok;
-            measured.push(format!(
-                "{rule} {}: {}{}",
-                tau_label(t),
-                fmt_num(ratio),
-                if ok { "" } else { " ✗" }
-            ));
-        }
-    }
+    let [bs, fs, bl, fl] = [(0, short), (1, short), (0, long), (1, long)]
+        .map(|(i, t)| (RULES[i].0, med(RULES[i].0, t)));
+    let ratio = |rule: &str, t: usize| {
+        (
+            format!("{rule} {}", tau_label(t)),
+            med(rule, t) / untrained_med(t),
+        )
+    };
+    let ratios: Vec<_> = periods
+        .iter()
+        .flat_map(|&t| RULES.map(|(rule, _)| ratio(rule, t)))
+        .collect();
+    let mark = |x: f64| if x <= FAR_BELOW_FRACTION { "" } else { " ✗" };
+    let measured: Vec<_> = ratios
+        .iter()
+        .map(|(n, x)| format!("{n}: {}{}", fmt_num(*x), mark(*x)))
+        .collect();
+    let (s, l) = (short / 10, long / 10);
     vec![
-        approx_verdict(
-            &format!("RFLO ≈ BPTT for short T ({}τ)", short / 10),
-            ("RFLO", med("RFLO", short)),
-            ("BPTT", med("BPTT", short)),
-        ),
-        Verdict::new(
-            format!("BPTT better for long T ({}τ)", long / 10),
-            format!(
-                "median BPTT ≤ {BETTER_FRACTION} × median RFLO at {}τ",
-                long / 10
-            ),
-            format!(
-                "BPTT {} / RFLO {} = {}",
-                fmt_num(bl),
-                fmt_num(fl),
-                fmt_num(bl / fl)
-            ),
-            bl <= BETTER_FRACTION * fl,
+        approx_verdict(&format!("RFLO ≈ BPTT for short T ({s}τ)"), fs, bs),
+        ratio_verdict(
+            format!("BPTT better for long T ({l}τ)"),
+            format!("median BPTT ≤ {BETTER_FRACTION} × median RFLO at {l}τ"),
+            bl,
+            fl,
+            bl.1 <= BETTER_FRACTION * fl.1,
         ),
         Verdict::new(
             "both far below untrained (every T)",
@@ -699,7 +642,7 @@ pub fn fig2b_verdicts(
                 "median final loss ≤ {FAR_BELOW_FRACTION} × median untrained loss at every T (ratios listed)"
             ),
             measured.join("; "),
-            all,
+            ratios.iter().all(|r| r.1 <= FAR_BELOW_FRACTION),
         ),
     ]
 }
@@ -721,8 +664,10 @@ const FIG2D_PERIOD: usize = 800;
 /// fig2d's rules: BPTT and RFLO at the paper's rates; LocalSymmetric takes
 /// RFLO's, NonlocalRandom BPTT's (choice: the paper gives none).
 fn fig2d_rules() -> [(RuleSpec, RGBColor); 4] {
-    let local = paper_eta(&RFLO_ETA, FIG2D_PERIOD);
-    let nonlocal = paper_eta(&BPTT_ETA, FIG2D_PERIOD);
+    let (local, nonlocal) = (
+        paper_eta(&RFLO_ETA, FIG2D_PERIOD),
+        paper_eta(&BPTT_ETA, FIG2D_PERIOD),
+    );
     [
         (RuleSpec::bptt(nonlocal), colors::BPTT),
         (RuleSpec::rflo(local), colors::RFLO),
@@ -739,26 +684,23 @@ fn fig2d_grids(scale: &Scale) -> Res<GridFile> {
 fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
     let conds = fig2d_rules().map(|(rule, color)| (rule.label(), color));
-    let titles = ("Loss, T = 80τ", "Fig 2d: which approximation costs");
-    let groups = loss_outputs(p, &all, &conds, titles)?;
-    let [b, f, l, n] = [0, 1, 2, 3].map(|i| med(&groups[i].2));
+    let groups = compare(
+        p,
+        &all,
+        &conds,
+        ("Loss, T = 80τ", "Fig 2d: which approximation costs"),
+    )?;
+    let [b, f, l, n] = [0, 1, 2, 3].map(|i| (conds[i].0, med(&groups[i].2)));
+    let [gf, gl, gn] = [f, l, n].map(|x| fmt_num(x.1 / b.1));
     p.section.line(format!(
-        "Gap RFLO/BPTT = {}; LocalSymmetric/BPTT = {}; NonlocalRandom/BPTT = {}.",
-        fmt_num(f / b),
-        fmt_num(l / b),
-        fmt_num(n / b)
+        "Gap RFLO/BPTT = {gf}; LocalSymmetric/BPTT = {gl}; NonlocalRandom/BPTT = {gn}."
     ));
-    let v = &mut p.section.verdicts;
-    v.push(approx_verdict(
-        "LocalSymmetric ≈ RFLO",
-        ("LocalSymmetric", l),
-        ("RFLO", f),
-    ));
-    v.push(approx_verdict(
-        "NonlocalRandom ≈ BPTT",
-        ("NonlocalRandom", n),
-        ("BPTT", b),
-    ));
+    p.section
+        .verdicts
+        .push(approx_verdict("LocalSymmetric ≈ RFLO", l, f));
+    p.section
+        .verdicts
+        .push(approx_verdict("NonlocalRandom ≈ BPTT", n, b));
     Ok(())
 }
 
@@ -790,27 +732,25 @@ fn fig2s1_grids(scale: &Scale) -> Res<GridFile> {
 
 fn fig2s1(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
-    let titles = ("RFLO, T = 20τ", "Fig 2–S1: Dale's law");
-    let groups = loss_outputs(p, &all, &FIG2S1_CONDS, titles)?;
-    let (plain, dale) = (&groups[0].2, &groups[1].2);
+    let groups = compare(
+        p,
+        &all,
+        &FIG2S1_CONDS,
+        ("RFLO, T = 20τ", "Fig 2–S1: Dale's law"),
+    )?;
     // "Learns" against the Dale network's own first-trial loss: its weights are
     // sign-flipped when training starts, after the untrained evaluation.
-    let f = med(dale);
+    let dale = &groups[1].2;
     let firsts: Vec<f64> = dale
         .iter()
         .filter_map(|r| r.record.history.loss.first().copied())
         .collect();
-    let first = rnn_experiment::stats::median(&firsts);
-    p.section.verdicts.push(Verdict::new(
+    let (f, first) = (med(dale), median(&firsts));
+    p.section.verdicts.push(ratio_verdict(
         "Dale-constrained RFLO still learns",
         "median final loss ≤ 0.25 × median loss of the first training trial (the sign-constrained initial network)",
-        format!(
-            "final {} vs first trial {} (ratio {}); without Dale final {}",
-            fmt_num(f),
-            fmt_num(first),
-            fmt_num(f / first),
-            fmt_num(med(plain))
-        ),
+        ("final", f),
+        ("first trial", first),
         f <= super::LEARNS_FRACTION * first,
     ));
     Ok(())
@@ -861,30 +801,21 @@ fn fig2s2_grids(scale: &Scale) -> Res<GridFile> {
 fn fig2s2(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
     let titles = ("T = 20τ", "Fig 2–S2: recurrent and readout learning");
-    let groups = loss_outputs(p, &all, &FIG2S2_CONDS, titles)?;
+    let groups = compare(p, &all, &FIG2S2_CONDS, titles)?;
     let [full, ro, rec] = [0, 1, 2].map(|i| med(&groups[i].2));
     let u = super::initial_losses(&groups[2].2).median;
-    let v = &mut p.section.verdicts;
-    v.push(Verdict::new(
+    p.section.verdicts.push(ratio_verdict(
         "training both beats readout-only",
         format!("median(W and W_out) ≤ {FIG2S2_BETTER_FRACTION} × median(readout-only)"),
-        format!(
-            "{} vs {} (ratio {})",
-            fmt_num(full),
-            fmt_num(ro),
-            fmt_num(full / ro)
-        ),
+        ("W and W_out", full),
+        ("readout-only", ro),
         full <= FIG2S2_BETTER_FRACTION * ro,
     ));
-    v.push(Verdict::new(
+    p.section.verdicts.push(ratio_verdict(
         "recurrent-only fails (≈ untrained)",
         format!("median(recurrent-only) ≥ {FIG2S2_FAILS_FRACTION} × median untrained loss"),
-        format!(
-            "{} vs untrained {} (ratio {})",
-            fmt_num(rec),
-            fmt_num(u),
-            fmt_num(rec / u)
-        ),
+        ("recurrent-only", rec),
+        ("untrained", u),
         rec >= FIG2S2_FAILS_FRACTION * u,
     ));
     Ok(())
@@ -905,56 +836,31 @@ pub const FIG2S3: Panel = Panel {
 const FIG2S3_BETTER_FRACTION: f64 = 0.5;
 
 /// Network sizes (choice).
-fn fig2s3_sizes(scale: &Scale) -> Vec<i64> {
+fn fig2s3_sizes(scale: &Scale) -> Vec<usize> {
     scale.pick(vec![10, 30, 60], vec![10, 20, 30, 60, 120])
 }
 
 fn fig2s3_grids(scale: &Scale) -> Res<GridFile> {
-    let grid =
-        Grid::new("RFLO", &rflo_20(scale))?.axis(Axis::new("network.n_units", fig2s3_sizes(scale)));
-    Ok(GridFile {
-        grids: vec![replicated(grid, scale)],
-    })
+    let sizes = Axis::new(
+        "network.n_units",
+        fig2s3_sizes(scale).into_iter().map(|n| n as i64),
+    );
+    let grid = replicated(Grid::new("RFLO", &rflo_20(scale))?.axis(sizes), scale);
+    Ok(GridFile { grids: vec![grid] })
 }
 
 fn fig2s3(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
-    let header = [
-        "n_units",
-        "rule",
-        "period_steps",
-        "eta",
-        "seed",
-        "final_loss",
-        "untrained_loss",
-        "failed",
-    ];
-    let mut csv = Table::new(&header);
-    for r in all.iter() {
-        let (spec, rec) = (&r.point.spec, &r.record);
-        let (n, eta) = (spec.network.n_units, spec.rule.rates().recurrent);
-        csv.row(row![
-            n,
-            "RFLO",
-            period(r),
-            eta,
-            r.seed(),
-            rec.final_loss,
-            rec.initial_loss,
-            !r.ok()
-        ]);
-    }
-    csv.write(&p.file("fig2s3.csv"))?;
+    finals_csv(p)?;
     let sizes = fig2s3_sizes(&p.scale);
+    let of_size = |n: usize| {
+        all.iter()
+            .filter(|r| r.point.spec.network.n_units == n)
+            .collect()
+    };
     let groups: Vec<Group<'_>> = sizes
         .iter()
-        .map(|&n| {
-            let runs = all
-                .iter()
-                .filter(|r| r.point.spec.network.n_units as i64 == n)
-                .collect();
-            (format!("N = {n}"), colors::RFLO, runs)
-        })
+        .map(|&n| (format!("N = {n}"), colors::RFLO, of_size(n)))
         .collect();
     let pts: Vec<_> = sizes
         .iter()
@@ -965,27 +871,22 @@ fn fig2s3(p: &mut PanelRun<'_>) -> Res<()> {
         .log_y()
         .log_x()
         .with(summary_series("RFLO", colors::RFLO, &pts));
-    plot::render(
-        &p.file("fig2s3.svg"),
-        "Fig 2–S3: network size",
-        1,
-        (560, 400),
-        &[panel],
-    )?;
+    svg(p, "Fig 2–S3: network size", 1, &[panel])?;
     condition_table(p, &groups);
-    let fit = line_fit(
-        &pts.iter().map(|p| p.0.log10()).collect::<Vec<_>>(),
-        &pts.iter().map(|p| p.1.median.log10()).collect::<Vec<_>>(),
-    );
-    let (first, last) = (pts[0].1.median, pts[pts.len() - 1].1.median);
+    let log = |f: fn(&(f64, Summary)) -> f64| pts.iter().map(|q| f(q).log10()).collect::<Vec<_>>();
+    let slope = line_fit(&log(|q| q.0), &log(|q| q.1.median)).slope;
     let (n0, n1) = (sizes[0], sizes[sizes.len() - 1]);
-    p.section.verdicts.push(Verdict::new(
+    let (first, last) = (pts[0].1.median, pts[pts.len() - 1].1.median);
+    let mut verdict = ratio_verdict(
         "larger networks do better",
         format!(
             "least-squares slope of log10(median final loss) vs log10(N) < 0, and median at the largest N ≤ {FIG2S3_BETTER_FRACTION} × median at the smallest"
         ),
-        format!("slope {}; N = {n1}: {} vs N = {n0}: {}", fmt_num(fit.slope), fmt_num(last), fmt_num(first)),
-        fit.slope < 0.0 && last <= FIG2S3_BETTER_FRACTION * first,
-    ));
+        (&format!("N = {n1}:"), last),
+        (&format!("N = {n0}:"), first),
+        slope < 0.0 && last <= FIG2S3_BETTER_FRACTION * first,
+    );
+    verdict.measured = format!("slope {}; {}", fmt_num(slope), verdict.measured);
+    p.section.verdicts.push(verdict);
     Ok(())
 }
