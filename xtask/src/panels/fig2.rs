@@ -50,21 +50,19 @@ pub fn replicated(grid: Grid, scale: &Scale) -> Grid {
     grid.axis(Axis::new("seed", seeds.clone()).zip("training.seed", seeds))
 }
 
-/// `rule` at the paper's rates for `periods`, as one grid named `name`
-/// (axis `task.period` zipped with `rule.rates`), replicated.
+/// `rule` (with `etas`, its rates per [`PERIODS`]) at the paper's rates for
+/// `periods`, as one grid named by the rule's label (axis `task.period`
+/// zipped with `rule.rates`), replicated.
 pub fn paper_rates_grid(
     scale: &Scale,
-    name: &str,
     rule: RuleSpec,
-    etas: &[f64],
+    etas: &[f64; 4],
     periods: &[usize],
 ) -> Res<Grid> {
-    let axis = Axis::new("task.period", periods.iter().map(|&p| p as i64));
-    let axis = axis.zip("rule.rates", etas.iter().copied());
-    Ok(replicated(
-        Grid::new(name, &base(scale, rule, periods[0]))?.axis(axis),
-        scale,
-    ))
+    let rates = periods.iter().map(|&t| paper_eta(etas, t));
+    let axis = Axis::new("task.period", periods.iter().map(|&t| t as i64));
+    let grid = Grid::new(rule.label(), &base(scale, rule, periods[0]))?;
+    Ok(replicated(grid.axis(axis.zip("rule.rates", rates)), scale))
 }
 
 /// The paper's rate of a rule at `period`: `etas[i]` for `PERIODS[i]`.
@@ -93,6 +91,10 @@ fn conditions(scale: &Scale, specs: Vec<(&str, RunSpec)>) -> Res<GridFile> {
 
 /// A labelled, coloured group of runs (a condition).
 pub type Group<'r> = (String, RGBColor, Vec<&'r Run>);
+/// A condition of a panel: its grid's name and its colour.
+type Cond = (&'static str, RGBColor);
+/// Rows of a CSV.
+type Rows = Vec<Vec<Cell>>;
 
 /// Median final loss (failed runs as `+inf`).
 pub fn med(runs: &[&Run]) -> f64 {
@@ -114,28 +116,16 @@ pub fn rates_text(r: LearningRates) -> String {
     format!("readout {a}, recurrent {b}, input {c}")
 }
 
-/// Columns naming a run, leading every Fig 2 CSV.
-const RUN_COLUMNS: &str = "condition,rule,period_steps,n_units,eta,seed";
-
-/// Writes `file`: per run, one row per entry of `rows(run)` after the
-/// [`RUN_COLUMNS`]; `cols` names the extra columns.
-fn runs_csv(
-    p: &mut PanelRun<'_>,
-    file: &str,
-    cols: &str,
-    rows: impl Fn(&Run) -> Vec<Vec<Cell>>,
-) -> Res<()> {
-    let header = format!("{RUN_COLUMNS},{cols}");
+/// Writes `file`: per run, its condition, rule, period, N, rates and seed,
+/// then each of `rows(run)`; `cols` names the extra columns.
+fn runs_csv(p: &mut PanelRun<'_>, file: &str, cols: &str, rows: impl Fn(&Run) -> Rows) -> Res<()> {
+    let header = format!("condition,rule,period_steps,n_units,eta,seed,{cols}");
     let mut csv = Table::new(&header.split(',').collect::<Vec<_>>());
     for r in p.runs().iter() {
-        let s = &r.point.spec;
-        let (rule, n, eta) = (
-            s.rule.label(),
-            s.network.n_units,
-            rates_text(s.rule.rates()),
-        );
+        let (s, t) = (&r.point.spec, period(r));
+        let (rule, n, eta) = (s.rule.label(), s.network.n_units, s.rule.rates());
         for extra in rows(r) {
-            let mut cells = row![r.grid(), rule, period(r), n, eta.clone(), r.seed()];
+            let mut cells = row![r.grid(), rule, t, n, rates_text(eta), r.seed()];
             cells.extend(extra);
             csv.row(cells);
         }
@@ -143,18 +133,25 @@ fn runs_csv(
     csv.write(&p.file(file))
 }
 
-/// `(index, value)` rows of a curve at the sampled indices, from `first`.
-fn curve_rows(curve: &[f64], points: usize, first: usize) -> Vec<Vec<Cell>> {
+/// `(index + first, value)` rows of a curve at the sampled indices.
+fn curve_rows(curve: &[f64], points: usize, first: usize) -> Rows {
     let idx = curve_indices(curve.len(), points);
     idx.into_iter().map(|i| row![i + first, curve[i]]).collect()
+}
+
+/// Writes `<panel>.csv`: each run's loss curve at the sampled trials.
+fn loss_csv(p: &mut PanelRun<'_>) -> Res<()> {
+    let (file, points) = (format!("{}.csv", p.section.panel), curve_points(&p.scale));
+    runs_csv(p, &file, "trial,loss", |r| {
+        curve_rows(&r.record.history.loss, points, 1)
+    })
 }
 
 /// Writes `<panel>.csv`: each run's final and untrained loss.
 fn finals_csv(p: &mut PanelRun<'_>) -> Res<()> {
     let file = format!("{}.csv", p.section.panel);
-    runs_csv(p, &file, "final_loss,untrained_loss,failed", |r| {
-        vec![row![r.record.final_loss, r.record.initial_loss, !r.ok()]]
-    })
+    let row = |r: &Run| vec![row![r.record.final_loss, r.record.initial_loss, !r.ok()]];
+    runs_csv(p, &file, "final_loss,untrained_loss,failed", row)
 }
 
 /// Renders `panels` into `<panel>.svg`.
@@ -182,32 +179,23 @@ fn summary_series(label: &str, color: RGBColor, style: Style, pts: &[(f64, Summa
     Series::new(label, color, style, line).with_band(band)
 }
 
-/// A panel comparing the grids `conds` (name, colour): `<panel>.csv` (loss
-/// curves), `<panel>.svg` (one loss plot), the condition table.
+/// A panel comparing the grids `conds`: `<panel>.csv` (loss curves),
+/// `<panel>.svg` (one loss plot titled `title`), the condition table.
 fn compare<'r>(
     p: &mut PanelRun<'_>,
     runs: &'r [Run],
-    conds: &[(&str, RGBColor)],
+    conds: &[Cond],
     title: &str,
 ) -> Res<Vec<Group<'r>>> {
-    let points = curve_points(&p.scale);
-    let file = format!("{}.csv", p.section.panel);
-    runs_csv(p, &file, "trial,loss", |r| {
-        curve_rows(&r.record.history.loss, points, 1)
-    })?;
-    let groups: Vec<Group<'r>> = conds
-        .iter()
-        .map(|&(name, c)| (name.into(), c, super::grid(runs, name)))
-        .collect();
+    loss_csv(p)?;
+    let group = |&(name, c): &Cond| (name.to_string(), c, super::grid(runs, name));
+    let groups: Vec<_> = conds.iter().map(group).collect();
+    let plot_title = tau_label(period(&runs[0]));
     svg(
         p,
         title,
         1,
-        &[loss_panel(
-            &format!("T = {}τ", period(&runs[0]) / 10),
-            &groups,
-            points,
-        )],
+        &[loss_panel(&plot_title, &groups, curve_points(&p.scale))],
     )?;
     condition_table(p, &groups);
     Ok(groups)
@@ -226,49 +214,30 @@ fn learns(name: &str, runs: &[&Run]) -> (bool, String) {
     )
 }
 
-/// A verdict on two medians `x` (labelled `a`) and `y` (`b`), measured as their ratio.
-pub fn ratio_verdict(
-    claim: impl Into<String>,
-    criterion: impl Into<String>,
-    (a, x): (&str, f64),
-    (b, y): (&str, f64),
-    holds: bool,
-) -> Verdict {
+/// `"a x / b y = x/y"` for two labelled medians.
+fn ratio((a, x): (&str, f64), (b, y): (&str, f64)) -> String {
     let [xs, ys, rs] = [x, y, x / y].map(fmt_num);
-    Verdict::new(
-        claim,
-        criterion,
-        format!("{a} {xs} / {b} {ys} = {rs}"),
-        holds,
-    )
+    format!("{a} {xs} / {b} {ys} = {rs}")
 }
 
 /// "`a` ≈ `b`": their median final losses within a factor [`APPROX_FACTOR`].
 pub fn approx_verdict(claim: &str, a: (&str, f64), b: (&str, f64)) -> Verdict {
     let criterion = format!("ratio of median final losses within a factor {APPROX_FACTOR}");
-    ratio_verdict(claim, criterion, a, b, approx(a.1, b.1))
+    Verdict::new(claim, criterion, ratio(a, b), approx(a.1, b.1))
 }
 
 /// A table of conditions: rates, untrained and final loss, trend, failures.
 pub fn condition_table(p: &mut PanelRun<'_>, groups: &[Group<'_>]) {
     let mut out = Vec::new();
     for (name, _, runs) in groups {
-        let eta = runs
-            .first()
-            .map_or("–".into(), |r| rates_text(r.point.spec.rule.rates()));
-        let (initial, last) = (
+        let eta = runs.first().map(|r| rates_text(r.point.spec.rule.rates()));
+        let (i, f) = (
             initial_losses(runs).to_string(),
             final_losses(runs).to_string(),
         );
         let trend = super::trend_text(&curves(runs)).1;
-        out.push(vec![
-            name.clone(),
-            eta,
-            initial,
-            last,
-            trend,
-            super::failed_of(runs),
-        ]);
+        let eta = eta.unwrap_or_default();
+        out.push(vec![name.clone(), eta, i, f, trend, super::failed_of(runs)]);
     }
     let header =
         "condition,eta,untrained loss,final loss,end trend (last 10% / previous 10%),failed";
@@ -308,41 +277,31 @@ fn alignment_curve(run: &Run) -> Vec<f64> {
 fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     let points = curve_points(&p.scale);
     // Trial i = alignment with the weights at the start of trial i+1; the last is after training.
-    runs_csv(p, "fig2c.csv", "trial,alignment", |r| {
-        curve_rows(&alignment_curve(r), points, 0)
-    })?;
+    let rows = |r: &Run| curve_rows(&alignment_curve(r), points, 0);
+    runs_csv(p, "fig2c.csv", "trial,alignment", rows)?;
     let all = p.runs();
     let runs = super::grid(&all, "RFLO");
-    let curves: Vec<Vec<f64>> = completed(&runs)
-        .iter()
-        .map(|r| alignment_curve(r))
-        .collect();
+    let curves: Vec<Vec<f64>> = completed(&runs).into_iter().map(alignment_curve).collect();
     let refs: Vec<&[f64]> = curves.iter().map(Vec::as_slice).collect();
     let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
     let rows = band(&refs, &curve_indices(n, points));
     let pts: Vec<_> = rows.into_iter().map(|(i, s)| (i as f64, s)).collect();
     let zero = vec![(0.0, 0.0), (n.saturating_sub(1) as f64, 0.0)];
-    let panel = plot::Panel::new(
-        format!("RFLO, {}", tau_label(200)),
-        "trials trained",
-        "alignment A",
-    )
-    .with(summary_series("RFLO", colors::RFLO, Style::Line, &pts))
-    .with(Series::new("", colors::GREY, Style::Dashed, zero));
+    let panel = plot::Panel::new(tau_label(200), "trials trained", "alignment A");
+    let panel = panel.with(summary_series("RFLO", colors::RFLO, Style::Line, &pts));
+    let panel = panel.with(Series::new("", colors::GREY, Style::Dashed, zero));
     svg(p, "Fig 2c: readout–feedback alignment", 1, &[panel])?;
 
-    let summary =
-        |f: fn(&[f64]) -> f64| Summary::of(&curves.iter().map(|c| f(c)).collect::<Vec<_>>());
-    let (a0, a1) = (summary(|c| c[0]), summary(|c| c[c.len() - 1]));
-    let gain = summary(|c| c[c.len() - 1] - c[0]);
-    p.section.table(
-        &["", "A (median [25%, 75%])"],
-        &[
-            vec!["before training".into(), a0.to_string()],
-            vec!["after training".into(), a1.to_string()],
-            vec!["failed runs".into(), super::failed_of(&runs)],
-        ],
-    );
+    let of = |f: fn(&Vec<f64>) -> f64| Summary::of(&curves.iter().map(f).collect::<Vec<_>>());
+    let (a0, a1) = (of(|c| c[0]), of(|c| c[c.len() - 1]));
+    let gain = of(|c| c[c.len() - 1] - c[0]);
+    let rows = [
+        ("before training", a0.to_string()),
+        ("after training", a1.to_string()),
+    ];
+    let mut rows: Vec<_> = rows.into_iter().map(|(a, b)| vec![a.into(), b]).collect();
+    rows.push(vec!["failed runs".into(), super::failed_of(&runs)]);
+    p.section.table(&["", "A (median [25%, 75%])"], &rows);
     p.section.verdicts.push(Verdict::new(
         "A grows from ≈0 to clearly positive",
         format!(
@@ -372,22 +331,17 @@ pub const FIG2A: Panel = Panel {
 /// fig2a's periods (20τ and 160τ).
 const FIG2A_PERIODS: [usize; 2] = [200, 1600];
 /// The rules of fig2a and fig2b (grid names), with their colours.
-const RULES: [(&str, RGBColor); 2] = [("BPTT", colors::BPTT), ("RFLO", colors::RFLO)];
+const RULES: [Cond; 2] = [("BPTT", colors::BPTT), ("RFLO", colors::RFLO)];
 /// Generator stream of the trial whose output fig2a shows (not 1..=3; the
 /// periodic task draws nothing, so it is the evaluation trial).
 const OUTPUT_STREAM: u64 = 4;
 
 /// BPTT and RFLO at the paper's rates over `periods` (fig2a's runs are fig2b's).
 fn bptt_rflo_grids(scale: &Scale, periods: &[usize]) -> Res<GridFile> {
-    let grid = |name, rule, etas: &[f64; 4]| {
-        let etas: Vec<f64> = periods.iter().map(|&t| paper_eta(etas, t)).collect();
-        paper_rates_grid(scale, name, rule, &etas, periods)
-    };
-    let bptt = grid("BPTT", RuleSpec::bptt(BPTT_ETA[0]), &BPTT_ETA)?;
-    let rflo = grid("RFLO", RuleSpec::rflo(RFLO_ETA[0]), &RFLO_ETA)?;
-    Ok(GridFile {
-        grids: vec![bptt, rflo],
-    })
+    let bptt = paper_rates_grid(scale, RuleSpec::bptt(BPTT_ETA[0]), &BPTT_ETA, periods)?;
+    let rflo = paper_rates_grid(scale, RuleSpec::rflo(RFLO_ETA[0]), &RFLO_ETA, periods)?;
+    let grids = vec![bptt, rflo];
+    Ok(GridFile { grids })
 }
 
 fn fig2a_grids(scale: &Scale) -> Res<GridFile> {
@@ -396,31 +350,30 @@ fn fig2a_grids(scale: &Scale) -> Res<GridFile> {
 
 /// The runs of grid `rule` at period `t`.
 fn at<'r>(runs: &'r [Run], rule: &str, t: usize) -> Vec<&'r Run> {
-    super::grid(runs, rule)
-        .into_iter()
-        .filter(|r| period(r) == t)
-        .collect()
+    let mut runs = super::grid(runs, rule);
+    runs.retain(|r| period(r) == t);
+    runs
 }
 
 /// BPTT and RFLO at each of `periods`.
 fn rule_groups<'r>(runs: &'r [Run], periods: &[usize]) -> Vec<Group<'r>> {
-    let group = |t: usize, (r, c): (&str, _)| (format!("{r}, {}", tau_label(t)), c, at(runs, r, t));
-    periods
+    let group = |t: usize, (r, c): Cond| (format!("{r}, {}", tau_label(t)), c, at(runs, r, t));
+    let groups = periods
         .iter()
-        .flat_map(|&t| RULES.map(|rule| group(t, rule)))
-        .collect()
+        .flat_map(|&t| RULES.map(|rule| group(t, rule)));
+    groups.collect()
 }
 
-/// Output and target per step of one trial of the trained network (empty for a failed run).
+/// Output and target `(t, value)` of one trial of the trained network (none for a failed run).
 fn output_trace(run: &Run) -> Res<[Vec<(f64, f64)>; 2]> {
     let spec = &run.point.spec;
     let trial = spec
         .build_task()?
         .next_trial(&mut spec.stream(OUTPUT_STREAM))?;
-    let y = match run.ok() {
-        true => run.record.network.run_trial(&trial, None)?.y,
-        false => return Ok([vec![], vec![]]),
-    };
+    if !run.ok() {
+        return Ok([vec![], vec![]]);
+    }
+    let y = run.record.network.run_trial(&trial, None)?.y;
     let xy = |f: &dyn Fn(usize) -> f64| (0..trial.len()).map(|s| ((s + 1) as f64, f(s))).collect();
     Ok([xy(&|s| y[(0, s)]), xy(&|s| trial.target_at(s)[0])])
 }
@@ -428,27 +381,23 @@ fn output_trace(run: &Run) -> Res<[Vec<(f64, f64)>; 2]> {
 /// The completed run whose final loss is nearest the median.
 fn median_run<'r>(runs: &[&'r Run]) -> Option<&'r Run> {
     let dist = |r: &&Run| (r.record.final_loss - med(runs)).abs();
-    completed(runs)
-        .into_iter()
-        .min_by(|a, b| dist(a).total_cmp(&dist(b)))
+    let nearest = |a: &&Run, b: &&Run| dist(a).total_cmp(&dist(b));
+    completed(runs).into_iter().min_by(nearest)
 }
 
 fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
     let (all, points) = (p.runs(), curve_points(&p.scale));
-    runs_csv(p, "fig2a.csv", "trial,loss", |r| {
-        curve_rows(&r.record.history.loss, points, 1)
-    })?;
-    let traces = p
+    loss_csv(p)?;
+    let traces: Vec<_> = p
         .par_map(&all, output_trace)
         .into_iter()
-        .collect::<Res<Vec<_>>>()?;
-    runs_csv(p, "fig2a_output.csv", "t,output,target", |r| {
+        .collect::<Res<_>>()?;
+    let rows = |r: &Run| {
         let [y, target] = &traces[r.point.index];
-        y.iter()
-            .zip(target)
-            .map(|(y, t)| row![y.0 as usize, y.1, t.1])
-            .collect()
-    })?;
+        let row = |(y, t): (&(f64, f64), &(f64, f64))| row![y.0 as usize, y.1, t.1];
+        y.iter().zip(target).map(row).collect()
+    };
+    runs_csv(p, "fig2a_output.csv", "t,output,target", rows)?;
     let groups = rule_groups(&all, &FIG2A_PERIODS);
     let mut panels = Vec::new();
     for (t, pair) in FIG2A_PERIODS.iter().zip(groups.chunks(2)) {
@@ -459,37 +408,27 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
         ));
         let title = format!("Output after training, {}", tau_label(*t));
         let mut panel = plot::Panel::new(title, "time t (steps)", "output y(t)");
-        for (r, color) in pair
-            .iter()
-            .filter_map(|(_, c, runs)| Some((median_run(runs)?, *c)))
-        {
+        for (_, color, runs) in pair {
+            let Some(r) = median_run(runs) else { continue };
             let [y, target] = traces[r.point.index].clone();
             if panel.series.is_empty() {
                 panel = panel.with(Series::new("target", colors::GREY, Style::Dashed, target));
             }
             let label = format!("{} (median seed {})", r.grid(), r.seed());
-            panel = panel.with(Series::new(label, color, Style::Line, y));
+            panel = panel.with(Series::new(label, *color, Style::Line, y));
         }
         panels.push(panel);
     }
     svg(p, "Fig 2a: periodic output, N = 30", 2, &panels)?;
     condition_table(p, &groups);
-    let learns: Vec<_> = groups
-        .iter()
-        .map(|(name, _, runs)| learns(name, runs))
-        .collect();
+    let learns: Vec<_> = groups.iter().map(|(n, _, runs)| learns(n, runs)).collect();
     let measured: Vec<&str> = learns.iter().map(|l| l.1.as_str()).collect();
+    let (claim, holds) = ("both learn (20τ and 160τ)", learns.iter().all(|l| l.0));
     let criterion = format!(
         "median final loss ≤ {LEARNS_FRACTION} × median untrained loss, and fewer than half the runs failed"
     );
-    let holds = learns.iter().all(|l| l.0);
     let v = &mut p.section.verdicts;
-    v.push(Verdict::new(
-        "both learn (20τ and 160τ)",
-        criterion,
-        measured.join("; "),
-        holds,
-    ));
+    v.push(Verdict::new(claim, criterion, measured.join("; "), holds));
     let [b, f] = [0, 1].map(|i| (RULES[i].0, med(&groups[i].2)));
     v.push(approx_verdict("at 20τ RFLO ≈ BPTT", f, b));
     Ok(())
@@ -522,7 +461,7 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
     finals_csv(p)?;
     let untrained = |t: usize| initial_losses(&at(&all, "BPTT", t));
-    let series = |(rule, color): (&str, RGBColor), of: &dyn Fn(usize) -> Summary| {
+    let series = |(rule, color): Cond, of: &dyn Fn(usize) -> Summary| {
         let pts: Vec<_> = PERIODS.iter().map(|&t| ((t / 10) as f64, of(t))).collect();
         summary_series(rule, color, Style::LinePoints, &pts)
     };
@@ -531,18 +470,11 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
         panel = panel.with(series(rule, &|t| final_losses(&at(&all, rule.0, t))));
     }
     let panel = panel.with(series(("untrained", colors::GREY), &untrained));
-    svg(
-        p,
-        "Fig 2b: loss at the end of training",
-        1,
-        &[panel.log_x().log_y()],
-    )?;
+    let title = "Fig 2b: loss at the end of training";
+    svg(p, title, 1, &[panel.log_x().log_y()])?;
     condition_table(p, &rule_groups(&all, &PERIODS));
-    let verdicts = fig2b_verdicts(
-        &PERIODS,
-        |rule, t| med(&at(&all, rule, t)),
-        |t| untrained(t).median,
-    );
+    let med = |rule: &str, t| med(&at(&all, rule, t));
+    let verdicts = fig2b_verdicts(&PERIODS, med, |t| untrained(t).median);
     p.section.verdicts.extend(verdicts);
     Ok(())
 }
@@ -551,50 +483,43 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
 /// "RFLO", period) and the median untrained loss per period. Short T is the
 /// first of `periods`, long T the last; "far below untrained" is checked at
 /// every period.
-pub fn fig2b_verdicts(
-    periods: &[usize],
-    med: impl Fn(&str, usize) -> f64,
-    untrained: impl Fn(usize) -> f64,
-) -> Vec<Verdict> {
+pub fn fig2b_verdicts<M, U>(periods: &[usize], med: M, untrained: U) -> Vec<Verdict>
+where
+    M: Fn(&str, usize) -> f64,
+    U: Fn(usize) -> f64,
+{
     let (s, l) = (periods[0], periods[periods.len() - 1]);
-    let [bs, fs, bl, fl] =
-        [(0, s), (1, s), (0, l), (1, l)].map(|(i, t)| (RULES[i].0, med(RULES[i].0, t)));
-    let mut measured = Vec::new();
-    let mut all = true;
-    for (t, (rule, _)) in periods.iter().flat_map(|t| RULES.map(|r| (t, r))) {
-        let ratio = med(rule, *t) / untrained(*t);
-        all &= ratio <= FAR_BELOW_FRACTION;
-        let mark = if ratio <= FAR_BELOW_FRACTION {
-            ""
-        } else {
-            " ✗"
-        };
-        measured.push(format!(
-            "{rule} {}: {}{mark}",
-            tau_label(*t),
-            fmt_num(ratio)
+    let m = |rule: &'static str, t| (rule, med(rule, t));
+    let (bs, fs, bl, fl) = (m("BPTT", s), m("RFLO", s), m("BPTT", l), m("RFLO", l));
+    let mut far_below = Vec::new();
+    for (t, (rule, _)) in periods.iter().flat_map(|t| RULES.map(|r| (*t, r))) {
+        let ratio = med(rule, t) / untrained(t);
+        let mark = [" ✗", ""][(ratio <= FAR_BELOW_FRACTION) as usize];
+        far_below.push((
+            format!("{rule} {}: {}{mark}", tau_label(t), fmt_num(ratio)),
+            mark,
         ));
     }
+    let all = far_below.iter().all(|f| f.1.is_empty());
+    let measured: Vec<_> = far_below.into_iter().map(|f| f.0).collect();
     let (s, l) = (s / 10, l / 10);
     let better = format!("median BPTT ≤ {BETTER_FRACTION} × median RFLO at {l}τ");
-    let far_below = format!(
+    let far = format!(
         "median final loss ≤ {FAR_BELOW_FRACTION} × median untrained loss at every T (ratios listed)"
+    );
+    let (better_claim, far_claim) = (
+        format!("BPTT better for long T ({l}τ)"),
+        "both far below untrained (every T)",
     );
     vec![
         approx_verdict(&format!("RFLO ≈ BPTT for short T ({s}τ)"), fs, bs),
-        ratio_verdict(
-            format!("BPTT better for long T ({l}τ)"),
+        Verdict::new(
+            better_claim,
             better,
-            bl,
-            fl,
+            ratio(bl, fl),
             bl.1 <= BETTER_FRACTION * fl.1,
         ),
-        Verdict::new(
-            "both far below untrained (every T)",
-            far_below,
-            measured.join("; "),
-            all,
-        ),
+        Verdict::new(far_claim, far, measured.join("; "), all),
     ]
 }
 
@@ -622,12 +547,8 @@ fn fig2d_rules() -> [(RuleSpec, RGBColor); 4] {
 }
 
 fn fig2d_grids(scale: &Scale) -> Res<GridFile> {
-    conditions(
-        scale,
-        fig2d_rules()
-            .map(|(rule, _)| (rule.label(), base(scale, rule, 800)))
-            .to_vec(),
-    )
+    let specs = fig2d_rules().map(|(rule, _)| (rule.label(), base(scale, rule, 800)));
+    conditions(scale, specs.to_vec())
 }
 
 fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
@@ -636,9 +557,8 @@ fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
     let groups = compare(p, &all, &conds, "Fig 2d: which approximation costs")?;
     let [b, f, l, n] = [0, 1, 2, 3].map(|i| (conds[i].0, med(&groups[i].2)));
     let [gf, gl, gn] = [f, l, n].map(|x| fmt_num(x.1 / b.1));
-    p.section.line(format!(
-        "Gap RFLO/BPTT = {gf}; LocalSymmetric/BPTT = {gl}; NonlocalRandom/BPTT = {gn}."
-    ));
+    let gaps = format!("RFLO/BPTT = {gf}; LocalSymmetric/BPTT = {gl}; NonlocalRandom/BPTT = {gn}");
+    p.section.line(format!("Gap {gaps}."));
     p.section
         .verdicts
         .push(approx_verdict("LocalSymmetric ≈ RFLO", l, f));
@@ -660,18 +580,13 @@ pub const FIG2S1: Panel = Panel {
 };
 
 /// fig2s1's conditions: RFLO at 20τ, and the same with Dale's law (f_E = 0.5) on W.
-const FIG2S1_CONDS: [(&str, RGBColor); 2] = [("RFLO", colors::RFLO), ("RFLO + Dale", colors::BLUE)];
+const FIG2S1_CONDS: [Cond; 2] = [("RFLO", colors::RFLO), ("RFLO + Dale", colors::BLUE)];
 
 fn fig2s1_grids(scale: &Scale) -> Res<GridFile> {
     let mut dale = rflo_20(scale);
     dale.training.constraints.dale = Some(DaleLaw::default());
-    conditions(
-        scale,
-        vec![
-            (FIG2S1_CONDS[0].0, rflo_20(scale)),
-            (FIG2S1_CONDS[1].0, dale),
-        ],
-    )
+    let [plain_name, dale_name] = FIG2S1_CONDS.map(|c| c.0);
+    conditions(scale, vec![(plain_name, rflo_20(scale)), (dale_name, dale)])
 }
 
 fn fig2s1(p: &mut PanelRun<'_>) -> Res<()> {
@@ -684,14 +599,15 @@ fn fig2s1(p: &mut PanelRun<'_>) -> Res<()> {
         .iter()
         .filter_map(|r| r.record.history.loss.first().copied())
         .collect();
-    let (f, first) = (med(dale), median(&firsts));
-    p.section.verdicts.push(ratio_verdict(
-        "Dale-constrained RFLO still learns",
-        format!("median final loss ≤ {LEARNS_FRACTION} × median loss of the first training trial (the sign-constrained initial network)"),
-        ("final", f),
-        ("first trial", first),
-        f <= LEARNS_FRACTION * first,
-    ));
+    let (f, first) = (("final", med(dale)), ("first trial", median(&firsts)));
+    let criterion = format!(
+        "median final loss ≤ {LEARNS_FRACTION} × median loss of the first training trial (the sign-constrained initial network)"
+    );
+    let holds = f.1 <= LEARNS_FRACTION * first.1;
+    let claim = "Dale-constrained RFLO still learns";
+    p.section
+        .verdicts
+        .push(Verdict::new(claim, criterion, ratio(f, first), holds));
     Ok(())
 }
 
@@ -713,7 +629,7 @@ const FIG2S2_BETTER_FRACTION: f64 = 0.5;
 /// "≈ untrained": median(recurrent-only) at least this fraction of the untrained median.
 const FIG2S2_FAILS_FRACTION: f64 = 0.5;
 /// fig2s2's conditions (grid names).
-const FIG2S2_CONDS: [(&str, RGBColor); 3] = [
+const FIG2S2_CONDS: [Cond; 3] = [
     ("W and W_out (RFLO)", colors::RFLO),
     ("readout only (with feedback)", colors::BLUE),
     ("recurrent only", colors::GREEN),
@@ -723,11 +639,10 @@ const FIG2S2_CONDS: [(&str, RGBColor); 3] = [
 /// fed back through B); recurrent-only (W_out frozen), at RFLO's rate.
 fn fig2s2_grids(scale: &Scale) -> Res<GridFile> {
     let (full, mut readout, mut recurrent) = (rflo_20(scale), rflo_20(scale), rflo_20(scale));
+    let mut rates = LearningRates::uniform(0.0);
+    rates.readout = FIG2S2_READOUT_ETA;
+    readout.rule = RuleSpec::rflo(rates);
     readout.network.readout_feedback = true;
-    readout.rule = RuleSpec::rflo(LearningRates {
-        readout: FIG2S2_READOUT_ETA,
-        ..LearningRates::uniform(0.0)
-    });
     readout.training.constraints.frozen = Frozen::readout_only();
     recurrent.training.constraints.frozen = Frozen::recurrent_only();
     let [a, b, c] = FIG2S2_CONDS.map(|c| c.0);
@@ -744,19 +659,19 @@ fn fig2s2(p: &mut PanelRun<'_>) -> Res<()> {
     )?;
     let [full, ro, rec] = [0, 1, 2].map(|i| med(&groups[i].2));
     let u = initial_losses(&groups[2].2).median;
-    p.section.verdicts.push(ratio_verdict(
+    let [c1, c2] = [FIG2S2_BETTER_FRACTION, FIG2S2_FAILS_FRACTION];
+    let v = &mut p.section.verdicts;
+    v.push(Verdict::new(
         "training both beats readout-only",
-        format!("median(W and W_out) ≤ {FIG2S2_BETTER_FRACTION} × median(readout-only)"),
-        ("W and W_out", full),
-        ("readout-only", ro),
-        full <= FIG2S2_BETTER_FRACTION * ro,
+        format!("median(W and W_out) ≤ {c1} × median(readout-only)"),
+        ratio(("W and W_out", full), ("readout-only", ro)),
+        full <= c1 * ro,
     ));
-    p.section.verdicts.push(ratio_verdict(
+    v.push(Verdict::new(
         "recurrent-only fails (≈ untrained)",
-        format!("median(recurrent-only) ≥ {FIG2S2_FAILS_FRACTION} × median untrained loss"),
-        ("recurrent-only", rec),
-        ("untrained", u),
-        rec >= FIG2S2_FAILS_FRACTION * u,
+        format!("median(recurrent-only) ≥ {c2} × median untrained loss"),
+        ratio(("recurrent-only", rec), ("untrained", u)),
+        rec >= c2 * u,
     ));
     Ok(())
 }
@@ -788,44 +703,36 @@ fn fig2s3_grids(scale: &Scale) -> Res<GridFile> {
 }
 
 fn fig2s3(p: &mut PanelRun<'_>) -> Res<()> {
-    let (all, sizes) = (p.runs(), fig2s3_sizes(&p.scale));
+    let all = p.runs();
     finals_csv(p)?;
-    let of_size = |n: usize| {
-        all.iter()
-            .filter(|r| r.point.spec.network.n_units == n)
-            .collect()
-    };
-    let groups: Vec<Group<'_>> = sizes
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    for n in fig2s3_sizes(&p.scale) {
+        let runs = all.iter().filter(|r| r.point.spec.network.n_units == n);
+        groups.push((format!("N = {n}"), colors::RFLO, runs.collect()));
+    }
+    let size = |g: &Group<'_>| g.2[0].point.spec.network.n_units as f64;
+    let pts: Vec<_> = groups
         .iter()
-        .map(|&n| (format!("N = {n}"), colors::RFLO, of_size(n)))
+        .map(|g| (size(g), final_losses(&g.2)))
         .collect();
-    let pts: Vec<_> = sizes
-        .iter()
-        .zip(&groups)
-        .map(|(&n, g)| (n as f64, final_losses(&g.2)))
-        .collect();
+    let series = summary_series("RFLO", colors::RFLO, Style::LinePoints, &pts);
     let panel = plot::Panel::new("RFLO, T = 20τ", "network size N (units)", "final loss L");
-    let panel = panel.log_x().log_y().with(summary_series(
-        "RFLO",
-        colors::RFLO,
-        Style::LinePoints,
-        &pts,
-    ));
+    let panel = panel.log_x().log_y().with(series);
     svg(p, "Fig 2–S3: network size", 1, &[panel])?;
     condition_table(p, &groups);
     let log = |f: fn(&(f64, Summary)) -> f64| pts.iter().map(|q| f(q).log10()).collect::<Vec<_>>();
     let slope = line_fit(&log(|q| q.0), &log(|q| q.1.median)).slope;
-    let (first, last) = (pts[0], pts[pts.len() - 1]);
-    let mut verdict = ratio_verdict(
+    let [first, last] = [pts[0], pts[pts.len() - 1]].map(|(n, s)| (format!("N = {n}:"), s.median));
+    let (a, b) = ((last.0.as_str(), last.1), (first.0.as_str(), first.1));
+    let measured = format!("slope {}; {}", fmt_num(slope), ratio(a, b));
+    let holds = slope < 0.0 && last.1 <= FIG2S3_BETTER_FRACTION * first.1;
+    p.section.verdicts.push(Verdict::new(
         "larger networks do better",
         format!(
             "least-squares slope of log10(median final loss) vs log10(N) < 0, and median at the largest N ≤ {FIG2S3_BETTER_FRACTION} × median at the smallest"
         ),
-        (&format!("N = {}:", last.0), last.1.median),
-        (&format!("N = {}:", first.0), first.1.median),
-        slope < 0.0 && last.1.median <= FIG2S3_BETTER_FRACTION * first.1.median,
-    );
-    verdict.measured = format!("slope {}; {}", fmt_num(slope), verdict.measured);
-    p.section.verdicts.push(verdict);
+        measured,
+        holds,
+    ));
     Ok(())
 }
