@@ -50,18 +50,13 @@ pub fn replicated(grid: Grid, scale: &Scale) -> Grid {
     grid.axis(Axis::new("seed", seeds.clone()).zip("training.seed", seeds))
 }
 
-/// `rule` (with `etas`, its rates per [`PERIODS`]) at the paper's rates for
-/// `periods`, as one grid named by the rule's label (axis `task.period`
+/// `rule` at the paper's rates `etas` (per [`PERIODS`]) for the periods
+/// `ts`, as one grid named by the rule's label (axis `task.period`
 /// zipped with `rule.rates`), replicated.
-pub fn paper_rates_grid(
-    scale: &Scale,
-    rule: RuleSpec,
-    etas: &[f64; 4],
-    periods: &[usize],
-) -> Res<Grid> {
-    let rates = periods.iter().map(|&t| paper_eta(etas, t));
-    let axis = Axis::new("task.period", periods.iter().map(|&t| t as i64));
-    let grid = Grid::new(rule.label(), &base(scale, rule, periods[0]))?;
+pub fn paper_rates_grid(scale: &Scale, rule: RuleSpec, etas: &[f64; 4], ts: &[usize]) -> Res<Grid> {
+    let rates = ts.iter().map(|&t| paper_eta(etas, t));
+    let axis = Axis::new("task.period", ts.iter().map(|&t| t as i64));
+    let grid = Grid::new(rule.label(), &base(scale, rule, ts[0]))?;
     Ok(replicated(grid.axis(axis.zip("rule.rates", rates)), scale))
 }
 
@@ -142,9 +137,8 @@ fn curve_rows(curve: &[f64], points: usize, first: usize) -> Rows {
 /// Writes `<panel>.csv`: each run's loss curve at the sampled trials.
 fn loss_csv(p: &mut PanelRun<'_>) -> Res<()> {
     let (file, points) = (format!("{}.csv", p.section.panel), curve_points(&p.scale));
-    runs_csv(p, &file, "trial,loss", |r| {
-        curve_rows(&r.record.history.loss, points, 1)
-    })
+    let rows = |r: &Run| curve_rows(&r.record.history.loss, points, 1);
+    runs_csv(p, &file, "trial,loss", rows)
 }
 
 /// Writes `<panel>.csv`: each run's final and untrained loss.
@@ -179,24 +173,23 @@ fn summary_series(label: &str, color: RGBColor, style: Style, pts: &[(f64, Summa
     Series::new(label, color, style, line).with_band(band)
 }
 
-/// A panel comparing the grids `conds`: `<panel>.csv` (loss curves),
-/// `<panel>.svg` (one loss plot titled `title`), the condition table.
+/// A panel comparing the grids `conds` of `runs`: `<panel>.csv` (loss
+/// curves), `<panel>.svg` (one loss plot, titled `t`), the condition table.
 fn compare<'r>(
     p: &mut PanelRun<'_>,
     runs: &'r [Run],
     conds: &[Cond],
-    title: &str,
+    t: &str,
 ) -> Res<Vec<Group<'r>>> {
     loss_csv(p)?;
     let group = |&(name, c): &Cond| (name.to_string(), c, super::grid(runs, name));
     let groups: Vec<_> = conds.iter().map(group).collect();
-    let plot_title = tau_label(period(&runs[0]));
-    svg(
-        p,
-        title,
-        1,
-        &[loss_panel(&plot_title, &groups, curve_points(&p.scale))],
-    )?;
+    let panel = loss_panel(
+        &tau_label(period(&runs[0])),
+        &groups,
+        curve_points(&p.scale),
+    );
+    svg(p, t, 1, &[panel])?;
     condition_table(p, &groups);
     Ok(groups)
 }
@@ -208,10 +201,8 @@ fn learns(name: &str, runs: &[&Run]) -> (bool, String) {
     let failed = runs.iter().filter(|r| !r.ok()).count();
     let [fs, us, rs] = [f, u, f / u].map(fmt_num);
     let holds = f <= LEARNS_FRACTION * u && failed * 2 < runs.len();
-    (
-        holds,
-        format!("{name}: {fs} vs untrained {us} (ratio {rs})"),
-    )
+    let measured = format!("{name}: {fs} vs untrained {us} (ratio {rs})");
+    (holds, measured)
 }
 
 /// `"a x / b y = x/y"` for two labelled medians.
@@ -231,10 +222,8 @@ pub fn condition_table(p: &mut PanelRun<'_>, groups: &[Group<'_>]) {
     let mut out = Vec::new();
     for (name, _, runs) in groups {
         let eta = runs.first().map(|r| rates_text(r.point.spec.rule.rates()));
-        let (i, f) = (
-            initial_losses(runs).to_string(),
-            final_losses(runs).to_string(),
-        );
+        let i = initial_losses(runs).to_string();
+        let f = final_losses(runs).to_string();
         let trend = super::trend_text(&curves(runs)).1;
         let eta = eta.unwrap_or_default();
         out.push(vec![name.clone(), eta, i, f, trend, super::failed_of(runs)]);
@@ -295,13 +284,14 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     let of = |f: fn(&Vec<f64>) -> f64| Summary::of(&curves.iter().map(f).collect::<Vec<_>>());
     let (a0, a1) = (of(|c| c[0]), of(|c| c[c.len() - 1]));
     let gain = of(|c| c[c.len() - 1] - c[0]);
-    let rows = [
-        ("before training", a0.to_string()),
-        ("after training", a1.to_string()),
-    ];
-    let mut rows: Vec<_> = rows.into_iter().map(|(a, b)| vec![a.into(), b]).collect();
-    rows.push(vec!["failed runs".into(), super::failed_of(&runs)]);
-    p.section.table(&["", "A (median [25%, 75%])"], &rows);
+    p.section.table(
+        &["", "A (median [25%, 75%])"],
+        &[
+            vec!["before training".into(), a0.to_string()],
+            vec!["after training".into(), a1.to_string()],
+            vec!["failed runs".into(), super::failed_of(&runs)],
+        ],
+    );
     p.section.verdicts.push(Verdict::new(
         "A grows from ≈0 to clearly positive",
         format!(
@@ -367,9 +357,8 @@ fn rule_groups<'r>(runs: &'r [Run], periods: &[usize]) -> Vec<Group<'r>> {
 /// Output and target `(t, value)` of one trial of the trained network (none for a failed run).
 fn output_trace(run: &Run) -> Res<[Vec<(f64, f64)>; 2]> {
     let spec = &run.point.spec;
-    let trial = spec
-        .build_task()?
-        .next_trial(&mut spec.stream(OUTPUT_STREAM))?;
+    let mut task = spec.build_task()?;
+    let trial = task.next_trial(&mut spec.stream(OUTPUT_STREAM))?;
     if !run.ok() {
         return Ok([vec![], vec![]]);
     }
@@ -388,10 +377,8 @@ fn median_run<'r>(runs: &[&'r Run]) -> Option<&'r Run> {
 fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
     let (all, points) = (p.runs(), curve_points(&p.scale));
     loss_csv(p)?;
-    let traces: Vec<_> = p
-        .par_map(&all, output_trace)
-        .into_iter()
-        .collect::<Res<_>>()?;
+    let traces = p.par_map(&all, output_trace);
+    let traces: Vec<_> = traces.into_iter().collect::<Res<_>>()?;
     let rows = |r: &Run| {
         let [y, target] = &traces[r.point.index];
         let row = |(y, t): (&(f64, f64), &(f64, f64))| row![y.0 as usize, y.1, t.1];
@@ -401,11 +388,8 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
     let groups = rule_groups(&all, &FIG2A_PERIODS);
     let mut panels = Vec::new();
     for (t, pair) in FIG2A_PERIODS.iter().zip(groups.chunks(2)) {
-        panels.push(loss_panel(
-            &format!("Loss, {}", tau_label(*t)),
-            pair,
-            points,
-        ));
+        let title = format!("Loss, {}", tau_label(*t));
+        panels.push(loss_panel(&title, pair, points));
         let title = format!("Output after training, {}", tau_label(*t));
         let mut panel = plot::Panel::new(title, "time t (steps)", "output y(t)");
         for (_, color, runs) in pair {
@@ -495,10 +479,8 @@ where
     for (t, (rule, _)) in periods.iter().flat_map(|t| RULES.map(|r| (*t, r))) {
         let ratio = med(rule, t) / untrained(t);
         let mark = [" ✗", ""][(ratio <= FAR_BELOW_FRACTION) as usize];
-        far_below.push((
-            format!("{rule} {}: {}{mark}", tau_label(t), fmt_num(ratio)),
-            mark,
-        ));
+        let line = format!("{rule} {}: {}{mark}", tau_label(t), fmt_num(ratio));
+        far_below.push((line, mark));
     }
     let all = far_below.iter().all(|f| f.1.is_empty());
     let measured: Vec<_> = far_below.into_iter().map(|f| f.0).collect();
@@ -507,18 +489,14 @@ where
     let far = format!(
         "median final loss ≤ {FAR_BELOW_FRACTION} × median untrained loss at every T (ratios listed)"
     );
-    let (better_claim, far_claim) = (
-        format!("BPTT better for long T ({l}τ)"),
+    let better_claim = format!("BPTT better for long T ({l}τ)");
+    let (far_claim, holds) = (
         "both far below untrained (every T)",
+        bl.1 <= BETTER_FRACTION * fl.1,
     );
     vec![
         approx_verdict(&format!("RFLO ≈ BPTT for short T ({s}τ)"), fs, bs),
-        Verdict::new(
-            better_claim,
-            better,
-            ratio(bl, fl),
-            bl.1 <= BETTER_FRACTION * fl.1,
-        ),
+        Verdict::new(better_claim, better, ratio(bl, fl), holds),
         Verdict::new(far_claim, far, measured.join("; "), all),
     ]
 }
@@ -559,12 +537,9 @@ fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
     let [gf, gl, gn] = [f, l, n].map(|x| fmt_num(x.1 / b.1));
     let gaps = format!("RFLO/BPTT = {gf}; LocalSymmetric/BPTT = {gl}; NonlocalRandom/BPTT = {gn}");
     p.section.line(format!("Gap {gaps}."));
-    p.section
-        .verdicts
-        .push(approx_verdict("LocalSymmetric ≈ RFLO", l, f));
-    p.section
-        .verdicts
-        .push(approx_verdict("NonlocalRandom ≈ BPTT", n, b));
+    let v = &mut p.section.verdicts;
+    v.push(approx_verdict("LocalSymmetric ≈ RFLO", l, f));
+    v.push(approx_verdict("NonlocalRandom ≈ BPTT", n, b));
     Ok(())
 }
 
@@ -595,19 +570,16 @@ fn fig2s1(p: &mut PanelRun<'_>) -> Res<()> {
     // "Learns" against the Dale network's own first-trial loss: its weights are
     // sign-flipped when training starts, after the untrained evaluation.
     let dale = &groups[1].2;
-    let firsts: Vec<f64> = dale
-        .iter()
-        .filter_map(|r| r.record.history.loss.first().copied())
-        .collect();
+    let first = |r: &&Run| r.record.history.loss.first().copied();
+    let firsts: Vec<f64> = dale.iter().filter_map(first).collect();
     let (f, first) = (("final", med(dale)), ("first trial", median(&firsts)));
     let criterion = format!(
         "median final loss ≤ {LEARNS_FRACTION} × median loss of the first training trial (the sign-constrained initial network)"
     );
     let holds = f.1 <= LEARNS_FRACTION * first.1;
     let claim = "Dale-constrained RFLO still learns";
-    p.section
-        .verdicts
-        .push(Verdict::new(claim, criterion, ratio(f, first), holds));
+    let verdict = Verdict::new(claim, criterion, ratio(f, first), holds);
+    p.section.verdicts.push(verdict);
     Ok(())
 }
 
@@ -651,12 +623,8 @@ fn fig2s2_grids(scale: &Scale) -> Res<GridFile> {
 
 fn fig2s2(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
-    let groups = compare(
-        p,
-        &all,
-        &FIG2S2_CONDS,
-        "Fig 2–S2: recurrent and readout learning",
-    )?;
+    let title = "Fig 2–S2: recurrent and readout learning";
+    let groups = compare(p, &all, &FIG2S2_CONDS, title)?;
     let [full, ro, rec] = [0, 1, 2].map(|i| med(&groups[i].2));
     let u = initial_losses(&groups[2].2).median;
     let [c1, c2] = [FIG2S2_BETTER_FRACTION, FIG2S2_FAILS_FRACTION];
@@ -710,11 +678,8 @@ fn fig2s3(p: &mut PanelRun<'_>) -> Res<()> {
         let runs = all.iter().filter(|r| r.point.spec.network.n_units == n);
         groups.push((format!("N = {n}"), colors::RFLO, runs.collect()));
     }
-    let size = |g: &Group<'_>| g.2[0].point.spec.network.n_units as f64;
-    let pts: Vec<_> = groups
-        .iter()
-        .map(|g| (size(g), final_losses(&g.2)))
-        .collect();
+    let point = |g: &Group<'_>| (g.2[0].point.spec.network.n_units as f64, final_losses(&g.2));
+    let pts: Vec<_> = groups.iter().map(point).collect();
     let series = summary_series("RFLO", colors::RFLO, Style::LinePoints, &pts);
     let panel = plot::Panel::new("RFLO, T = 20τ", "network size N (units)", "final loss L");
     let panel = panel.log_x().log_y().with(series);
