@@ -7,12 +7,14 @@ use rnn_experiment::stats::{Summary, best_by_median, fmt_num, quantile};
 use rnn_experiment::{Axis, Grid, GridFile};
 use rnn_learn::{LearningRates, RuleSpec};
 
-use super::fig2::{BPTT_ETA, PERIODS, RFLO_ETA, base, condition_table, paper_eta, period};
-use super::{APPROX_FACTOR, Panel, PanelRun, Run, Scale, approx, tau_label};
+use super::fig2::{
+    BPTT_ETA, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base, condition_table, fig2b_verdicts,
+    paper_eta, period,
+};
+use super::{Panel, PanelRun, Run, Scale, tau_label};
 use crate::Res;
-use crate::plot::colors::{BLUE, GREEN, LOCAL_SYMMETRIC, ORANGE};
+use crate::plot::colors::{BLUE, GREEN, GREY, LOCAL_SYMMETRIC, ORANGE};
 use crate::plot::{self, Series, Style};
-use crate::report::Verdict;
 use crate::row;
 use crate::table::Table;
 
@@ -30,10 +32,6 @@ pub const FIG2B_GRID: Panel = Panel {
 /// The paper's learning-rate grid (FIGURES.md), and the reduced one of `--quick`.
 pub const ETA_GRID: [f64; 8] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1];
 const QUICK_ETA_GRID: [f64; 4] = [1e-3, 1e-2, 3e-2, 1e-1];
-/// fig2b, "BPTT better at long T": BPTT's median at most this fraction of RFLO's.
-pub const BETTER_FRACTION: f64 = 0.5;
-/// fig2b, "far below untrained": at most this fraction of the untrained median.
-pub const FAR_BELOW_FRACTION: f64 = 0.2;
 /// The rules searched (the paper gives grid-searched rates for these two).
 const RULES: [&str; 2] = ["RFLO", "BPTT"];
 /// The plot marks the paper's rate with a vertical bar from median / BAR to median × BAR.
@@ -139,42 +137,6 @@ fn search<'r>(all: &'r [Run], rule: &'static str, t: usize, etas: &[f64]) -> Sea
     }
 }
 
-/// fig2b's three verdicts from the median final loss per (rule, T) and the
-/// median untrained loss per T; short T is the first period, long T the last.
-pub fn fig2b_verdicts(
-    periods: &[usize],
-    med: impl Fn(&str, usize) -> f64,
-    untrained: impl Fn(usize) -> f64,
-) -> Vec<Verdict> {
-    let (s, l) = (periods[0], periods[periods.len() - 1]);
-    let ratio = |a: &str, b: &str, t: usize| {
-        let (x, y) = (med(a, t), med(b, t));
-        let (fx, fy, r) = (fmt_num(x), fmt_num(y), fmt_num(x / y));
-        (x / y, format!("{a} {fx} / {b} {fy} = {r}"))
-    };
-    let ((rs, short), (rl, long)) = (ratio("RFLO", "BPTT", s), ratio("BPTT", "RFLO", l));
-    let (mut far, mut listed) = (true, Vec::new());
-    for (t, r) in periods.iter().flat_map(|&t| RULES.map(|r| (t, r))) {
-        let x = med(r, t) / untrained(t);
-        far &= x <= FAR_BELOW_FRACTION;
-        let mark = if x <= FAR_BELOW_FRACTION { "" } else { " ✗" };
-        listed.push(format!("{r} {}: {}{mark}", tau_label(t), fmt_num(x)));
-    }
-    let (s, l, listed) = (s / 10, l / 10, listed.join("; "));
-    let approx_criterion = format!("ratio of median final losses within a factor {APPROX_FACTOR}");
-    let better = format!("median BPTT ≤ {BETTER_FRACTION} × median RFLO at {l}τ");
-    let far_criterion = format!("median final loss ≤ {FAR_BELOW_FRACTION} × median untrained");
-    let far_criterion = format!("{far_criterion} loss at every T (ratios listed)");
-    let short_claim = format!("RFLO ≈ BPTT for short T ({s}τ)");
-    let long_claim = format!("BPTT better for long T ({l}τ)");
-    let far_claim = "both far below untrained (every T)";
-    vec![
-        Verdict::new(short_claim, approx_criterion, short, approx(rs, 1.0)),
-        Verdict::new(long_claim, better, long, rl <= BETTER_FRACTION),
-        Verdict::new(far_claim, far_criterion, listed, far),
-    ]
-}
-
 fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let (all, (periods, etas)) = (p.runs(), periods_etas(&p.scale));
     let pairs = RULES
@@ -239,8 +201,9 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
         let best = s.best.filter(|&b| b != s.paper);
         let same = if best.is_none() { " (= best)" } else { "" };
         let paper = format!("{}, paper's η{same}", s.name());
-        conditions.push((paper, s.cells[s.paper].2.clone()));
-        conditions.extend(best.map(|b| (format!("{}, best η", s.name()), s.cells[b].2.clone())));
+        conditions.push((paper, GREY, s.cells[s.paper].2.clone()));
+        let best_name = |b: usize| (format!("{}, best η", s.name()), GREY, s.cells[b].2.clone());
+        conditions.extend(best.map(best_name));
         let r = s.med(true) / s.untrained;
         if r > FAR_BELOW_FRACTION {
             far.push(format!("{} ({})", s.name(), fmt_num(r)));

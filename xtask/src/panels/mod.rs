@@ -93,18 +93,6 @@ pub struct Run {
 }
 
 impl Run {
-    /// The value of axis `path` for this run (e.g. `"task.period"`), converted.
-    pub fn coord<T: serde::de::DeserializeOwned>(&self, path: &str) -> Res<T> {
-        let value = self
-            .point
-            .coords
-            .iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| format!("run {} has no axis `{path}`", self.point.index))?;
-        Ok(value.try_into()?)
-    }
-
     /// The replicate seed.
     pub fn seed(&self) -> u64 {
         self.point.spec.seed
