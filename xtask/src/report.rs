@@ -133,8 +133,11 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "Every number below was measured in this run. Medians over seeds with \
-             [25th, 75th] percentiles. Each verdict states its criterion.\n"
+            "Every number below was measured by this job, its training runs trained now or \
+             read from its result store (`DIR/store/`: results of identical run specs, \
+             bit-identical to a retraining). Medians over seeds with [25th, 75th] percentiles; \
+             a failed (diverged) run counts as +inf in every median (`rnn_experiment::stats`). \
+             Each verdict states its criterion.\n"
         );
         if !self.pending.is_empty() {
             let _ = writeln!(

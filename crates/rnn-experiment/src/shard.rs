@@ -20,23 +20,6 @@ impl Shard {
     pub fn contains(&self, run_index: usize) -> bool {
         run_index % self.count == self.index - 1
     }
-
-    /// The file name of this shard's table: `shard-i-of-n.csv`.
-    pub fn file_name(&self) -> String {
-        format!("shard-{}-of-{}.csv", self.index, self.count)
-    }
-
-    /// Parses `shard-i-of-n.csv` back (used by the merge); `None` if the name
-    /// has another form.
-    pub fn from_file_name(name: &str) -> Option<Shard> {
-        let rest = name.strip_prefix("shard-")?.strip_suffix(".csv")?;
-        let (i, n) = rest.split_once("-of-")?;
-        let spec = Shard {
-            index: i.parse().ok()?,
-            count: n.parse().ok()?,
-        };
-        (spec.count >= 1 && (1..=spec.count).contains(&spec.index)).then_some(spec)
-    }
 }
 
 impl fmt::Display for Shard {
