@@ -2,8 +2,9 @@
 //! criteria words, and a standard run table.
 
 use rnn_experiment::stats::{Summary, end_trend, fmt_num};
+use rnn_experiment::{Axis, Grid};
 
-use super::Run;
+use super::{Run, Scale};
 
 /// At most `points` trial indices spread over `0..n`, always including the last.
 pub fn curve_indices(n: usize, points: usize) -> Vec<usize> {
@@ -122,4 +123,32 @@ pub fn completed<'r>(runs: &[&'r Run]) -> Vec<&'r Run> {
 /// `failed/total` for a table cell.
 pub fn failed_of(runs: &[&Run]) -> String {
     format!("{}/{}", runs.iter().filter(|r| !r.ok()).count(), runs.len())
+}
+
+/// Adds the replicate axis: `seed` and `training.seed` together, `0..n` with
+/// `n = default` unless `--seeds` (fig2 has its own, with its default).
+pub fn replicated(grid: Grid, scale: &Scale, default: usize) -> Grid {
+    let seeds = scale.seeds(default);
+    grid.axis(Axis::new("seed", seeds.clone()).zip("training.seed", seeds))
+}
+
+/// Header cells from one `|`-separated string.
+pub fn cols(header: &str) -> Vec<&str> {
+    header.split('|').collect()
+}
+
+/// Median line and 25–75 % band of `curves` at every index `i`, drawn at `x(i)`.
+pub fn band_at(curves: &[Vec<f64>], x: impl Fn(usize) -> f64) -> LineAndBand {
+    let refs: Vec<&[f64]> = curves.iter().map(Vec::as_slice).collect();
+    let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
+    let rows = rnn_experiment::stats::band(&refs, &(0..n).collect::<Vec<_>>());
+    let line = rows.iter().map(|(i, s)| (x(*i), s.median)).collect();
+    let band = rows.iter().map(|(i, s)| (x(*i), s.q25, s.q75)).collect();
+    (line, band)
+}
+
+/// The loss curves of the completed runs among `runs`.
+pub fn loss_curves<'r>(runs: &[&'r Run]) -> Vec<&'r [f64]> {
+    let loss = |r: &&'r Run| r.record.history.loss.as_slice();
+    completed(runs).iter().map(loss).collect()
 }

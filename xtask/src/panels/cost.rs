@@ -10,13 +10,11 @@ use rnn_experiment::GridFile;
 use rnn_experiment::stats::{fmt_num, line_fit};
 use rnn_learn::{AnyRule, LearningRule, RuleSpec, WeightUpdate};
 
-use super::fig3::cols;
-use super::{Panel, PanelRun};
-use crate::Res;
+use super::{Panel, PanelRun, cols};
 use crate::plot::{self, Series, Style, colors};
 use crate::report::Verdict;
-use crate::row;
 use crate::table::Table;
+use crate::{Res, row};
 
 /// The cost panel.
 pub const COST: Panel = Panel {
@@ -40,20 +38,16 @@ const EXPECTED: [f64; 3] = [2.0, 2.0, 4.0];
 /// Allowed |slope − expected|.
 const TOLERANCE: f64 = 0.5;
 
-fn make_trial(n_steps: usize) -> Res<Trial> {
+/// Minimum over `repeats` of the trial-end update of a synthetic `n_steps` trial, after a
+/// warm-up (first touch of buffers).
+fn time_rule(rule: &AnyRule, net: &Network, n_steps: usize, repeats: usize) -> Res<f64> {
     let inputs = Mat::from_fn(n_steps, 1, |s, _| (0.05 * s as f64).sin());
     let targets = Mat::from_fn(n_steps, 1, |s, _| (0.03 * s as f64).cos());
-    let start = InitialState::Constant(0.1);
-    Ok(Trial::new(inputs.as_ref(), targets.as_ref(), None, start)?)
-}
-
-/// Minimum over `repeats` of one trial's trial-end update, after a warm-up (first touch of buffers).
-fn time_rule(rule: &AnyRule, net: &Network, trial: &Trial, repeats: usize) -> Res<f64> {
-    let start = State::initial(net, trial, None)?;
-    let mut state = rule.new_state(net);
-    let mut update = WeightUpdate::zeros(net);
+    let h0 = InitialState::Constant(0.1);
+    let trial = &Trial::new(inputs.as_ref(), targets.as_ref(), None, h0)?;
+    let (start, mut best) = (State::initial(net, trial, None)?, f64::INFINITY);
+    let (mut state, mut update) = (rule.new_state(net), WeightUpdate::zeros(net));
     rule.accumulate(net, trial, &start, &mut state, &mut update)?;
-    let mut best = f64::INFINITY;
     for _ in 0..repeats {
         update.set_zero();
         let t0 = Instant::now();
@@ -64,50 +58,39 @@ fn time_rule(rule: &AnyRule, net: &Network, trial: &Trial, repeats: usize) -> Re
 }
 
 fn cost(p: &mut PanelRun<'_>) -> Res<()> {
-    // Below N ≈ 100 fixed per-step costs dominate (FIGURES.md): the slope
-    // is fitted on the largest sizes, where the O(N²) work does.
+    // Below N ≈ 100 fixed per-step costs dominate (FIGURES.md): the fit is on the largest N.
     let sizes = &[16, 32, 64, 128, 256, 512, 1024][..p.scale.pick(6, 7)];
-    let repeats = p.scale.pick(3, 5);
-    let r = 0.01;
+    let (repeats, r) = (p.scale.pick(3, 5), 0.01);
     let rules = [RuleSpec::rflo(r), RuleSpec::bptt(r), RuleSpec::rtrl(r)];
     let mut points: [Vec<(f64, f64)>; 3] = Default::default(); // per rule: (N, s per step)
     for &n in sizes {
         let net = Network::random(&NetworkConfig::new(n, 1, 1), &mut seeded(n as u64))?;
-        for (r, rule) in rules.iter().enumerate() {
-            let rtrl_affordable = match points[2].last() {
-                _ if n > RTRL_MAX_N => false,
-                Some(&(_, t)) => t * STEPS[2] as f64 * 16.0 <= RTRL_TRIAL_LIMIT_S,
-                None => true,
-            };
-            if r < 2 || rtrl_affordable {
-                let t = time_rule(&rule.build()?, &net, &make_trial(STEPS[r])?, repeats)?;
-                points[r].push((n as f64, t / STEPS[r] as f64));
-            }
+        let last = points[2].last().map_or(0.0, |q| q.1);
+        let rtrl_ok = n <= RTRL_MAX_N && last * STEPS[2] as f64 * 16.0 <= RTRL_TRIAL_LIMIT_S;
+        for (r, rule) in rules.iter().enumerate().filter(|&(r, _)| r < 2 || rtrl_ok) {
+            let t = time_rule(&rule.build()?, &net, STEPS[r], repeats)?;
+            points[r].push((n as f64, t / STEPS[r] as f64));
         }
     }
-    let mut csv = Table::new(&cols(
-        "rule|n_units|seconds_per_step|steps_per_trial|repeats",
-    ));
+    let header = "rule|n_units|seconds_per_step|steps_per_trial|repeats";
+    let (mut csv, mut rows) = (Table::new(&cols(header)), Vec::new());
     let palette = [colors::RFLO, colors::BPTT, colors::BLUE];
     let axes = ("network size N (units)", "time per step (s)");
     let mut panel = plot::Panel::new("Cost per time step", axes.0, axes.1);
     panel = panel.log_x().log_y();
-    let mut rows = Vec::new();
     for (r, pts) in points.into_iter().enumerate() {
         let (name, expected) = (rules[r].label(), EXPECTED[r]);
         for &(n, t) in &pts {
             csv.row(row![name, n as usize, t, STEPS[r], repeats]);
         }
         let fit_pts = &pts[pts.len().saturating_sub(FIT_POINTS)..];
-        let logs: Vec<(f64, f64)> = fit_pts.iter().map(|q| (q.0.log10(), q.1.log10())).collect();
-        let (xs, ys): (Vec<f64>, Vec<f64>) = logs.into_iter().unzip();
+        let (xs, ys): (Vec<_>, Vec<_>) = fit_pts.iter().map(|q| (q.0.log10(), q.1.log10())).unzip();
         let fit = line_fit(&xs, &ys);
         let time = |q: &(f64, f64)| format!("{}: {}", q.0, fmt_num(q.1 * 1e6));
-        let times: Vec<String> = pts.iter().map(time).collect();
+        let times = pts.iter().map(time).collect::<Vec<_>>().join(", ");
         let fit_on: Vec<String> = fit_pts.iter().map(|q| q.0.to_string()).collect();
-        let (times, fit_on) = (times.join(", "), fit_on.join(", "));
         let (slope, exp) = (fmt_num(fit.slope), fmt_num(expected));
-        rows.push(vec![name.into(), times, fit_on, slope, exp]);
+        rows.push(vec![name.into(), times, fit_on.join(", "), slope, exp]);
         p.section.verdicts.push(Verdict::new(
             format!("{name} slope ≈ {expected}"),
             format!("abs(fitted log–log slope − {expected}) ≤ {TOLERANCE} (fit on the {FIT_POINTS} largest N)"),

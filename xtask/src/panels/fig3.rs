@@ -1,19 +1,14 @@
-//! Fig 3: Ready–Set–Go interval matching (docs/spec/TASKS.md §2).
-//!
-//! Every run is a [`RunSpec`] on the Ready–Set–Go task, N = 100, delays drawn
-//! from `[T_min, T_max]`, updates summed over 10 trials. After training, the
-//! trained network (`run.record.network`) plays 11 evenly spaced test delays
-//! (no randomness): the time of the output's peak after Set against the delay.
+//! Fig 3: Ready–Set–Go interval matching (docs/spec/TASKS.md §2). After training, each
+//! network plays [`N_TEST_DELAYS`] evenly spaced test delays (no randomness): the time
+//! of the output's peak after Set against the delay.
 
-use rnn_experiment::stats::{Summary, band, fmt_num, line_fit, mean};
+use rnn_experiment::stats::{Summary, fmt_num, line_fit, mean};
 use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{RuleSpec, Schedule, TrainingConfig};
 use rnn_tasks::{ReadySetGo, ReadySetGoConfig, TaskSpec, produced_interval};
 
-use super::{
-    LineAndBand, Panel, PanelRun, Run, Scale, binned_median_band, completed, curve_indices,
-    failed_of, trend_text,
-};
+use super::{Panel, PanelRun, Run, Scale, band_at, binned_median_band, cols, curve_indices};
+use super::{failed_of, loss_curves, replicated, trend_text};
 use crate::Res;
 use crate::plot::{self, Series, Style, colors};
 use crate::report::Verdict;
@@ -32,29 +27,6 @@ const N_TEST_DELAYS: usize = 11;
 const TRACKS_SLOPE: (f64, f64) = (0.8, 1.2);
 /// ... and median mean absolute error below this (steps).
 const TRACKS_MAE: f64 = 15.0;
-
-/// Adds the replicate axis: `seed` and `training.seed` together, `0..n` with
-/// `n = default` unless `--seeds` (the `fig2::replicated` pattern; shared with fig4).
-pub(super) fn replicated(grid: Grid, scale: &Scale, default: usize) -> Grid {
-    let seeds = scale.seeds(default);
-    grid.axis(Axis::new("seed", seeds.clone()).zip("training.seed", seeds))
-}
-
-/// Header cells from one `|`-separated string (shared with fig4 and cost).
-pub(super) fn cols(header: &str) -> Vec<&str> {
-    header.split('|').collect()
-}
-
-/// Median line and 25–75 % band of `curves` at every index `i`, drawn at
-/// `x(i)` (shared with fig4).
-pub(super) fn band_at(curves: &[Vec<f64>], x: impl Fn(usize) -> f64) -> LineAndBand {
-    let refs: Vec<&[f64]> = curves.iter().map(Vec::as_slice).collect();
-    let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
-    let rows = band(&refs, &(0..n).collect::<Vec<_>>());
-    let line = rows.iter().map(|(i, s)| (x(*i), s.median)).collect();
-    let band = rows.iter().map(|(i, s)| (x(*i), s.q25, s.q75)).collect();
-    (line, band)
-}
 
 /// `rule` on Ready–Set–Go, `T_max` in `max_delays` (axis `task.max_delay`), 3 seeds.
 fn grids(scale: &Scale, rule: RuleSpec, max_delays: &[i64], n_trials: usize) -> Res<GridFile> {
@@ -82,23 +54,18 @@ const SLOPE: usize = 0;
 const R2: usize = 2;
 const MAE: usize = 3;
 
-/// A run's test: `[delay, produced interval, peak height, test loss]` per
-/// test delay (none for a failed run), the produced intervals in τ, and its
-/// [`COLUMNS`] (NaN for a failed run, i.e. +inf in the medians).
-struct Tested<'r> {
-    run: &'r Run,
+/// A run's test: `[delay, produced interval, peak height, test loss]` per test delay
+/// (none if failed) and its [`COLUMNS`] (NaN if failed, i.e. +inf in the medians).
+struct Tested {
+    run: Run,
     max_delay: usize,
     rows: Vec<[f64; 4]>,
-    produced: Vec<f64>,
     values: [f64; 6],
 }
 
-fn test(run: &Run) -> Res<Tested<'_>> {
-    let task = task_of(run)?;
-    let mut rows = Vec::new();
-    let n = if run.ok() { N_TEST_DELAYS } else { 0 };
-    let net = &run.record.network;
-    for d in task.evenly_spaced_delays(n) {
+fn test(run: &Run) -> Res<Tested> {
+    let (task, net, mut rows) = (task_of(run)?, &run.record.network, Vec::new());
+    for d in task.evenly_spaced_delays(if run.ok() { N_TEST_DELAYS } else { 0 }) {
         let tr = net.run_trial(&task.trial_with_delay(d)?, None)?;
         let out: Vec<f64> = (0..tr.len()).map(|s| tr.y[(0, s)]).collect();
         let r = produced_interval(&out, task.t_set(d))?;
@@ -108,40 +75,25 @@ fn test(run: &Run) -> Res<Tested<'_>> {
     let fit = line_fit(&col(|x| x[0]), &col(|x| x[1]));
     let (mae, peak) = (mean(&col(|x| (x[1] - x[0]).abs())), mean(&col(|x| x[2])));
     let loss = mean(&col(|x| x[3]));
-    let values = [fit.slope, fit.intercept, fit.r2, mae, peak, loss];
-    let (max_delay, produced) = (task.config().max_delay, col(|x| x[1] / 10.0));
     Ok(Tested {
-        run,
-        max_delay,
+        run: run.clone(),
+        max_delay: task.config().max_delay,
         rows,
-        produced,
-        values,
+        values: [fit.slope, fit.intercept, fit.r2, mae, peak, loss],
     })
-}
-
-/// The loss curves of the completed runs among `runs` (shared with fig4).
-pub(super) fn loss_curves<'r>(runs: &[&'r Run]) -> Vec<&'r [f64]> {
-    let ok = completed(runs);
-    ok.into_iter()
-        .map(|r| r.record.history.loss.as_slice())
-        .collect()
 }
 
 /// Losses of the delay-blind baseline (the per-step mean target over the
 /// test delays) and of a zero output, averaged over the test delays.
 fn baselines(task: &ReadySetGo) -> Res<(f64, f64)> {
-    let len = task.trial_len();
+    let (len, n) = (task.trial_len(), N_TEST_DELAYS as f64);
     let mut targets: Vec<Vec<f64>> = Vec::new();
     for d in task.evenly_spaced_delays(N_TEST_DELAYS) {
         let trial = task.trial_with_delay(d)?;
         targets.push((0..len).map(|s| trial.target_at(s)[0]).collect());
     }
-    let mut avg = vec![0.0; len];
-    for t in &targets {
-        avg.iter_mut()
-            .zip(t)
-            .for_each(|(a, x)| *a += x / N_TEST_DELAYS as f64);
-    }
+    let avg_at = |s: usize| targets.iter().fold(0.0, |a, t| a + t[s] / n);
+    let avg: Vec<f64> = (0..len).map(avg_at).collect();
     let half_mse = |t: &Vec<f64>, b: &[f64]| {
         t.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / (2.0 * len as f64)
     };
@@ -150,58 +102,49 @@ fn baselines(task: &ReadySetGo) -> Res<(f64, f64)> {
 }
 
 /// Tests every run, writes `<id>.csv`, `<id>_loss.csv`, `<id>.svg` and the
-/// table; per `T_max` (grid order) the medians of [`COLUMNS`].
-fn evaluate(p: &mut PanelRun<'_>, id: &str) -> Res<Vec<Vec<Summary>>> {
-    let points = p.scale.pick(150, 400);
-    let all = p.runs();
-    let all: Vec<&Run> = all.iter().collect();
-    let tested = p.par_map(&all, |r| test(r));
-    let tested = tested.into_iter().collect::<Res<Vec<_>>>()?;
+/// table, adds the verdict `claim` that the first condition [`tracks`] the identity;
+/// returns per `T_max` (grid order) the medians of [`COLUMNS`].
+fn evaluate(p: &mut PanelRun<'_>, id: &str, claim: &str) -> Res<Vec<Vec<Summary>>> {
+    let (points, all) = (p.scale.pick(150, 400), p.runs());
+    let tested = p.par_map(&all, test).into_iter().collect::<Res<Vec<_>>>()?;
     let mut csv = Table::new(&cols(
         "condition|rule|max_delay_steps|seed|delay_steps|produced_interval_steps|peak_height|test_loss|failed",
     ));
     let mut loss_csv = Table::new(&cols("condition|rule|max_delay_steps|seed|trial|loss"));
-    let mut delays: Vec<usize> = Vec::new();
-    for t in &tested {
-        let (r, md) = (t.run, t.max_delay);
-        let (rule, s) = (&r.point.spec.rule, r.seed());
-        let cond = format!("{}-{}tau", rule.name(), md / 10);
-        let (cond, rule) = (cond.as_str(), rule.label());
-        if !delays.contains(&md) {
-            delays.push(md);
-        }
-        let nan = [0.0, f64::NAN, f64::NAN, f64::NAN];
-        for x in if r.ok() { t.rows.clone() } else { vec![nan] } {
-            let d = x[0] as usize;
-            csv.row(row![cond, rule, md, s, d, x[1], x[2], x[3], !r.ok()]);
-        }
-        let loss = &r.record.history.loss;
-        for i in curve_indices(loss.len(), points) {
-            loss_csv.row(row![cond, rule, md, s, i + 1, loss[i]]);
-        }
-    }
-    csv.write(&p.file(&format!("{id}.csv")))?;
-    loss_csv.write(&p.file(&format!("{id}_loss.csv")))?;
-
+    let md_max = tested.iter().map(|t| t.max_delay).max();
     let lo = MIN_DELAY as f64 / 10.0;
-    let hi = delays.iter().max().map_or(lo, |&d| d as f64 / 10.0);
-    let diagonal = vec![(lo, lo), (hi, hi)];
-    let identity = Series::new("identity", colors::GREY, Style::Dashed, diagonal);
+    let hi = md_max.map_or(lo, |d| d as f64 / 10.0);
+    let identity = vec![(lo, lo), (hi, hi)];
+    let identity = Series::new("identity", colors::GREY, Style::Dashed, identity);
     let axes = ("delay T_delay (τ)", "produced interval (τ)");
-    let mut test_panel = plot::Panel::new("Test: peak time vs delay", axes.0, axes.1);
-    test_panel = test_panel.with(identity);
+    let test_panel = plot::Panel::new("Test: peak time vs delay", axes.0, axes.1);
+    let mut test_panel = test_panel.with(identity);
     let title = "Training loss (mean over bins of trials)";
     let mut loss_panel = plot::Panel::new(title, "trial", "loss L").log_y();
     let (mut conds, mut rows) = (Vec::new(), Vec::new());
-    for (c, &md) in delays.iter().enumerate() {
-        let g: Vec<&Tested<'_>> = tested.iter().filter(|t| t.max_delay == md).collect();
-        let runs: Vec<&Run> = g.iter().map(|t| t.run).collect();
-        let (rule, task) = (&runs[0].point.spec.rule, task_of(runs[0])?);
+    // Runs come in grid order: one block of seeds per `T_max`.
+    let groups = tested.chunk_by(|a, b| a.max_delay == b.max_delay);
+    for (c, g) in groups.enumerate() {
+        let runs: Vec<&Run> = g.iter().map(|t| &t.run).collect();
+        let (rule, task, md) = (&runs[0].point.spec.rule, task_of(runs[0])?, g[0].max_delay);
+        let (cond, name) = (&*format!("{}-{}tau", rule.name(), md / 10), rule.label());
+        for t in g {
+            let (s, ok) = (t.run.seed(), t.run.ok());
+            let failed = [[0.0, f64::NAN, f64::NAN, f64::NAN]];
+            for &[d, y, peak, loss] in if ok { &t.rows[..] } else { &failed } {
+                csv.row(row![cond, name, md, s, d as usize, y, peak, loss, !ok]);
+            }
+            let loss = &t.run.record.history.loss;
+            for i in curve_indices(loss.len(), points) {
+                loss_csv.row(row![cond, name, md, s, i + 1, loss[i]]);
+            }
+        }
         let k = if rule.name() == "bptt" { 2 } else { c % 2 };
         let color = [colors::RFLO, colors::BLUE, colors::BPTT][k];
-        let label = format!("{} (≤ {}τ)", rule.label(), md / 10);
-        // Median over the completed seeds of the produced interval at each test delay.
-        let produced: Vec<Vec<f64>> = g.iter().map(|t| t.produced.clone()).collect();
+        let label = format!("{name} (≤ {}τ)", md / 10);
+        // Median over the completed seeds of the produced interval (τ) at each test delay.
+        let interval = |t: &Tested| t.rows.iter().map(|x| x[1] / 10.0).collect();
+        let produced: Vec<Vec<f64>> = g.iter().map(interval).collect();
         let xs = task.evenly_spaced_delays(N_TEST_DELAYS);
         let (line, band) = band_at(&produced, |i| xs[i] as f64 / 10.0);
         let series = Series::new(&label, color, Style::LinePoints, line);
@@ -214,7 +157,6 @@ fn evaluate(p: &mut PanelRun<'_>, id: &str) -> Res<Vec<Vec<Summary>>> {
         let blind_label = format!("delay-blind, ≤ {}τ", md / 10);
         loss_panel = loss_panel.with(Series::new(&label, color, Style::Line, l).with_band(b));
         loss_panel = loss_panel.with(Series::new(blind_label, color, Style::Dashed, flat));
-        // Failed runs enter every median as +inf (rnn_experiment::stats).
         let summary = |k: usize| Summary::of(&g.iter().map(|t| t.values[k]).collect::<Vec<_>>());
         let cond: Vec<Summary> = (0..6).map(summary).collect();
         let mut row = vec![label];
@@ -224,6 +166,8 @@ fn evaluate(p: &mut PanelRun<'_>, id: &str) -> Res<Vec<Vec<Summary>>> {
         rows.push(row);
         conds.push(cond);
     }
+    csv.write(&p.file(&format!("{id}.csv")))?;
+    loss_csv.write(&p.file(&format!("{id}_loss.csv")))?;
     let header = "delay-blind loss|zero-output loss|training-loss end trend|failed";
     p.section
         .table(&cols(&format!("condition|{COLUMNS}|{header}")), &rows);
@@ -235,12 +179,13 @@ fn evaluate(p: &mut PanelRun<'_>, id: &str) -> Res<Vec<Vec<Summary>>> {
     let svg = p.file(&format!("{id}.svg"));
     let title = format!("Fig {}: Ready–Set–Go", &id[3..]);
     plot::render(&svg, &title, 2, (520, 400), &[test_panel, loss_panel])?;
+    p.section.verdicts.push(tracks(claim, &conds[0]));
     Ok(conds)
 }
 
+/// "Tracks the identity", on one condition's medians.
 fn tracks(claim: &str, c: &[Summary]) -> Verdict {
-    let (slope, mae) = (c[SLOPE], c[MAE]);
-    let (lo, hi) = TRACKS_SLOPE;
+    let ((slope, mae), (lo, hi)) = ((c[SLOPE], c[MAE]), TRACKS_SLOPE);
     Verdict::new(
         claim,
         format!(
@@ -262,15 +207,12 @@ pub const FIG3B: Panel = Panel {
 };
 
 fn fig3b(p: &mut PanelRun<'_>) -> Res<()> {
-    let s = evaluate(p, "fig3b")?;
+    let s = evaluate(p, "fig3b", "tracks the identity for ≤ 15τ")?;
     p.section.line(format!(
         "Trial budget: {} trials per run (TASKS.md §2: 20,000 by default, a stated departure from \
          the paper's 5000, because RFLO at ≤ 15τ tracks only partly after 5000).",
         p.scale.pick(800, 20_000)
     ));
-    p.section
-        .verdicts
-        .push(tracks("tracks the identity for ≤ 15τ", &s[0]));
     let (a, b) = (s[1][MAE].median, s[0][MAE].median);
     p.section.verdicts.push(Verdict::new(
         "worse for ≤ 20τ",
@@ -287,13 +229,5 @@ pub const FIG3C: Panel = Panel {
     title: "Ready–Set–Go, BPTT trained with T_delay ≤ 25τ: output peak time vs delay",
     claim: "tracks the identity",
     grids: |s| grids(s, RuleSpec::bptt(0.003), &[250], s.pick(500, 5000)),
-    evaluate: fig3c,
+    evaluate: |p| evaluate(p, "fig3c", "tracks the identity (≤ 25τ)").map(drop),
 };
-
-fn fig3c(p: &mut PanelRun<'_>) -> Res<()> {
-    let s = evaluate(p, "fig3c")?;
-    p.section
-        .verdicts
-        .push(tracks("tracks the identity (≤ 25τ)", &s[0]));
-    Ok(())
-}
