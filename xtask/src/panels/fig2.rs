@@ -1,9 +1,6 @@
-//! Fig 2 and its supplements: the periodic-output task (docs/spec/TASKS.md §1).
-//!
-//! Every Fig 2 run is a [`RunSpec`] on the periodic task with N = 30. The
-//! replicate seed draws the network, so every condition of a seed uses the
-//! same network realisation (paired comparisons), and a run needed by
-//! several panels (same spec, same key) is trained once.
+//! Fig 2 and its supplements: the periodic-output task (docs/spec/TASKS.md §1), N = 30.
+//! The replicate seed draws the network, so the conditions of a seed share it (paired
+//! comparisons), and a run needed by several panels (same spec, same key) is trained once.
 
 use plotters::style::RGBColor;
 use rnn_experiment::stats::{Summary, band, fmt_num, line_fit, median};
@@ -11,6 +8,7 @@ use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{DaleLaw, Frozen, LearningRates, RuleSpec, TrainingConfig, feedback_alignment};
 use rnn_tasks::{PeriodicConfig, TaskSpec};
 
+use super::fig3::loss_curves;
 use super::{APPROX_FACTOR, LEARNS_FRACTION, Panel, PanelRun, Run, Scale};
 use super::{approx, completed, curve_indices, final_losses, initial_losses, tau_label};
 use crate::Res;
@@ -43,21 +41,9 @@ pub fn base(scale: &Scale, rule: RuleSpec, period: usize) -> RunSpec {
     spec
 }
 
-/// Adds the replicate axis: `seed` and `training.seed` together, `0..n`
-/// (9 networks as in the paper; 3 at `--quick`).
-pub fn replicated(grid: Grid, scale: &Scale) -> Grid {
-    let seeds = scale.seeds(scale.pick(3, 9));
-    grid.axis(Axis::new("seed", seeds.clone()).zip("training.seed", seeds))
-}
-
-/// `rule` at the paper's rates `etas` (per [`PERIODS`]) for the periods
-/// `ts`, as one grid named by the rule's label (axis `task.period`
-/// zipped with `rule.rates`), replicated.
-pub fn paper_rates_grid(scale: &Scale, rule: RuleSpec, etas: &[f64; 4], ts: &[usize]) -> Res<Grid> {
-    let rates = ts.iter().map(|&t| paper_eta(etas, t));
-    let axis = Axis::new("task.period", ts.iter().map(|&t| t as i64));
-    let grid = Grid::new(rule.label(), &base(scale, rule, ts[0]))?;
-    Ok(replicated(grid.axis(axis.zip("rule.rates", rates)), scale))
+/// The replicate axis: 9 networks as in the paper (3 at `--quick`).
+fn replicated(grid: Grid, scale: &Scale) -> Grid {
+    super::fig3::replicated(grid, scale, scale.pick(3, 9))
 }
 
 /// The paper's rate of a rule at `period`: `etas[i]` for `PERIODS[i]`.
@@ -96,12 +82,6 @@ pub fn med(runs: &[&Run]) -> f64 {
     final_losses(runs).median
 }
 
-/// The loss curves of the completed runs.
-fn curves<'r>(runs: &[&'r Run]) -> Vec<&'r [f64]> {
-    let loss = |r: &&'r Run| r.record.history.loss.as_slice();
-    completed(runs).iter().map(loss).collect()
-}
-
 /// Rates as text: one number when `eta1 = eta2 = eta3`.
 pub fn rates_text(r: LearningRates) -> String {
     if r == LearningRates::uniform(r.readout) {
@@ -111,8 +91,7 @@ pub fn rates_text(r: LearningRates) -> String {
     format!("readout {a}, recurrent {b}, input {c}")
 }
 
-/// Writes `file`: per run, its condition, rule, period, N, rates and seed,
-/// then each of `rows(run)`; `cols` names the extra columns.
+/// Writes `file`: per run, condition, rule, period, N, rates, seed, then each of `rows(run)`.
 fn runs_csv(p: &mut PanelRun<'_>, file: &str, cols: &str, rows: impl Fn(&Run) -> Rows) -> Res<()> {
     let header = format!("condition,rule,period_steps,n_units,eta,seed,{cols}");
     let mut csv = Table::new(&header.split(',').collect::<Vec<_>>());
@@ -165,7 +144,7 @@ pub fn loss_panel(title: &str, groups: &[Group<'_>], points: usize) -> plot::Pan
 
 /// The median loss curve of the completed `runs` with its 25–75 % band.
 pub fn loss_series(label: &str, color: RGBColor, runs: &[&Run], points: usize) -> Series {
-    let curves = curves(runs);
+    let curves = loss_curves(runs);
     let n = curves.iter().map(|c| c.len()).max().unwrap_or(0);
     let (line, band) = super::median_band(&curves, &curve_indices(n, points));
     Series::new(label, color, Style::Line, line).with_band(band)
@@ -178,8 +157,7 @@ fn summary_series(label: &str, color: RGBColor, style: Style, pts: &[(f64, Summa
     Series::new(label, color, style, line).with_band(band)
 }
 
-/// A panel comparing the grids `conds` of `runs`: `<panel>.csv` (loss
-/// curves), `<panel>.svg` (one loss plot, titled `t`), the condition table.
+/// Compares the grids `conds`: `<panel>.csv` (loss curves), `<panel>.svg` (titled `t`), the table.
 fn compare<'r>(
     p: &mut PanelRun<'_>,
     runs: &'r [Run],
@@ -189,25 +167,10 @@ fn compare<'r>(
     loss_csv(p)?;
     let group = |&(name, c): &Cond| (name.to_string(), c, super::grid(runs, name));
     let groups: Vec<_> = conds.iter().map(group).collect();
-    let panel = loss_panel(
-        &tau_label(period(&runs[0])),
-        &groups,
-        curve_points(&p.scale),
-    );
-    svg(p, t, 1, &[panel])?;
+    let (title, points) = (tau_label(period(&runs[0])), curve_points(&p.scale));
+    svg(p, t, 1, &[loss_panel(&title, &groups, points)])?;
     condition_table(p, &groups);
     Ok(groups)
-}
-
-/// "learns": median final loss at most [`LEARNS_FRACTION`] of the median
-/// untrained loss, and fewer than half the runs failed; and what was measured.
-fn learns(name: &str, runs: &[&Run]) -> (bool, String) {
-    let (f, u) = (med(runs), initial_losses(runs).median);
-    let failed = runs.iter().filter(|r| !r.ok()).count();
-    let [fs, us, rs] = [f, u, f / u].map(fmt_num);
-    let holds = f <= LEARNS_FRACTION * u && failed * 2 < runs.len();
-    let measured = format!("{name}: {fs} vs untrained {us} (ratio {rs})");
-    (holds, measured)
 }
 
 /// `"a x / b y = x/y"` for two labelled medians.
@@ -229,7 +192,7 @@ pub fn condition_table(p: &mut PanelRun<'_>, groups: &[Group<'_>]) {
         let eta = runs.first().map(|r| rates_text(r.point.spec.rule.rates()));
         let i = initial_losses(runs).to_string();
         let f = final_losses(runs).to_string();
-        let trend = super::trend_text(&curves(runs)).1;
+        let trend = super::trend_text(&loss_curves(runs)).1;
         let eta = eta.unwrap_or_default();
         out.push(vec![name.clone(), eta, i, f, trend, super::failed_of(runs)]);
     }
@@ -239,14 +202,12 @@ pub fn condition_table(p: &mut PanelRun<'_>, groups: &[Group<'_>]) {
         .table(&header.split(',').collect::<Vec<_>>(), &out);
 }
 
-// ---------------------------------------------------------------- fig2c
-
 /// fig2c: readout–feedback alignment during RFLO training.
 pub const FIG2C: Panel = Panel {
     id: "fig2c",
     title: "Readout–feedback alignment A = Tr(W_out B)/(|W_out| |B|) during RFLO training",
     claim: "A grows from ≈0 to clearly positive",
-    grids: fig2c_grids,
+    grids: |s| conditions(s, vec![("RFLO", rflo_20(s))]),
     evaluate: fig2c,
 };
 
@@ -257,10 +218,6 @@ const FIG2C_END_MIN: f64 = 0.3;
 /// Median increase A(end) − A(0) at least this.
 const FIG2C_MIN_INCREASE: f64 = 0.2;
 
-fn fig2c_grids(scale: &Scale) -> Res<GridFile> {
-    conditions(scale, vec![("RFLO", rflo_20(scale))])
-}
-
 /// The alignment curve of a run: at each trial's start, then after training.
 fn alignment_curve(run: &Run) -> Vec<f64> {
     let mut a = run.record.history.feedback_alignment.clone();
@@ -269,11 +226,10 @@ fn alignment_curve(run: &Run) -> Vec<f64> {
 }
 
 fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
-    let points = curve_points(&p.scale);
+    let (all, points) = (p.runs(), curve_points(&p.scale));
     // Trial i = alignment with the weights at the start of trial i+1; the last is after training.
     let rows = |r: &Run| curve_rows(&alignment_curve(r), points, 0);
     runs_csv(p, "fig2c.csv", "trial,alignment", rows)?;
-    let all = p.runs();
     let runs = super::grid(&all, "RFLO");
     let curves: Vec<Vec<f64>> = completed(&runs).into_iter().map(alignment_curve).collect();
     let refs: Vec<&[f64]> = curves.iter().map(Vec::as_slice).collect();
@@ -289,37 +245,30 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
     let of = |f: fn(&Vec<f64>) -> f64| Summary::of(&curves.iter().map(f).collect::<Vec<_>>());
     let (a0, a1) = (of(|c| c[0]), of(|c| c[c.len() - 1]));
     let gain = of(|c| c[c.len() - 1] - c[0]);
-    p.section.table(
-        &["", "A (median [25%, 75%])"],
-        &[
-            vec!["before training".into(), a0.to_string()],
-            vec!["after training".into(), a1.to_string()],
-            vec!["failed runs".into(), super::failed_of(&runs)],
-        ],
+    let cells = [a0.to_string(), a1.to_string(), super::failed_of(&runs)];
+    let rows = ["before training", "after training", "failed runs"].into_iter();
+    let rows: Vec<_> = rows.zip(cells).map(|(k, v)| vec![k.into(), v]).collect();
+    p.section.table(&["", "A (median [25%, 75%])"], &rows);
+    let criterion = format!(
+        "abs(median A(0)) < {FIG2C_START_CHANCE_MULTIPLE} / sqrt(N) (chance level of two random vectors), \
+         median final A ≥ {FIG2C_END_MIN}, median increase A(end) − A(0) ≥ {FIG2C_MIN_INCREASE} \
+         (over the completed runs)"
     );
-    p.section.verdicts.push(Verdict::new(
-        "A grows from ≈0 to clearly positive",
-        format!(
-            "abs(median A(0)) < {FIG2C_START_CHANCE_MULTIPLE} / sqrt(N) (chance level of two random vectors), \
-             median final A ≥ {FIG2C_END_MIN}, median increase A(end) − A(0) ≥ {FIG2C_MIN_INCREASE} \
-             (over the completed runs)"
-        ),
-        format!("A(0) = {a0}; final A = {a1}; increase {gain}"),
-        a0.median.abs() < FIG2C_START_CHANCE_MULTIPLE / (N_UNITS as f64).sqrt()
-            && a1.median >= FIG2C_END_MIN
-            && gain.median >= FIG2C_MIN_INCREASE,
-    ));
+    let holds = a0.median.abs() < FIG2C_START_CHANCE_MULTIPLE / (N_UNITS as f64).sqrt()
+        && a1.median >= FIG2C_END_MIN
+        && gain.median >= FIG2C_MIN_INCREASE;
+    let measured = format!("A(0) = {a0}; final A = {a1}; increase {gain}");
+    let verdict = Verdict::new(FIG2C.claim, criterion, measured, holds);
+    p.section.verdicts.push(verdict);
     Ok(())
 }
-
-// ---------------------------------------------------------------- fig2a
 
 /// fig2a: loss per trial, BPTT vs RFLO, T = 20τ and 160τ; final output vs target.
 pub const FIG2A: Panel = Panel {
     id: "fig2a",
     title: "Periodic task: loss per trial, BPTT vs RFLO, T = 20τ and 160τ; final output vs target",
     claim: "both learn; at 20τ RFLO ≈ BPTT",
-    grids: fig2a_grids,
+    grids: |s| bptt_rflo_grids(s, &FIG2A_PERIODS),
     evaluate: fig2a,
 };
 
@@ -327,27 +276,27 @@ pub const FIG2A: Panel = Panel {
 const FIG2A_PERIODS: [usize; 2] = [200, 1600];
 /// The rules of fig2a and fig2b (grid names), with their colours.
 const RULES: [Cond; 2] = [("BPTT", colors::BPTT), ("RFLO", colors::RFLO)];
-/// Generator stream of the trial whose output fig2a shows (not 1..=3; the
-/// periodic task draws nothing, so it is the evaluation trial).
+/// Generator stream of fig2a's output trial (not 1..=3; the periodic task draws nothing).
 const OUTPUT_STREAM: u64 = 4;
 
-/// BPTT and RFLO at the paper's rates over `periods` (fig2a's runs are fig2b's).
+/// BPTT and RFLO at the paper's rates over `periods` (axis `task.period` zipped with
+/// `rule.rates`), replicated: one grid per rule (fig2a's runs are fig2b's).
 fn bptt_rflo_grids(scale: &Scale, periods: &[usize]) -> Res<GridFile> {
-    let bptt = paper_rates_grid(scale, RuleSpec::bptt(BPTT_ETA[0]), &BPTT_ETA, periods)?;
-    let rflo = paper_rates_grid(scale, RuleSpec::rflo(RFLO_ETA[0]), &RFLO_ETA, periods)?;
-    let grids = vec![bptt, rflo];
+    let grid = |rule: RuleSpec, etas: &[f64; 4]| -> Res<Grid> {
+        let rates = periods.iter().map(|&t| paper_eta(etas, t));
+        let axis = Axis::new("task.period", periods.iter().map(|&t| t as i64));
+        let grid = Grid::new(rule.label(), &base(scale, rule, periods[0]))?;
+        Ok(replicated(grid.axis(axis.zip("rule.rates", rates)), scale))
+    };
+    let bptt = grid(RuleSpec::bptt(BPTT_ETA[0]), &BPTT_ETA)?;
+    let grids = vec![bptt, grid(RuleSpec::rflo(RFLO_ETA[0]), &RFLO_ETA)?];
     Ok(GridFile { grids })
-}
-
-fn fig2a_grids(scale: &Scale) -> Res<GridFile> {
-    bptt_rflo_grids(scale, &FIG2A_PERIODS)
 }
 
 /// The runs of grid `rule` at period `t`.
 fn at<'r>(runs: &'r [Run], rule: &str, t: usize) -> Vec<&'r Run> {
-    let mut runs = super::grid(runs, rule);
-    runs.retain(|r| period(r) == t);
-    runs
+    let runs = super::grid(runs, rule).into_iter();
+    runs.filter(|r| period(r) == t).collect()
 }
 
 /// BPTT and RFLO at each of `periods`.
@@ -410,27 +359,32 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
     }
     svg(p, "Fig 2a: periodic output, N = 30", 2, &panels)?;
     condition_table(p, &groups);
-    let learns: Vec<_> = groups.iter().map(|(n, _, runs)| learns(n, runs)).collect();
-    let measured: Vec<&str> = learns.iter().map(|l| l.1.as_str()).collect();
-    let (claim, holds) = ("both learn (20τ and 160τ)", learns.iter().all(|l| l.0));
+    // "learns": median final ≤ LEARNS_FRACTION × median untrained, and fewer than half failed.
+    let (mut holds, mut measured) = (true, Vec::new());
+    for (name, _, runs) in &groups {
+        let (f, u) = (med(runs), initial_losses(runs).median);
+        let failed = runs.iter().filter(|r| !r.ok()).count();
+        holds &= f <= LEARNS_FRACTION * u && failed * 2 < runs.len();
+        let [fs, us, rs] = [f, u, f / u].map(fmt_num);
+        measured.push(format!("{name}: {fs} vs untrained {us} (ratio {rs})"));
+    }
     let criterion = format!(
         "median final loss ≤ {LEARNS_FRACTION} × median untrained loss, and fewer than half the runs failed"
     );
     let v = &mut p.section.verdicts;
-    v.push(Verdict::new(claim, criterion, measured.join("; "), holds));
+    let (claim, measured) = ("both learn (20τ and 160τ)", measured.join("; "));
+    v.push(Verdict::new(claim, criterion, measured, holds));
     let [b, f] = [0, 1].map(|i| (RULES[i].0, med(&groups[i].2)));
     v.push(approx_verdict("at 20τ RFLO ≈ BPTT", f, b));
     Ok(())
 }
-
-// ---------------------------------------------------------------- fig2b
 
 /// fig2b: final loss vs period for BPTT, RFLO and the untrained network.
 pub const FIG2B: Panel = Panel {
     id: "fig2b",
     title: "Final loss vs period T: BPTT, RFLO, untrained",
     claim: FIG2B_CLAIM,
-    grids: fig2b_grids,
+    grids: |s| bptt_rflo_grids(s, &PERIODS),
     evaluate: fig2b,
 };
 
@@ -441,10 +395,6 @@ pub const FIG2B_CLAIM: &str =
 pub const BETTER_FRACTION: f64 = 0.5;
 /// "far below untrained": at most this fraction of the untrained median.
 pub const FAR_BELOW_FRACTION: f64 = 0.2;
-
-fn fig2b_grids(scale: &Scale) -> Res<GridFile> {
-    bptt_rflo_grids(scale, &PERIODS)
-}
 
 fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
@@ -468,58 +418,56 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
     Ok(())
 }
 
-/// fig2b's three verdicts from the median final loss per (rule: "BPTT" or
-/// "RFLO", period) and the median untrained loss per period. Short T is the
-/// first of `periods`, long T the last; "far below untrained" is checked at
-/// every period.
-pub fn fig2b_verdicts<M, U>(periods: &[usize], med: M, untrained: U) -> Vec<Verdict>
-where
-    M: Fn(&str, usize) -> f64,
-    U: Fn(usize) -> f64,
-{
+/// fig2b's verdicts from the median final loss per (rule, period) and untrained loss per
+/// period: short T is the first of `periods`, long T the last; "far below" at every period.
+pub fn fig2b_verdicts(
+    periods: &[usize],
+    med: impl Fn(&str, usize) -> f64,
+    untrained: impl Fn(usize) -> f64,
+) -> Vec<Verdict> {
     let (s, l) = (periods[0], periods[periods.len() - 1]);
     let m = |rule: &'static str, t| (rule, med(rule, t));
     let (bs, fs, bl, fl) = (m("BPTT", s), m("RFLO", s), m("BPTT", l), m("RFLO", l));
-    let mut far_below = Vec::new();
-    for (t, (rule, _)) in periods.iter().flat_map(|t| RULES.map(|r| (*t, r))) {
+    let (mut far, mut all) = (Vec::new(), true);
+    for (t, (rule, _)) in periods.iter().flat_map(|&t| RULES.map(|r| (t, r))) {
         let ratio = med(rule, t) / untrained(t);
-        let mark = [" ✗", ""][(ratio <= FAR_BELOW_FRACTION) as usize];
-        let line = format!("{rule} {}: {}{mark}", tau_label(t), fmt_num(ratio));
-        far_below.push((line, mark));
+        let below = ratio <= FAR_BELOW_FRACTION;
+        all &= below;
+        let mark = if below { "" } else { " ✗" };
+        far.push(format!("{rule} {}: {}{mark}", tau_label(t), fmt_num(ratio)));
     }
-    let all = far_below.iter().all(|f| f.1.is_empty());
-    let measured: Vec<_> = far_below.into_iter().map(|f| f.0).collect();
     let (s, l) = (s / 10, l / 10);
     let better = format!("median BPTT ≤ {BETTER_FRACTION} × median RFLO at {l}τ");
-    let far = format!(
+    let far_criterion = format!(
         "median final loss ≤ {FAR_BELOW_FRACTION} × median untrained loss at every T (ratios listed)"
     );
-    let better_claim = format!("BPTT better for long T ({l}τ)");
-    // A ratio, so that two failed medians (inf / inf) do not count as "better".
-    let (far_claim, holds) = (
+    let (better_claim, far_claim) = (
+        format!("BPTT better for long T ({l}τ)"),
         "both far below untrained (every T)",
-        bl.1 / fl.1 <= BETTER_FRACTION,
     );
+    // A ratio, so that two failed medians (inf / inf) do not count as "better".
+    let holds = bl.1 / fl.1 <= BETTER_FRACTION;
     vec![
         approx_verdict(&format!("RFLO ≈ BPTT for short T ({s}τ)"), fs, bs),
         Verdict::new(better_claim, better, ratio(bl, fl), holds),
-        Verdict::new(far_claim, far, measured.join("; "), all),
+        Verdict::new(far_claim, far_criterion, far.join("; "), all),
     ]
 }
-
-// ---------------------------------------------------------------- fig2d
 
 /// fig2d: T = 80τ, BPTT vs RFLO vs LocalSymmetric vs NonlocalRandom.
 pub const FIG2D: Panel = Panel {
     id: "fig2d",
     title: "T = 80τ: BPTT, RFLO, LocalSymmetric (local, symmetric feedback), NonlocalRandom (nonlocal, random feedback)",
     claim: "the local approximation accounts for the gap (LocalSymmetric ≈ RFLO); random feedback alone costs little (NonlocalRandom ≈ BPTT)",
-    grids: fig2d_grids,
+    grids: |s| {
+        let specs = fig2d_rules().map(|(rule, _)| (rule.label(), base(s, rule, 800)));
+        conditions(s, specs.to_vec())
+    },
     evaluate: fig2d,
 };
 
-/// fig2d's rules at 80τ: BPTT and RFLO at the paper's rates; LocalSymmetric
-/// takes RFLO's, NonlocalRandom BPTT's (choice: the paper gives none).
+/// fig2d's rules at 80τ, at the paper's rates: LocalSymmetric takes RFLO's, NonlocalRandom
+/// BPTT's (choice: the paper gives none).
 fn fig2d_rules() -> [(RuleSpec, RGBColor); 4] {
     let (local, nonlocal) = (paper_eta(&RFLO_ETA, 800), paper_eta(&BPTT_ETA, 800));
     [
@@ -530,26 +478,18 @@ fn fig2d_rules() -> [(RuleSpec, RGBColor); 4] {
     ]
 }
 
-fn fig2d_grids(scale: &Scale) -> Res<GridFile> {
-    let specs = fig2d_rules().map(|(rule, _)| (rule.label(), base(scale, rule, 800)));
-    conditions(scale, specs.to_vec())
-}
-
 fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
     let conds = fig2d_rules().map(|(rule, color)| (rule.label(), color));
     let groups = compare(p, &all, &conds, "Fig 2d: which approximation costs")?;
     let [b, f, l, n] = [0, 1, 2, 3].map(|i| (conds[i].0, med(&groups[i].2)));
-    let [gf, gl, gn] = [f, l, n].map(|x| fmt_num(x.1 / b.1));
-    let gaps = format!("RFLO/BPTT = {gf}; LocalSymmetric/BPTT = {gl}; NonlocalRandom/BPTT = {gn}");
-    p.section.line(format!("Gap {gaps}."));
+    let gaps = [f, l, n].map(|(name, x)| format!("{name}/BPTT = {}", fmt_num(x / b.1)));
+    p.section.line(format!("Gap {}.", gaps.join("; ")));
     let v = &mut p.section.verdicts;
     v.push(approx_verdict("LocalSymmetric ≈ RFLO", l, f));
     v.push(approx_verdict("NonlocalRandom ≈ BPTT", n, b));
     Ok(())
 }
-
-// ---------------------------------------------------------------- fig2s1
 
 /// fig2s1: RFLO with and without Dale's law.
 pub const FIG2S1: Panel = Panel {
@@ -583,13 +523,10 @@ fn fig2s1(p: &mut PanelRun<'_>) -> Res<()> {
         "median final loss ≤ {LEARNS_FRACTION} × median loss of the first training trial (the sign-constrained initial network)"
     );
     let holds = f.1 <= LEARNS_FRACTION * first.1;
-    let claim = "Dale-constrained RFLO still learns";
-    let verdict = Verdict::new(claim, criterion, ratio(f, first), holds);
+    let verdict = Verdict::new(FIG2S1.claim, criterion, ratio(f, first), holds);
     p.section.verdicts.push(verdict);
     Ok(())
 }
-
-// ---------------------------------------------------------------- fig2s2
 
 /// fig2s2: W and W_out vs readout-only vs recurrent-only.
 pub const FIG2S2: Panel = Panel {
@@ -650,8 +587,6 @@ fn fig2s2(p: &mut PanelRun<'_>) -> Res<()> {
     Ok(())
 }
 
-// ---------------------------------------------------------------- fig2s3
-
 /// fig2s3: final loss vs network size N (RFLO).
 pub const FIG2S3: Panel = Panel {
     id: "fig2s3",
@@ -697,13 +632,10 @@ fn fig2s3(p: &mut PanelRun<'_>) -> Res<()> {
     let (a, b) = ((last.0.as_str(), last.1), (first.0.as_str(), first.1));
     let measured = format!("slope {}; {}", fmt_num(slope), ratio(a, b));
     let holds = slope < 0.0 && last.1 <= FIG2S3_BETTER_FRACTION * first.1;
-    p.section.verdicts.push(Verdict::new(
-        "larger networks do better",
-        format!(
-            "least-squares slope of log10(median final loss) vs log10(N) < 0, and median at the largest N ≤ {FIG2S3_BETTER_FRACTION} × median at the smallest"
-        ),
-        measured,
-        holds,
-    ));
+    let criterion = format!(
+        "least-squares slope of log10(median final loss) vs log10(N) < 0, and median at the largest N ≤ {FIG2S3_BETTER_FRACTION} × median at the smallest"
+    );
+    let verdict = Verdict::new(FIG2S3.claim, criterion, measured, holds);
+    p.section.verdicts.push(verdict);
     Ok(())
 }

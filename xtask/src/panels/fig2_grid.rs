@@ -1,16 +1,16 @@
-//! fig2b_grid: the paper's learning-rate grid at our trial budget (FIGURES.md, "Learning
-//! rates"), on the first Fig 2 seeds with Fig 2's spec ([`base`]): a run at the paper's rate
-//! is fig2a/fig2b's very run. The best rate per (rule, T) has the lowest median final loss,
-//! failures as +inf ([`best_by_median`]); fig2b's criteria at the paper's and the best rates.
+//! fig2b_grid: the paper's learning-rate grid at our trial budget (FIGURES.md, "Learning rates")
+//! on the first Fig 2 seeds with Fig 2's spec, so a run at the paper's rate is fig2b's very run;
+//! fig2b's criteria at the paper's and the best rates (lowest median, failures as +inf).
 
 use rnn_experiment::stats::{Summary, best_by_median, fmt_num, quantile};
 use rnn_experiment::{Axis, Grid, GridFile};
-use rnn_learn::{LearningRates, RuleSpec};
+use rnn_learn::RuleSpec;
 
 use super::fig2::{
     BPTT_ETA, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base, condition_table, fig2b_verdicts,
     paper_eta, period,
 };
+use super::fig3::replicated;
 use super::{Panel, PanelRun, Run, Scale, tau_label};
 use crate::Res;
 use crate::plot::colors::{BLUE, GREEN, GREY, LOCAL_SYMMETRIC, ORANGE};
@@ -60,23 +60,15 @@ fn seeds(scale: &Scale) -> Vec<i64> {
     scale.seeds(scale.pick(2, 3))
 }
 
-/// One grid per rule: axes `task.period`, `rule.rates`, then the seeds
-/// (`seed` zipped with `training.seed`).
+/// One grid per rule (base: the paper's rate at 20τ): axes `task.period`, `rule.rates`, seeds.
 fn grids(scale: &Scale) -> Res<GridFile> {
-    let ((periods, etas), seeds) = (periods_etas(scale), seeds(scale));
+    let ((periods, etas), n) = (periods_etas(scale), seeds(scale).len());
     let mut grids = Vec::new();
-    for rule in RULES {
-        let rates = LearningRates::uniform(paper_rate(rule, periods[0]));
-        let spec = if rule == "RFLO" {
-            RuleSpec::rflo(rates)
-        } else {
-            RuleSpec::bptt(rates)
-        };
-        let grid = Grid::new(rule, &base(scale, spec, periods[0]))?;
+    for rule in [RuleSpec::rflo(RFLO_ETA[0]), RuleSpec::bptt(BPTT_ETA[0])] {
+        let grid = Grid::new(rule.label(), &base(scale, rule, PERIODS[0]))?;
         let periods = Axis::new("task.period", periods.iter().map(|&t| t as i64));
-        let seed = Axis::new("seed", seeds.clone()).zip("training.seed", seeds.clone());
         let rates = Axis::new("rule.rates", etas.clone());
-        grids.push(grid.axis(periods).axis(rates).axis(seed));
+        grids.push(replicated(grid.axis(periods).axis(rates), scale, n));
     }
     Ok(GridFile { grids })
 }
@@ -116,15 +108,14 @@ impl Search<'_> {
 
 fn search<'r>(all: &'r [Run], rule: &'static str, t: usize, etas: &[f64]) -> Search<'r> {
     let runs = super::grid(all, rule);
-    let mut cells = Vec::new();
+    let (mut cells, mut losses) = (Vec::new(), Vec::new());
     for &eta in etas {
         let at = |r: &&Run| period(r) == t && r.point.spec.rule.rates().recurrent == eta;
         let g: Vec<&Run> = runs.iter().copied().filter(at).collect();
+        losses.push(g.iter().map(|r| r.record.final_loss_or_inf()).collect());
         cells.push((eta, super::final_losses(&g), g));
     }
-    let loss =
-        |c: &(f64, Summary, Vec<&Run>)| c.2.iter().map(|r| r.record.final_loss_or_inf()).collect();
-    let best = best_by_median(&cells.iter().map(loss).collect::<Vec<_>>());
+    let best = best_by_median(&losses);
     let paper = etas.iter().position(|&e| e == paper_rate(rule, t));
     let untrained = super::initial_losses(&cells[0].2).median;
     Search {
