@@ -8,7 +8,7 @@ use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{DaleLaw, Frozen, LearningRates, RuleSpec, TrainingConfig, feedback_alignment};
 use rnn_tasks::{PeriodicConfig, TaskSpec};
 
-use super::fig3::loss_curves;
+use super::loss_curves;
 use super::{APPROX_FACTOR, LEARNS_FRACTION, Panel, PanelRun, Run, Scale};
 use super::{approx, completed, curve_indices, final_losses, initial_losses, tau_label};
 use crate::Res;
@@ -43,7 +43,7 @@ pub fn base(scale: &Scale, rule: RuleSpec, period: usize) -> RunSpec {
 
 /// The replicate axis: 9 networks as in the paper (3 at `--quick`).
 fn replicated(grid: Grid, scale: &Scale) -> Grid {
-    super::fig3::replicated(grid, scale, scale.pick(3, 9))
+    super::replicated(grid, scale, scale.pick(3, 9))
 }
 
 /// The paper's rate of a rule at `period`: `etas[i]` for `PERIODS[i]`.

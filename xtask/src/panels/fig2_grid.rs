@@ -10,7 +10,7 @@ use super::fig2::{
     BPTT_ETA, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base, condition_table, fig2b_verdicts,
     paper_eta, period,
 };
-use super::fig3::replicated;
+use super::replicated;
 use super::{Panel, PanelRun, Run, Scale, tau_label};
 use crate::Res;
 use crate::plot::colors::{BLUE, GREEN, GREY, LOCAL_SYMMETRIC, ORANGE};
