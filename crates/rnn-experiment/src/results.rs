@@ -68,23 +68,23 @@ impl RunsTable {
             .iter()
             .zip(records)
             .map(|(point, record)| {
-                let mut cells = BTreeMap::new();
-                cells.insert("index".into(), point.index.to_string());
-                cells.insert("grid".into(), point.grid.clone());
-                cells.insert("key".into(), point.spec.key().to_string());
-                for (path, value) in &point.coords {
-                    cells.insert(path.clone(), value_cell(value));
-                }
-                cells.insert("status".into(), status(record));
-                cells.insert("trials_run".into(), record.history.loss.len().to_string());
-                cells.insert("initial_loss".into(), format!("{:e}", record.initial_loss));
-                cells.insert(
-                    "final_loss".into(),
-                    format!("{:e}", record.final_loss_or_inf()),
-                );
+                let fixed = [
+                    ("index", point.index.to_string()),
+                    ("grid", point.grid.clone()),
+                    ("key", point.spec.key().to_string()),
+                    ("status", status(record)),
+                    ("trials_run", record.history.loss.len().to_string()),
+                    ("initial_loss", format!("{:e}", record.initial_loss)),
+                    ("final_loss", format!("{:e}", record.final_loss_or_inf())),
+                ];
+                let axes = point.coords.iter().map(|(p, v)| (p.clone(), value_cell(v)));
+                let cells = fixed
+                    .map(|(c, v)| (c.to_string(), v))
+                    .into_iter()
+                    .chain(axes);
                 Row {
                     index: point.index,
-                    cells,
+                    cells: cells.collect(),
                 }
             })
             .collect();
@@ -108,7 +108,6 @@ impl RunsTable {
     /// The table as CSV text.
     pub fn to_csv(&self) -> Result<String> {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let csv_error = |e: csv::Error| ExperimentError::Grid(format!("CSV: {e}"));
         writer.write_record(&self.columns).map_err(csv_error)?;
         for row in &self.rows {
             writer
@@ -119,16 +118,13 @@ impl RunsTable {
                 )
                 .map_err(csv_error)?;
         }
-        let bytes = writer
-            .into_inner()
-            .map_err(|e| ExperimentError::Grid(format!("CSV: {e}")))?;
-        String::from_utf8(bytes).map_err(|e| ExperimentError::Grid(format!("CSV: {e}")))
+        let bytes = writer.into_inner().map_err(csv_error)?;
+        String::from_utf8(bytes).map_err(csv_error)
     }
 
     /// Parses a table written by [`RunsTable::to_csv`].
     pub fn from_csv(text: &str) -> Result<Self> {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
-        let csv_error = |e: csv::Error| ExperimentError::Grid(format!("CSV: {e}"));
         let columns: Vec<String> = reader
             .headers()
             .map_err(csv_error)?
@@ -260,6 +256,10 @@ pub fn best_by(table: &RunsTable, over: &str) -> Result<Vec<Best>> {
             }
         })
         .collect())
+}
+
+fn csv_error(e: impl std::fmt::Display) -> ExperimentError {
+    ExperimentError::Grid(format!("CSV: {e}"))
 }
 
 /// `(column, value)` pairs.

@@ -1,12 +1,12 @@
-//! `--shard i/n`: 1-based shard `i` of `n`, round-robin by grid index.
+//! `--shard i/n`: 1-based shard `i` of `n`, round-robin by run index.
 
 use std::fmt;
 use std::str::FromStr;
 
 use crate::error::ExperimentError;
 
-/// Shard `index` (1-based) of `count`; run `g` (index in the grid file's run order) belongs to it when
-/// `g % count == index - 1`.
+/// Shard `index` (1-based) of `count`: run `g` (its index in the grid file's
+/// run order) belongs to it when `g % count == index - 1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     /// 1-based shard number, `1..=count`.
@@ -36,35 +36,40 @@ impl FromStr for Shard {
             spec: spec.to_owned(),
             reason,
         };
-        let (i, n) = spec
-            .trim()
-            .split_once('/')
-            .ok_or_else(|| bad("expected `i/n`, e.g. `1/3` (1-based i)".into()))?;
-        let parse = |what: &str, s: &str| {
-            s.trim().parse::<usize>().map_err(|_| {
-                bad(format!(
-                    "{what} `{s}` is not a non-negative integer; expected `i/n`, e.g. `1/3`"
-                ))
-            })
+        let parsed = spec.trim().split_once('/').and_then(|(i, n)| {
+            Some((
+                i.trim().parse::<usize>().ok()?,
+                n.trim().parse::<usize>().ok()?,
+            ))
+        });
+        let Some((index, count)) = parsed else {
+            return Err(bad(
+                "expected `i/n` with integers, e.g. `1/3` (1-based i)".into()
+            ));
         };
-        let index = parse("shard number i", i)?;
-        let count = parse("shard count n", n)?;
-        if count == 0 {
-            return Err(bad("the shard count n must be at least 1".into()));
-        }
-        if index == 0 {
+        if count == 0 || index == 0 || index > count {
             return Err(bad(format!(
-                "shard numbers are 1-based (1..={count}); with a 0-based job array \
-                 (e.g. SLURM --array=0-{}) pass $((SLURM_ARRAY_TASK_ID + 1))/{count}",
-                count - 1
-            )));
-        }
-        if index > count {
-            return Err(bad(format!(
-                "shard number {index} is larger than the shard count {count} \
-                 (1-based: i must be in 1..={count})"
+                "need 1 <= i <= n (shards are 1-based; with a 0-based job array such as \
+                 SLURM --array=0-{}, pass $((SLURM_ARRAY_TASK_ID + 1))/{count})",
+                count.max(1) - 1
             )));
         }
         Ok(Shard { index, count })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    #[test]
+    fn shards_partition_the_runs_and_bad_specs_are_refused() {
+        let shards: Vec<Shard> = (1..=3).map(|i| format!("{i}/3").parse().unwrap()).collect();
+        for g in 0..10 {
+            assert_eq!(shards.iter().filter(|s| s.contains(g)).count(), 1);
+        }
+        for bad in ["0/3", "4/3", "1/0", "x/3", "3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
     }
 }
