@@ -1,91 +1,60 @@
-//! A tidy CSV table: a header and rows, written atomically.
+//! A tidy CSV table (the `csv` crate), written atomically.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
-/// One cell of a CSV row.
-pub enum Cell {
-    /// Text (quoted if needed).
-    Text(String),
-    /// An integer.
-    Int(i64),
-    /// A float, written with full precision (shortest round-trip form).
-    Num(f64),
+/// One cell: text as is, numbers in Rust's shortest round-trip form, `NaN`
+/// for a non-finite float.
+pub type Cell = String;
+
+/// Converts a value into a [`Cell`] (see [`row!`](crate::row)).
+pub trait IntoCell {
+    /// The cell.
+    fn into_cell(self) -> Cell;
 }
 
-impl From<&str> for Cell {
-    fn from(s: &str) -> Self {
-        Cell::Text(s.to_string())
-    }
+macro_rules! display_cells {
+    ($($t:ty),*) => { $(impl IntoCell for $t { fn into_cell(self) -> Cell { self.to_string() } })* };
 }
-impl From<String> for Cell {
-    fn from(s: String) -> Self {
-        Cell::Text(s)
-    }
-}
-impl From<usize> for Cell {
-    fn from(v: usize) -> Self {
-        Cell::Int(v as i64)
-    }
-}
-impl From<u64> for Cell {
-    fn from(v: u64) -> Self {
-        Cell::Int(v as i64)
-    }
-}
-impl From<f64> for Cell {
-    fn from(v: f64) -> Self {
-        Cell::Num(v)
-    }
-}
-impl From<bool> for Cell {
-    fn from(v: bool) -> Self {
-        Cell::Text(v.to_string())
+display_cells!(&str, String, &String, usize, u64, bool);
+
+impl IntoCell for f64 {
+    fn into_cell(self) -> Cell {
+        if self.is_finite() {
+            self.to_string()
+        } else {
+            "NaN".into()
+        }
     }
 }
 
 /// A CSV table under construction.
 pub struct Table {
     columns: usize,
-    text: String,
+    writer: csv::Writer<Vec<u8>>,
 }
 
 impl Table {
     /// A table with the given header.
     pub fn new(header: &[&str]) -> Self {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        // Writing into memory cannot fail.
+        let _ = writer.write_record(header);
         Self {
             columns: header.len(),
-            text: format!("{}\n", header.join(",")),
+            writer,
         }
     }
 
     /// Appends a row (must have as many cells as the header).
     pub fn row(&mut self, cells: Vec<Cell>) {
         assert_eq!(cells.len(), self.columns, "CSV row width");
-        for (i, cell) in cells.into_iter().enumerate() {
-            if i > 0 {
-                self.text.push(',');
-            }
-            match cell {
-                Cell::Text(s) if s.contains([',', '"', '\n']) => {
-                    let _ = write!(self.text, "\"{}\"", s.replace('"', "\"\""));
-                }
-                Cell::Text(s) => self.text.push_str(&s),
-                Cell::Int(v) => {
-                    let _ = write!(self.text, "{v}");
-                }
-                Cell::Num(v) if v.is_finite() => {
-                    let _ = write!(self.text, "{v}");
-                }
-                Cell::Num(_) => self.text.push_str("NaN"),
-            }
-        }
-        self.text.push('\n');
+        let _ = self.writer.write_record(&cells);
     }
 
     /// Writes the table to `path` atomically.
-    pub fn write(&self, path: &Path) -> crate::Res<()> {
-        rnn_core::io::write_atomic(path, self.text.as_bytes())?;
+    pub fn write(self, path: &Path) -> crate::Res<()> {
+        let bytes = self.writer.into_inner().map_err(|e| e.to_string())?;
+        rnn_core::io::write_atomic(path, &bytes)?;
         Ok(())
     }
 }
@@ -93,5 +62,5 @@ impl Table {
 /// Builds a row from heterogeneous values: `row![a, b, c]`.
 #[macro_export]
 macro_rules! row {
-    ($($x:expr),* $(,)?) => { vec![$($crate::table::Cell::from($x)),*] };
+    ($($x:expr),* $(,)?) => { vec![$($crate::table::IntoCell::into_cell($x)),*] };
 }

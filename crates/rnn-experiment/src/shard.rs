@@ -57,19 +57,3 @@ impl FromStr for Shard {
         Ok(Shard { index, count })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::Shard;
-
-    #[test]
-    fn shards_partition_the_runs_and_bad_specs_are_refused() {
-        let shards: Vec<Shard> = (1..=3).map(|i| format!("{i}/3").parse().unwrap()).collect();
-        for g in 0..10 {
-            assert_eq!(shards.iter().filter(|s| s.contains(g)).count(), 1);
-        }
-        for bad in ["0/3", "4/3", "1/0", "x/3", "3"] {
-            assert!(bad.parse::<Shard>().is_err(), "{bad}");
-        }
-    }
-}
