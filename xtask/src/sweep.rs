@@ -32,11 +32,12 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use rnn_core::io::write_atomic;
-use rnn_experiment::stats::fmt_num;
 use rnn_experiment::{GridFile, Runner, RunsTable, Shard, Store, best_by};
 
 use crate::Res;
 use crate::progress;
+use crate::row;
+use crate::table::Table;
 
 /// Arguments of `cargo xtask sweep`.
 #[derive(Debug, clap::Args)]
@@ -170,42 +171,46 @@ fn merge(args: &MergeArgs) -> Res<()> {
     let Some(axis) = axis else {
         return Ok(());
     };
-    let best = best_by(&merged, &axis)?;
-    let mut text = format!("group,{axis},median_final_loss,q25,q75,failed,n,best\n");
-    for group in &best {
-        let name = group
+    let mut table = Table::new(&[
+        "group",
+        &axis,
+        "median_final_loss",
+        "q25",
+        "q75",
+        "failed",
+        "n",
+        "best",
+    ]);
+    // `{:e}` keeps `inf`: a median over mostly failed runs.
+    let e = |x: f64| format!("{x:e}");
+    for group in best_by(&merged, &axis)? {
+        let name: Vec<String> = group
             .group
             .iter()
             .map(|(c, v)| format!("{c}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        for (value, summary) in &group.candidates {
-            text.push_str(&format!(
-                "\"{name}\",{value},{:e},{:e},{:e},{},{},{}\n",
-                summary.median,
-                summary.q25,
-                summary.q75,
-                summary.failed,
-                summary.n,
-                group.best.as_deref() == Some(value.as_str())
-            ));
+            .collect();
+        let best = group.best.as_deref().unwrap_or("none");
+        println!("{}: best {axis} = {best}", name.join(" "));
+        for (value, s) in &group.candidates {
+            let is_best = best == value;
+            let (m, lo, hi) = (e(s.median), e(s.q25), e(s.q75));
+            table.row(row![
+                name.join(" "),
+                value,
+                m,
+                lo,
+                hi,
+                s.failed,
+                s.n,
+                is_best
+            ]);
         }
-        println!(
-            "{name}: best {axis} = {} ({})",
-            group.best.as_deref().unwrap_or("none"),
-            group
-                .candidates
-                .iter()
-                .map(|(v, s)| format!("{v}: {}", fmt_num(s.median)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
     }
     let stem = out
         .file_stem()
         .map_or("merged".into(), |s| s.to_string_lossy().into_owned());
     let best_path = out.with_file_name(format!("{stem}-best.csv"));
-    write_atomic(&best_path, text.as_bytes())?;
+    table.write(&best_path)?;
     println!("best {axis} per group: {}", best_path.display());
     Ok(())
 }
