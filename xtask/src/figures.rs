@@ -117,10 +117,8 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         let grids = (panel.grids)(&scale)?;
         let points = grids.points()?;
         let specs: Vec<_> = points.iter().map(|p| p.spec.clone()).collect();
-        let pb = progress::bar(panel.id, &runner.pending(&specs)?);
-        let records = runner.run_all_reporting(&specs, progress::feed(&pb).as_ref());
-        pb.finish_and_clear();
-        let records = records.map_err(|e| format!("{}: {e}", panel.id))?;
+        let records =
+            progress::run(&runner, panel.id, &specs).map_err(|e| format!("{}: {e}", panel.id))?;
         let mut section = Section::new(panel.id, panel.title, panel.claim);
         if !points.is_empty() {
             section.grids = grids.to_toml()?;
@@ -182,10 +180,7 @@ fn run_shard(runner: &Runner, selected: &[&panels::Panel], scale: Scale, shard: 
         .filter(|(i, _)| shard.contains(*i))
         .map(|(_, s)| s)
         .collect();
-    let pb = progress::bar(&format!("shard {shard}"), &mine);
-    let result = runner.run_all_reporting(&mine, progress::feed(&pb).as_ref());
-    pb.finish_and_clear();
-    result?;
+    progress::run(runner, &format!("shard {shard}"), &mine)?;
     println!(
         "figures: shard {shard}: {} run(s) stored in {}",
         mine.len(),

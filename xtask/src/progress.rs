@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rnn_experiment::{ProgressFn, RunSpec};
+use rnn_experiment::{RunRecord, RunSpec, Runner};
 
 /// A bar over the time steps of `pending` runs, labelled `label`.
 pub fn bar(label: &str, pending: &[RunSpec]) -> ProgressBar {
@@ -24,8 +24,11 @@ pub fn bar(label: &str, pending: &[RunSpec]) -> ProgressBar {
     pb
 }
 
-/// The runner's progress callback for `pb`.
-pub fn feed(pb: &ProgressBar) -> Arc<ProgressFn> {
-    let pb = pb.clone();
-    Arc::new(move |steps| pb.inc(steps))
+/// The records of `specs` from `runner`, with a progress bar labelled `label`
+/// over the runs it has to train.
+pub fn run(runner: &Runner, label: &str, specs: &[RunSpec]) -> crate::Res<Vec<Arc<RunRecord>>> {
+    let pb = bar(label, &runner.pending(specs)?);
+    let records = runner.run_all_reporting(specs, &|steps| pb.inc(steps));
+    pb.finish_and_clear();
+    Ok(records?)
 }

@@ -124,10 +124,7 @@ pub fn run_grid(args: &RunArgs) -> Res<PathBuf> {
         .with_checkpoint_every(args.checkpoint_every);
     let mine: Vec<_> = points.iter().filter(|p| shard.contains(p.index)).collect();
     let specs: Vec<_> = mine.iter().map(|p| p.spec.clone()).collect();
-    let pb = progress::bar(&format!("shard {shard}"), &runner.pending(&specs)?);
-    let records = runner.run_all_reporting(&specs, progress::feed(&pb).as_ref());
-    pb.finish_and_clear();
-    let records = records?;
+    let records = progress::run(&runner, &format!("shard {shard}"), &specs)?;
     let table = RunsTable::new(
         &RunsTable::axis_paths(&points),
         &mine,

@@ -158,19 +158,15 @@ impl Grid {
                     coords.push((path, value));
                 }
             }
-            let spec: RunSpec = Value::Table(table).try_into().map_err(|e| {
-                ExperimentError::Grid(format!(
-                    "grid `{}`, run {index} ({}): {e}",
-                    self.name,
-                    describe(&coords)
-                ))
-            })?;
-            spec.validate().map_err(|e| {
-                ExperimentError::Grid(format!(
-                    "grid `{}`, run {index} ({}): {e}",
-                    self.name,
-                    describe(&coords)
-                ))
+            let built: Result<RunSpec, String> = Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| e.to_string())
+                .and_then(|spec: RunSpec| {
+                    spec.validate().map(|()| spec).map_err(|e| e.to_string())
+                });
+            let spec = built.map_err(|e| {
+                let at = describe(&coords);
+                ExperimentError::Grid(format!("grid `{}`, run {index} ({at}): {e}", self.name))
             })?;
             points.push(Point {
                 index,

@@ -45,7 +45,7 @@ pub use error::{ExperimentError, Result};
 pub use grid::{Axis, Grid, GridFile, Point};
 pub use results::{Best, RunsTable, best_by};
 pub use run::{Failure, RunRecord, evaluate, run};
-pub use runner::{ProgressFn, Runner};
+pub use runner::Runner;
 pub use shard::Shard;
 pub use spec::{Evaluation, NetworkSpec, RunKey, RunSpec};
 pub use store::Store;

@@ -12,9 +12,6 @@ use crate::run::{Control, RunRecord, run_controlled};
 use crate::spec::{RunKey, RunSpec};
 use crate::store::Store;
 
-/// Called with the number of time steps each finished training trial ran.
-pub type ProgressFn = dyn Fn(u64) + Send + Sync;
-
 /// Runs specs; each distinct spec (by [`RunKey`]) is trained once.
 ///
 /// Results depend only on the specs: not on the thread count, the order,
@@ -123,7 +120,7 @@ impl Runner {
     pub fn run_all_reporting(
         &self,
         specs: &[RunSpec],
-        progress: &ProgressFn,
+        progress: &(dyn Fn(u64) + Sync),
     ) -> Result<Vec<Arc<RunRecord>>> {
         let pending = self.pending(specs)?;
         let trials = AtomicUsize::new(0);
@@ -178,10 +175,5 @@ impl Runner {
                 })
             })
             .collect()
-    }
-
-    /// The record of one spec (see [`Runner::run_all`]).
-    pub fn run_one(&self, spec: &RunSpec) -> Result<Arc<RunRecord>> {
-        Ok(self.run_all(std::slice::from_ref(spec))?.remove(0))
     }
 }
