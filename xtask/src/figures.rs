@@ -117,9 +117,12 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         let grids = (panel.grids)(&scale)?;
         let points = grids.points()?;
         let specs: Vec<_> = points.iter().map(|p| p.spec.clone()).collect();
+        let distinct: std::collections::HashSet<_> = specs.iter().map(|s| s.key()).collect();
+        let trained = (runner.pending(&specs)?.len(), distinct.len());
         let records =
             progress::run(&runner, panel.id, &specs).map_err(|e| format!("{}: {e}", panel.id))?;
         let mut section = Section::new(panel.id, panel.title, panel.claim);
+        section.trained = trained;
         if !points.is_empty() {
             section.grids = grids.to_toml()?;
             let table = RunsTable::new(

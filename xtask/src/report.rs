@@ -52,6 +52,8 @@ pub struct Section {
     pub files: Vec<String>,
     /// Wall time of the panel in seconds.
     pub seconds: f64,
+    /// Distinct runs of the panel trained by this job, and in all (the rest came from the store).
+    pub trained: (usize, usize),
 }
 
 impl Section {
@@ -147,7 +149,10 @@ impl Report {
             );
         }
         let _ = writeln!(s, "## Summary\n");
-        let _ = writeln!(s, "| panel | claim | verdict | wall time |");
+        let _ = writeln!(
+            s,
+            "| panel | claim | verdict | wall time (runs trained now / all) |"
+        );
         let _ = writeln!(s, "|---|---|---|---|");
         for sec in &self.sections {
             let parts: Vec<String> = sec
@@ -157,13 +162,15 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 s,
-                "| [{}](#{}) | {} | **{}** ({}) | {:.1} s |",
+                "| [{}](#{}) | {} | **{}** ({}) | {:.1} s ({}/{}) |",
                 sec.panel,
                 sec.panel,
                 sec.claim,
                 verdict_word(sec.holds()),
                 parts.join("; "),
-                sec.seconds
+                sec.seconds,
+                sec.trained.0,
+                sec.trained.1
             );
         }
         s.push('\n');
@@ -201,9 +208,12 @@ impl Report {
             }
             let _ = writeln!(
                 s,
-                "\nPanel verdict: **{}**. Wall time {:.1} s.\n",
+                "\nPanel verdict: **{}**. Wall time {:.1} s; {} of its {} runs trained by this job, \
+                 the others read from the store.\n",
                 verdict_word(sec.holds()),
-                sec.seconds
+                sec.seconds,
+                sec.trained.0,
+                sec.trained.1
             );
         }
         s
