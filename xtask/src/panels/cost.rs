@@ -58,7 +58,7 @@ fn time_rule(rule: &AnyRule, net: &Network, n_steps: usize, repeats: usize) -> R
 }
 
 fn cost(p: &mut PanelRun<'_>) -> Res<()> {
-    // Below N ≈ 100 fixed per-step costs dominate (FIGURES.md): the fit is on the largest N.
+    // Below N ≈ 100 fixed per-step costs dominate (docs/spec/FIGURES.md): the fit is on the largest N.
     let sizes = &[16, 32, 64, 128, 256, 512, 1024][..p.scale.pick(6, 7)];
     let (repeats, r) = (p.scale.pick(3, 5), 0.01);
     let rules = [RuleSpec::rflo(r), RuleSpec::bptt(r), RuleSpec::rtrl(r)];

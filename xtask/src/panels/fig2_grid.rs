@@ -1,4 +1,4 @@
-//! fig2b_grid: the paper's learning-rate grid at our trial budget (FIGURES.md, "Learning rates")
+//! fig2b_grid: the paper's learning-rate grid at our trial budget (docs/spec/FIGURES.md, "Learning rates")
 //! on the first Fig 2 seeds with Fig 2's spec, so a run at the paper's rate is fig2b's very run;
 //! fig2b's criteria at the paper's and the best rates (lowest median, failures as +inf).
 
@@ -29,7 +29,7 @@ pub const FIG2B_GRID: Panel = Panel {
     evaluate,
 };
 
-/// The paper's learning-rate grid (FIGURES.md), and the reduced one of `--quick`.
+/// The paper's learning-rate grid (docs/spec/FIGURES.md), and the reduced one of `--quick`.
 pub const ETA_GRID: [f64; 8] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1];
 const QUICK_ETA_GRID: [f64; 4] = [1e-3, 1e-2, 3e-2, 1e-1];
 /// The rules searched (the paper gives grid-searched rates for these two).
@@ -232,7 +232,7 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
         p.section.line(format!(
             "\n**Investigation.** No rate of the grid brings these below {FAR_BELOW_FRACTION} × the untrained \
              loss within {trials} trials (best / untrained): {}. Every trial starts from the same fixed h(0) \
-             with no input (TASKS.md §1), so a long period is generated autonomously from one state; the \
+             with no input (docs/spec/TASKS.md §1), so a long period is generated autonomously from one state; the \
              paper's trial budget is not stated (the end trend above says whether more trials would help).",
             far.join("; ")
         ));

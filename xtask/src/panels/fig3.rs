@@ -190,7 +190,7 @@ fn tracks(claim: &str, c: &[Summary]) -> Verdict {
         claim,
         format!(
             "median slope in [{lo}, {hi}] and median mean absolute error < {TRACKS_MAE} steps \
-             (TASKS.md §2), fewer than half the runs failed (failed runs count as +inf in the medians)"
+             (docs/spec/TASKS.md §2), fewer than half the runs failed (failed runs count as +inf in the medians)"
         ),
         format!("slope {slope}; error {mae} steps; R² {}", c[R2]),
         (lo..=hi).contains(&slope.median) && mae.median < TRACKS_MAE && mae.failed * 2 < mae.n,
@@ -209,7 +209,7 @@ pub const FIG3B: Panel = Panel {
 fn fig3b(p: &mut PanelRun<'_>) -> Res<()> {
     let s = evaluate(p, "fig3b", "tracks the identity for ≤ 15τ")?;
     p.section.line(format!(
-        "Trial budget: {} trials per run (TASKS.md §2: 20,000 by default, a stated departure from \
+        "Trial budget: {} trials per run (docs/spec/TASKS.md §2: 20,000 by default, a stated departure from \
          the paper's 5000, because RFLO at ≤ 15τ tracks only partly after 5000).",
         p.scale.pick(800, 20_000)
     ));

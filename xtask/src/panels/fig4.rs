@@ -1,4 +1,4 @@
-//! Fig 4: reach syllables (TASKS.md §3), the sequencing loop (§5, crate `rnn-loop`) and the whole
+//! Fig 4: reach syllables (docs/spec/TASKS.md §3), the sequencing loop (§5, crate `rnn-loop`) and the whole
 //! sequence without a loop (§4). fig4c plays the loop in the evaluator on fig4a's trained networks.
 
 use plotters::style::RGBColor;
@@ -233,7 +233,7 @@ fn play_loop(run: &Run, config: &LoopConfig, o: &mut Outcome) -> Res<()> {
 }
 
 fn fig4c(p: &mut PanelRun<'_>) -> Res<()> {
-    // The loop (TASKS.md §5); `window` = transitions per point of the reward-rate curve.
+    // The loop (docs/spec/TASKS.md §5); `window` = transitions per point of the reward-rate curve.
     let config = LoopConfig {
         n_transitions: p.scale.pick(1000, 10_000),
         window: p.scale.pick(50, 200),
@@ -301,7 +301,7 @@ fn fig4c(p: &mut PanelRun<'_>) -> Res<()> {
     let (svg, panels) = (p.file("fig4c.svg"), [path_panel, reward_panel, loss_panel]);
     plot::render(&svg, "Fig 4c: the sequencing loop", 3, (460, 420), &panels)?;
     p.section.line(format!(
-        "Reading of the paper (TASKS.md §5): a syllable is a 10τ reach plus a 10τ hold, and the target is two laps \
+        "Reading of the paper (docs/spec/TASKS.md §5): a syllable is a 10τ reach plus a 10τ hold, and the target is two laps \
          around a square (8 syllables = 160τ). Path error: mean over steps of the squared distance between the produced \
          and the target cursor path (`rnn_loop::mean_squared_distance`); the loop's comes from `Sequencer::evaluate` \
          (greedy, after a warm-up syllable), failed runs as +inf in the medians. The loop (not a run spec: played in the \
