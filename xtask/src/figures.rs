@@ -1,21 +1,12 @@
-//! `cargo xtask figures`: every panel of the registry, through one runner and
-//! one store.
-//!
-//! For each selected panel, in report order: its grids are expanded into run
-//! specs; the runner takes the results it has (memory, then `DIR/store/`)
-//! and trains the others on `--threads` threads, checkpointing them; the
-//! panel's runs table `<panel>_runs.csv` is written (the same table
-//! `cargo xtask sweep run` writes for the grid file REPORT.md prints); then
-//! the panel evaluates its claim, writes its CSV and SVG, and REPORT.md is
-//! rewritten. A killed job, started again, resumes: finished runs are read
-//! from the store, runs in flight continue from their checkpoints. Every
-//! result depends only on its run spec, so the output is bit-identical for
-//! any thread count, order, sharding or interruption.
-//!
-//! `--shard i/n` only trains shard `i` of the selected panels' distinct runs
-//! (round-robin) into the store, for clusters; a final run without
-//! `--shard` over the same `--out` (or store) then writes the report from
-//! the stored results.
+//! `cargo xtask figures`: every panel of the registry through one runner and
+//! one store (`DIR/store/`). Per panel, in report order: expand its grids,
+//! take the results the store has and train the rest (checkpointed), write
+//! `<panel>_runs.csv` (the table `cargo xtask sweep run` gives for the grid
+//! file REPORT.md prints), evaluate the claim, rewrite REPORT.md. A killed job
+//! resumes when started again; a result depends only on its run spec, so the
+//! output is bit-identical for any thread count, order, shard or interruption.
+//! `--shard i/n` only trains shard `i` of the distinct runs into the store; a
+//! final run without it writes the report.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -99,7 +90,10 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         .build()?;
     let mut report = Report {
         quick: args.quick,
-        command: command_line(),
+        command: std::iter::once("cargo xtask figures".to_string())
+            .chain(std::env::args().skip(2))
+            .collect::<Vec<_>>()
+            .join(" "),
         threads,
         sections: Vec::new(),
         seconds: 0.0,
@@ -143,16 +137,8 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         (panel.evaluate)(&mut panel_run).map_err(|e| format!("{}: {e}", panel.id))?;
         let mut section = panel_run.section;
         section.seconds = t0.elapsed().as_secs_f64();
-        println!(
-            "  {:<10} {:>7.1} s  {}",
-            panel.id,
-            section.seconds,
-            if section.holds() {
-                "holds"
-            } else {
-                "does not hold"
-            }
-        );
+        let verdict = crate::report::verdict_word(section.holds());
+        println!("  {:<10} {:>7.1} s  {verdict}", panel.id, section.seconds);
         report.sections.push(section);
         report.pending.retain(|p| p != panel.id);
         report.seconds = started.elapsed().as_secs_f64();
@@ -184,21 +170,8 @@ fn run_shard(runner: &Runner, selected: &[&panels::Panel], scale: Scale, shard: 
         .map(|(_, s)| s)
         .collect();
     progress::run(runner, &format!("shard {shard}"), &mine)?;
-    println!(
-        "figures: shard {shard}: {} run(s) stored in {}",
-        mine.len(),
-        runner.store().map_or(Path::new("?"), |s| s.dir()).display()
-    );
+    println!("figures: shard {shard}: {} run(s) in the store", mine.len());
     Ok(())
-}
-
-fn command_line() -> String {
-    let mut c = String::from("cargo xtask figures");
-    for a in std::env::args().skip(2) {
-        c.push(' ');
-        c.push_str(&a);
-    }
-    c
 }
 
 /// The workspace root (the parent of `xtask/`).

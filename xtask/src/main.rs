@@ -1,14 +1,6 @@
-//! `cargo xtask`: project automation. It only orchestrates; the maths lives in
-//! the crates, the runs in `rnn-experiment`.
-//!
-//! - `cargo xtask figures [--quick] [--only P,Q] [--out DIR] [--seeds N] [--threads N] [--shard i/n]`
-//!   reproduces every panel of docs/spec/FIGURES.md (the registry in
-//!   `panels/mod.rs`): per panel its runs table, a tidy CSV, an SVG and a
-//!   section of `REPORT.md` with the claim, the panel's grid file (TOML), the
-//!   measured numbers and verdicts. Results are kept in `DIR/store/`: a
-//!   rerun reuses them, a killed run resumes.
-//! - `cargo xtask sweep run FILE.toml [--shard i/n]` and `cargo xtask sweep merge DIR`
-//!   run any grid file (the same engine and store) and merge shards.
+//! `cargo xtask`: project automation — `figures` (the panel registry, plots,
+//! REPORT.md; `figures.rs`) and `sweep` (any grid file; `sweep.rs`). It only
+//! orchestrates: the maths lives in the crates, the runs in `rnn-experiment`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI reports to the terminal
 
@@ -27,8 +19,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Errors of the xtask jobs.
-pub type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 /// Project automation for the RFLO reference library.
 #[derive(Debug, Parser)]

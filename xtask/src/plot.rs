@@ -8,53 +8,37 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-/// Colours shared by the figures.
+/// Colours shared by the figures (the paper's for LocalSymmetric, magenta,
+/// and NonlocalRandom, cyan; grey for untrained and reference lines).
 pub mod colors {
     use plotters::style::RGBColor;
-    /// BPTT.
     pub const BPTT: RGBColor = RGBColor(20, 20, 20);
-    /// RFLO.
     pub const RFLO: RGBColor = RGBColor(215, 40, 40);
-    /// LocalSymmetric (paper: magenta).
     pub const LOCAL_SYMMETRIC: RGBColor = RGBColor(200, 0, 200);
-    /// NonlocalRandom (paper: cyan).
     pub const NONLOCAL_RANDOM: RGBColor = RGBColor(0, 170, 210);
-    /// Untrained / reference.
     pub const GREY: RGBColor = RGBColor(140, 140, 140);
-    /// Blue.
     pub const BLUE: RGBColor = RGBColor(40, 90, 200);
-    /// Green.
     pub const GREEN: RGBColor = RGBColor(30, 150, 60);
-    /// Orange.
     pub const ORANGE: RGBColor = RGBColor(240, 140, 0);
 }
 
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Style {
-    /// Solid line.
     Line,
-    /// Dashed line (targets, references).
+    /// Targets and references.
     Dashed,
-    /// Markers only.
-    #[allow(dead_code)] // available to panels
-    Points,
-    /// Solid line with markers.
     LinePoints,
 }
 
-/// One series of a panel.
+/// One series of a panel: points `(x, y)` in data units, an optional band
+/// `(x, lo, hi)` (25/75 percentiles) and a legend entry if labelled.
 #[derive(Debug, Clone)]
 pub struct Series {
-    /// Legend entry, if any.
     pub label: Option<String>,
-    /// Colour.
     pub color: RGBColor,
-    /// Drawing style.
     pub style: Style,
-    /// Points `(x, y)` in data units.
     pub points: Vec<(f64, f64)>,
-    /// Optional band `(x, lo, hi)` (25/75 percentiles).
     pub band: Vec<(f64, f64, f64)>,
 }
 
@@ -83,24 +67,17 @@ impl Series {
     }
 }
 
-/// One panel (a set of axes).
+/// One panel (a set of axes): title, axis labels with units, log axes, fixed
+/// ranges in data units (else automatic) and its series.
 #[derive(Debug, Clone, Default)]
 pub struct Panel {
-    /// Title above the axes.
     pub title: String,
-    /// x-axis label with units.
     pub x_label: String,
-    /// y-axis label with units.
     pub y_label: String,
-    /// Logarithmic x axis.
     pub x_log: bool,
-    /// Logarithmic y axis.
     pub y_log: bool,
-    /// Fixed x range (data units), else automatic.
     pub x_range: Option<(f64, f64)>,
-    /// Fixed y range (data units), else automatic.
     pub y_range: Option<(f64, f64)>,
-    /// The series.
     pub series: Vec<Series>,
 }
 
@@ -262,9 +239,6 @@ fn draw_panel(
             Style::Line => chart.draw_series(LineSeries::new(pts, color.stroke_width(2)))?,
             Style::Dashed => {
                 chart.draw_series(DashedLineSeries::new(pts, 6, 4, color.stroke_width(2)))?
-            }
-            Style::Points => {
-                chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?
             }
             Style::LinePoints => {
                 chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;

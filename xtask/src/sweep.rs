@@ -1,34 +1,19 @@
-//! `cargo xtask sweep`: any grid file (the format of `rnn_experiment::grid`),
-//! split across machines without a scheduler of ours, surviving kills.
+//! `cargo xtask sweep`: any grid file (format: `rnn_experiment::grid`,
+//! example: `xtask/sweeps/example.toml`), split across machines, surviving kills.
 //!
-//! ```text
-//! cargo xtask sweep run <file.toml> [--shard i/n] [--out DIR] [--store DIR]
-//!                                   [--checkpoint-every K] [--threads N]
-//! cargo xtask sweep merge <DIR or files...> [--out FILE] [--best-by PATH]
-//! ```
-//!
-//! * `run` expands the file's grids into runs (numbered in the file's order),
-//!   trains the runs of shard `i` of `n` (run `g` belongs to shard
-//!   `g % n + 1`; 1-based, e.g. `--shard $SLURM_ARRAY_TASK_ID/16`) and writes
-//!   their runs table to `DIR/shard-i-of-n.csv` (default `DIR` =
-//!   `target/sweep/<file stem>/`). Results are kept in the store
-//!   (`DIR/store/` unless `--store`): a rerun is a cache hit, and a killed
-//!   run resumes from the checkpoints its runs save every K trials
-//!   (`--checkpoint-every`, default 500). Shards may share one folder.
-//!   `DIR/grid.toml` keeps a copy of the grid file.
-//! * `merge` reads shard tables (a folder: every `shard-*-of-*.csv` in it; or
-//!   the files given) and writes one table sorted by run index (default
-//!   `DIR/merged.csv`), identical to an unsharded run's; then, for the axis
-//!   `--best-by` (default `rule.rates` when the grid has it), the value with
-//!   the lowest median final loss in every group of runs that differ only in
-//!   that axis and in replicate seeds, to `<stem>-best.csv`. A failed run
-//!   counts as `+inf` in a median (see `rnn_experiment::stats`).
-//!
-//! The runs table's columns are documented in `rnn_experiment::results`.
-//! A figure panel's grid file, as REPORT.md prints it, run this way gives
-//! the panel's `<panel>_runs.csv` byte for byte.
+//! * `run FILE [--shard i/n]` trains the runs of shard `i` of `n` (run `g`
+//!   belongs to shard `g % n + 1`; 1-based, e.g. `$SLURM_ARRAY_TASK_ID/16`)
+//!   into the store (`DIR/store/`; a rerun is a cache hit, a killed run
+//!   resumes from checkpoints saved every `--checkpoint-every` trials) and
+//!   writes their runs table (`rnn_experiment::results`) to
+//!   `DIR/shard-i-of-n.csv` (default `DIR`: `target/sweep/<file stem>/`).
+//! * `merge DIR|FILES` writes the shards as one table sorted by run index,
+//!   identical to an unsharded run's, and `<stem>-best.csv`: per group of runs
+//!   that differ only in the axis `--best-by` (default `rule.rates`) and in
+//!   replicate seeds, the value with the lowest median final loss (a failed
+//!   run counts as `+inf`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use rnn_core::io::write_atomic;
@@ -220,7 +205,10 @@ fn shard_files(inputs: &[PathBuf]) -> Res<(Vec<PathBuf>, PathBuf)> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(|e| format!("{}: {e}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| is_shard_table(p))
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                name.starts_with("shard-") && name.ends_with(".csv")
+            })
             .collect();
         files.sort();
         if files.is_empty() {
@@ -229,10 +217,4 @@ fn shard_files(inputs: &[PathBuf]) -> Res<(Vec<PathBuf>, PathBuf)> {
         return Ok((files, dir.join("merged.csv")));
     }
     Ok((inputs.to_vec(), PathBuf::from("merged.csv")))
-}
-
-fn is_shard_table(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with("shard-") && n.ends_with(".csv"))
 }

@@ -8,7 +8,6 @@ pub type Cell = String;
 
 /// Converts a value into a [`Cell`] (see [`row!`](crate::row)).
 pub trait IntoCell {
-    /// The cell.
     fn into_cell(self) -> Cell;
 }
 
@@ -34,7 +33,6 @@ pub struct Table {
 }
 
 impl Table {
-    /// A table with the given header.
     pub fn new(header: &[&str]) -> Self {
         let mut writer = csv::Writer::from_writer(Vec::new());
         // Writing into memory cannot fail.

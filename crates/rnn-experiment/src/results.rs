@@ -184,8 +184,7 @@ impl RunsTable {
         })
     }
 
-    /// The final loss of a row (`+inf` for failed runs).
-    pub fn final_loss(row: &Row) -> f64 {
+    fn final_loss(row: &Row) -> f64 {
         row.cells
             .get("final_loss")
             .and_then(|s| s.parse().ok())
@@ -221,41 +220,40 @@ pub fn best_by(table: &RunsTable, over: &str) -> Result<Vec<Best>> {
         .chain(axis_columns(table))
         .filter(|c| c.as_str() != over && !c.ends_with("seed"))
         .collect();
+    // Groups and candidates in order of first appearance.
     let mut groups: Vec<(Cells, Candidates)> = Vec::new();
     for row in &table.rows {
-        let group: Vec<(String, String)> = group_columns
+        let cell = |c: &str| row.cells.get(c).cloned().unwrap_or_default();
+        let group: Cells = group_columns
             .iter()
-            .map(|c| ((*c).clone(), row.cells.get(*c).cloned().unwrap_or_default()))
+            .map(|c| ((*c).clone(), cell(c)))
             .collect();
-        let value = row.cells.get(over).cloned().unwrap_or_default();
-        let at = match groups.iter().position(|(g, _)| *g == group) {
-            Some(i) => i,
-            None => {
-                groups.push((group, Vec::new()));
-                groups.len() - 1
-            }
+        if !groups.iter().any(|(g, _)| *g == group) {
+            groups.push((group.clone(), Vec::new()));
+        }
+        let Some((_, candidates)) = groups.iter_mut().find(|(g, _)| *g == group) else {
+            unreachable!("pushed above")
         };
-        let candidates = &mut groups[at].1;
+        let (value, loss) = (cell(over), RunsTable::final_loss(row));
         match candidates.iter_mut().find(|(v, _)| *v == value) {
-            Some((_, losses)) => losses.push(RunsTable::final_loss(row)),
-            None => candidates.push((value, vec![RunsTable::final_loss(row)])),
+            Some((_, losses)) => losses.push(loss),
+            None => candidates.push((value, vec![loss])),
         }
     }
-    Ok(groups
-        .into_iter()
-        .map(|(group, candidates)| {
-            let losses: Vec<Vec<f64>> = candidates.iter().map(|(_, l)| l.clone()).collect();
-            let best = best_by_median(&losses).map(|i| candidates[i].0.clone());
-            Best {
-                group,
-                candidates: candidates
-                    .into_iter()
-                    .map(|(v, l)| (v, Summary::of(&l)))
-                    .collect(),
-                best,
-            }
-        })
-        .collect())
+    let best = |(group, candidates): (Cells, Candidates)| {
+        let losses: Vec<Vec<f64>> = candidates.iter().map(|(_, l)| l.clone()).collect();
+        let best = best_by_median(&losses).map(|i| candidates[i].0.clone());
+        let candidates = candidates
+            .into_iter()
+            .map(|(v, l)| (v, Summary::of(&l)))
+            .collect();
+        Best {
+            group,
+            candidates,
+            best,
+        }
+    };
+    Ok(groups.into_iter().map(best).collect())
 }
 
 fn csv_error(e: impl std::fmt::Display) -> ExperimentError {

@@ -69,11 +69,6 @@ impl Runner {
         self
     }
 
-    /// The store, if any.
-    pub fn store(&self) -> Option<&Store> {
-        self.store.as_ref()
-    }
-
     /// The specs among `specs` that have no result yet (distinct, in order).
     pub fn pending(&self, specs: &[RunSpec]) -> Result<Vec<RunSpec>> {
         let mut seen = std::collections::HashSet::new();

@@ -79,7 +79,16 @@ pub struct NetworkSpec {
 
 impl Default for NetworkSpec {
     fn default() -> Self {
-        Self::from_config(&NetworkConfig::new(30, 0, 1))
+        let c = NetworkConfig::new(30, 0, 1);
+        Self {
+            n_units: c.n_units,
+            tau: c.tau,
+            gain: c.gain,
+            input_scale: c.input_scale,
+            readout_init: c.readout_init,
+            feedback_scale: c.feedback_scale,
+            readout_feedback: c.readout_feedback,
+        }
     }
 }
 
@@ -89,19 +98,6 @@ impl NetworkSpec {
         Self {
             n_units,
             ..Self::default()
-        }
-    }
-
-    /// The hyperparameters of `config` (its sizes are dropped).
-    pub fn from_config(config: &NetworkConfig) -> Self {
-        Self {
-            n_units: config.n_units,
-            tau: config.tau,
-            gain: config.gain,
-            input_scale: config.input_scale,
-            readout_init: config.readout_init,
-            feedback_scale: config.feedback_scale,
-            readout_feedback: config.readout_feedback,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Shared pieces of the panels: curve sampling, median bands, the report's
 //! criteria words, and a standard run table.
 
-use rnn_experiment::stats::{Summary, end_trend, fmt_num};
+use rnn_experiment::stats::{Summary, band, end_trend, fmt_num, mean, median};
 use rnn_experiment::{Axis, Grid};
 
 use super::{Run, Scale};
@@ -25,15 +25,13 @@ pub type LineAndBand = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
 /// Median line and 25/75 band of curves at the sampled indices, x = index + 1
 /// (trial number, 1-based). Curves of failed runs must be left out by the caller.
 pub fn median_band(curves: &[&[f64]], indices: &[usize]) -> LineAndBand {
-    let rows = rnn_experiment::stats::band(curves, indices);
-    let line = rows
-        .iter()
-        .map(|(i, s)| ((*i + 1) as f64, s.median))
-        .collect();
-    let band = rows
-        .iter()
-        .map(|(i, s)| ((*i + 1) as f64, s.q25, s.q75))
-        .collect();
+    line_and_band(&band(curves, indices), |i| (i + 1) as f64)
+}
+
+/// The medians and 25–75 % bands of `rows`, drawn at `x(index)`.
+fn line_and_band(rows: &[(usize, Summary)], x: impl Fn(usize) -> f64) -> LineAndBand {
+    let line = rows.iter().map(|(i, s)| (x(*i), s.median)).collect();
+    let band = rows.iter().map(|(i, s)| (x(*i), s.q25, s.q75)).collect();
     (line, band)
 }
 
@@ -50,24 +48,16 @@ pub fn binned_median_band(curves: &[&[f64]], points: usize) -> LineAndBand {
     let width = n.div_ceil(points.max(1)).max(1);
     let binned: Vec<Vec<f64>> = curves
         .iter()
-        .map(|c| c.chunks(width).map(rnn_experiment::stats::mean).collect())
+        .map(|c| c.chunks(width).map(mean).collect())
         .collect();
-    let refs: Vec<&[f64]> = binned.iter().map(Vec::as_slice).collect();
-    let bins = n.div_ceil(width);
-    let rows = rnn_experiment::stats::band(&refs, &(0..bins).collect::<Vec<_>>());
     let centre = |i: usize| (i * width) as f64 + (width as f64 + 1.0) / 2.0;
-    let line = rows.iter().map(|(i, s)| (centre(*i), s.median)).collect();
-    let band = rows
-        .iter()
-        .map(|(i, s)| (centre(*i), s.q25, s.q75))
-        .collect();
-    (line, band)
+    band_at(&binned, centre)
 }
 
 /// "still falling" / "flat" from the median over seeds of [`end_trend`].
 pub fn trend_text(curves: &[&[f64]]) -> (f64, String) {
     let trends: Vec<f64> = curves.iter().map(|c| end_trend(c)).collect();
-    let t = rnn_experiment::stats::median(&trends);
+    let t = median(&trends);
     let word = if t < FALLING_BELOW {
         "still falling"
     } else if t > 1.0 / FALLING_BELOW {
@@ -141,10 +131,7 @@ pub fn cols(header: &str) -> Vec<&str> {
 pub fn band_at(curves: &[Vec<f64>], x: impl Fn(usize) -> f64) -> LineAndBand {
     let refs: Vec<&[f64]> = curves.iter().map(Vec::as_slice).collect();
     let n = refs.iter().map(|c| c.len()).max().unwrap_or(0);
-    let rows = rnn_experiment::stats::band(&refs, &(0..n).collect::<Vec<_>>());
-    let line = rows.iter().map(|(i, s)| (x(*i), s.median)).collect();
-    let band = rows.iter().map(|(i, s)| (x(*i), s.q25, s.q75)).collect();
-    (line, band)
+    line_and_band(&band(&refs, &(0..n).collect::<Vec<_>>()), x)
 }
 
 /// The loss curves of the completed runs among `runs`.

@@ -8,8 +8,7 @@ use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{DaleLaw, Frozen, LearningRates, RuleSpec, TrainingConfig, feedback_alignment};
 use rnn_tasks::{PeriodicConfig, TaskSpec};
 
-use super::loss_curves;
-use super::{APPROX_FACTOR, LEARNS_FRACTION, Panel, PanelRun, Run, Scale};
+use super::{APPROX_FACTOR, LEARNS_FRACTION, Panel, PanelRun, Run, Scale, loss_curves};
 use super::{approx, completed, curve_indices, final_losses, initial_losses, tau_label};
 use crate::Res;
 use crate::plot::{self, Series, Style, colors};

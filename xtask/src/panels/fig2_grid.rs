@@ -55,14 +55,10 @@ fn periods_etas(scale: &Scale) -> (Vec<usize>, Vec<f64>) {
     (periods, etas)
 }
 
-/// The first Fig 2 seeds: 3 (2 at `--quick`).
-fn seeds(scale: &Scale) -> Vec<i64> {
-    scale.seeds(scale.pick(2, 3))
-}
-
 /// One grid per rule (base: the paper's rate at 20τ): axes `task.period`, `rule.rates`, seeds.
 fn grids(scale: &Scale) -> Res<GridFile> {
-    let ((periods, etas), n) = (periods_etas(scale), seeds(scale).len());
+    // The first Fig 2 seeds: 3 (2 at `--quick`).
+    let ((periods, etas), n) = (periods_etas(scale), scale.pick(2, 3));
     let mut grids = Vec::new();
     for rule in [RuleSpec::rflo(RFLO_ETA[0]), RuleSpec::bptt(BPTT_ETA[0])] {
         let grid = Grid::new(rule.label(), &base(scale, rule, PERIODS[0]))?;
@@ -201,7 +197,7 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
         }
     }
     let bound = fmt_num(spec.training.max_loss_ratio.unwrap_or(f64::INFINITY));
-    let n = seeds(&p.scale).len();
+    let n = p.scale.seeds(p.scale.pick(2, 3)).len();
     let sec = &mut p.section;
     sec.line(format!(
         "Seeds: networks 0..{n} of Fig 2 (paired across rates and rules); {trials} trials per run. Cells: \

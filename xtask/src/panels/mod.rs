@@ -20,17 +20,15 @@ pub use common::*;
 use crate::Res;
 use crate::report::Section;
 
-/// One figure panel.
+/// One figure panel: its id (file names, `--only`, report anchors), what it
+/// shows, the paper's claim it checks, its training runs as grids (empty for
+/// panels that train nothing), and its evaluator (reads the runs, writes its
+/// CSV and SVG, fills the section's body and verdicts).
 pub struct Panel {
-    /// Its id (`fig2a`, ...): file names, `--only`, report anchors.
     pub id: &'static str,
-    /// What it shows.
     pub title: &'static str,
-    /// The paper's claim it checks.
     pub claim: &'static str,
-    /// Its training runs, as grids (empty for panels that train nothing).
     pub grids: fn(&Scale) -> Res<GridFile>,
-    /// Reads the runs, writes its CSV and SVG, fills the section's body and verdicts.
     pub evaluate: fn(&mut PanelRun<'_>) -> Res<()>,
 }
 
@@ -51,12 +49,11 @@ pub const PANELS: &[Panel] = &[
     cost::COST,
 ];
 
-/// The scale of a figures job: full or `--quick`, and the seed override.
+/// The scale of a figures job: `--quick` (reduced trials, seeds and grids)
+/// and `--seeds N` (replicates of every panel).
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
-    /// `--quick`: reduced trials, seeds and grids.
     pub quick: bool,
-    /// `--seeds N`: replicates of every panel.
     pub seeds: Option<usize>,
 }
 
@@ -72,38 +69,33 @@ impl Scale {
     }
 }
 
-/// A panel being evaluated: its runs (in grid order) and where to write.
+/// A panel being evaluated: the job's scale, the section of REPORT.md being
+/// written, its runs (in grid order) and where to write.
 pub struct PanelRun<'a> {
-    /// The job's scale.
     pub scale: Scale,
-    /// The section of REPORT.md being written.
     pub section: Section,
     runs: Arc<Vec<Run>>,
     out: &'a Path,
     pool: &'a rayon::ThreadPool,
 }
 
-/// One run of a panel: its grid point and its record.
+/// One run of a panel: its grid point (with its spec) and its record.
 #[derive(Clone)]
 pub struct Run {
-    /// Where it sits in the grids, and its spec.
     pub point: Point,
-    /// What it produced.
     pub record: Arc<RunRecord>,
 }
 
 impl Run {
-    /// The replicate seed.
     pub fn seed(&self) -> u64 {
         self.point.spec.seed
     }
 
-    /// The grid's name.
     pub fn grid(&self) -> &str {
         &self.point.grid
     }
 
-    /// Completed without divergence.
+    /// Trained to the end without divergence, evaluated finitely.
     pub fn ok(&self) -> bool {
         self.record.completed()
     }
@@ -158,14 +150,13 @@ pub fn grid<'r>(runs: &'r [Run], name: &str) -> Vec<&'r Run> {
 
 /// The panels named in `only` (all if empty), in report order.
 pub fn select(only: &[String]) -> Res<Vec<&'static Panel>> {
-    for id in only {
-        if !PANELS.iter().any(|p| p.id == id.trim()) {
-            let ids: Vec<&str> = PANELS.iter().map(|p| p.id).collect();
-            return Err(format!("unknown panel `{id}`; panels: {}", ids.join(", ")).into());
-        }
-    }
-    Ok(PANELS
+    if let Some(id) = only
         .iter()
-        .filter(|p| only.is_empty() || only.iter().any(|id| id.trim() == p.id))
-        .collect())
+        .find(|id| !PANELS.iter().any(|p| p.id == id.trim()))
+    {
+        let ids: Vec<&str> = PANELS.iter().map(|p| p.id).collect();
+        return Err(format!("unknown panel `{id}`; panels: {}", ids.join(", ")).into());
+    }
+    let wanted = |p: &&Panel| only.is_empty() || only.iter().any(|id| id.trim() == p.id);
+    Ok(PANELS.iter().filter(wanted).collect())
 }
