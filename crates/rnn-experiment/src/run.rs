@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use rnn_core::{CoreError, Network, State};
 use rnn_learn::{Checkpoint, History, Trainer};
 
-use crate::error::Result;
+use crate::error::{ExperimentError, Result};
 use crate::spec::{RunSpec, STREAM_EVALUATION};
 
 /// What one run produced. A run that diverged is a result too: its history
@@ -70,7 +70,7 @@ pub fn run(spec: &RunSpec) -> Result<RunRecord> {
         checkpoint: None,
         on_trial: &|_| true,
     };
-    Ok(run_controlled(spec, &control)?.expect("an uncontrolled run is never interrupted"))
+    run_controlled(spec, &control)?.ok_or(ExperimentError::Interrupted)
 }
 
 /// [`run`] with checkpoints and a stop signal; `Ok(None)` when stopped.

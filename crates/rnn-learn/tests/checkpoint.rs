@@ -1,9 +1,9 @@
 //! Checkpoint and resume: a run stopped after trial k and resumed from its
 //! checkpoint ends bit-identical to an uninterrupted run.
 
-use faer::Mat;
-use rand::RngExt;
-use rnn_core::{InitialState, Network, NetworkConfig, Trial, TrialCycle, seeded};
+mod common;
+
+use rnn_core::{Network, NetworkConfig, TrialCycle, seeded};
 use rnn_learn::{
     Bptt, Checkpoint, LearnError, LearningRates, LearningRule, Rflo, Schedule, Trainer,
     TrainingConfig,
@@ -11,20 +11,7 @@ use rnn_learn::{
 
 /// A stateful source (a cycle of distinct trials) whose trials carry the state over.
 fn source() -> TrialCycle {
-    let mut rng = seeded(77);
-    let trials = (0..3)
-        .map(|i| {
-            let x = Mat::from_fn(14, 2, |_, _| rng.random::<f64>() - 0.5);
-            let y = Mat::from_fn(14, 1, |_, _| rng.random::<f64>() - 0.5);
-            let start = if i == 0 {
-                InitialState::Constant(0.1)
-            } else {
-                InitialState::CarryOver
-            };
-            Trial::new(x.as_ref(), y.as_ref(), None, start).unwrap()
-        })
-        .collect();
-    TrialCycle::new(trials).unwrap()
+    common::carry_over_cycle(77, 3, 14)
 }
 
 fn network() -> Network {

@@ -2,9 +2,10 @@
 //! rates, clear errors), `build()` validation, `AnyRule` identical to the
 //! concrete rules; `TrainingConfig` as TOML.
 
+mod common;
+
 use faer::Mat;
-use rand::RngExt;
-use rnn_core::{InitialState, Network, NetworkConfig, Trial, TrialCycle, seeded};
+use rnn_core::{Network, NetworkConfig, TrialCycle, seeded};
 use rnn_learn::{
     Bptt, History, LearnError, LearningRates, LearningRule, LocalSymmetric, NonlocalForm,
     NonlocalRandom, OnlineForm, Projection, Rflo, Rtrl, RuleSpec, Schedule, Trainer,
@@ -243,20 +244,7 @@ fn network() -> Network {
 }
 
 fn task() -> TrialCycle {
-    let mut rng = seeded(32);
-    let trials = (0..2)
-        .map(|i| {
-            let x = Mat::from_fn(11, 2, |_, _| rng.random::<f64>() - 0.5);
-            let y = Mat::from_fn(11, 1, |_, _| rng.random::<f64>() - 0.5);
-            let start = if i == 0 {
-                InitialState::Constant(0.1)
-            } else {
-                InitialState::CarryOver
-            };
-            Trial::new(x.as_ref(), y.as_ref(), None, start).unwrap()
-        })
-        .collect();
-    TrialCycle::new(trials).unwrap()
+    common::carry_over_cycle(32, 2, 11)
 }
 
 fn run<R: LearningRule>(rule: R, schedule: Schedule) -> (Network, History) {

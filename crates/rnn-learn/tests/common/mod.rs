@@ -426,3 +426,22 @@ pub fn reference_bptt_recurrent(case: &Case, error_one_step_late: bool) -> Mat<f
     }
     dw
 }
+
+/// `n` random trials of `len` steps (`N_x = 2`, `N_y = 1`) drawn from `seed`,
+/// in a cycle: the first starts from `h = 0.1`, the others carry the state over.
+pub fn carry_over_cycle(seed: u64, n: usize, len: usize) -> rnn_core::TrialCycle {
+    let mut rng = rnn_core::seeded(seed);
+    let trials = (0..n)
+        .map(|i| {
+            let x = Mat::from_fn(len, 2, |_, _| rng.random::<f64>() - 0.5);
+            let y = Mat::from_fn(len, 1, |_, _| rng.random::<f64>() - 0.5);
+            let start = if i == 0 {
+                rnn_core::InitialState::Constant(0.1)
+            } else {
+                rnn_core::InitialState::CarryOver
+            };
+            rnn_core::Trial::new(x.as_ref(), y.as_ref(), None, start).unwrap()
+        })
+        .collect();
+    rnn_core::TrialCycle::new(trials).unwrap()
+}
