@@ -86,6 +86,11 @@ pub fn task_registry() -> Vec<&'static str> {
             names.push(spec.name());
         }
     }
+    // `every_task` lists the tasks with a default config; `files` has none
+    // (it needs the user's paths) but is a registry entry all the same.
+    if !names.contains(&"files") {
+        names.push("files");
+    }
     names
 }
 
@@ -168,7 +173,7 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), rules.len());
         let tasks = task_registry();
-        for expected in ["periodic", "ready_set_go", "reach", "whole_sequence"] {
+        for expected in ["periodic", "ready_set_go", "reach", "whole_sequence", "files"] {
             assert!(tasks.contains(&expected), "{expected} missing");
         }
     }

@@ -102,10 +102,10 @@ class TrainingInterrupted(UserWarning):
 def _to_trial(obj: Any) -> Trial:
     if isinstance(obj, Trial):
         return obj
-    if isinstance(obj, tuple) and 2 <= len(obj) <= 3:
+    if isinstance(obj, tuple) and 2 <= len(obj) <= 4:
         return Trial(*obj)
     raise TypeError(
-        f"a task must yield rflo.Trial or (x, y_target[, mask]) tuples, got {type(obj).__name__}"
+        f"a task must yield rflo.Trial or (x, y_target[, mask[, h0]]) tuples, got {type(obj).__name__}"
     )
 
 
@@ -206,7 +206,7 @@ def train(
     - ``task``: a built-in task (``rflo.tasks.Periodic(...)``), a ``Trial``,
       a list of trials (cycled), an iterable of trials, or a callable
       returning a trial (called with a ``numpy.random.Generator`` seeded from
-      ``seed`` if it takes an argument). Trials may be ``(x, y_target[, mask])``
+      ``seed`` if it takes an argument). Trials may be ``(x, y_target[, mask[, h0]])``
       tuples.
     - ``schedule``: ``"per_trial"``, ``"online"`` or ``{"every_k": K}``;
       ``constraints``: ``{"frozen": {...}, "dale": {...}}`` as in the Rust
