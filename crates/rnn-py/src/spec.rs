@@ -173,7 +173,13 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), rules.len());
         let tasks = task_registry();
-        for expected in ["periodic", "ready_set_go", "reach", "whole_sequence", "files"] {
+        for expected in [
+            "periodic",
+            "ready_set_go",
+            "reach",
+            "whole_sequence",
+            "files",
+        ] {
             assert!(tasks.contains(&expected), "{expected} missing");
         }
     }

@@ -310,3 +310,14 @@ def test_the_stub_lists_every_registered_rule_and_task():
         assert f"def {label}(" in stub, label
     for name in rflo.tasks.registry():
         assert f"def {''.join(p.capitalize() for p in name.split('_'))}(" in stub, name
+
+
+def test_the_readme_python_example_runs_as_written():
+    """The first Python block of the repository's README, executed verbatim."""
+    readme = (REPO / "README.md").read_text()
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) <= 10
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    history = namespace["history"]
+    assert history.loss[-1] < 0.1 * history.loss[0]
