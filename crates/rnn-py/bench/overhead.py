@@ -7,13 +7,16 @@ by hand on an otherwise idle machine (numbers go to the README).
 
 Runs, in one sitting: the Rust-native baseline (`cargo run --release -p
 rnn-py --example native_train`), `rflo.train` on the built-in periodic task,
-and `rflo.train` on a Python callable returning the same trial. Prints
-medians with the interquartile range of the repeats.
+and `rflo.train` on a Python callable returning the same trial, interleaved;
+then two seeds trained one after the other against two threads of a
+`ThreadPoolExecutor` (the GIL is released while Rust trains). Prints medians
+with the interquartile range of the repeats.
 """
 
 import argparse
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +73,22 @@ def main():
     per_trial = (c[0] - b[0]) / args.trials * 1e6
     print(f"  per-trial cost of the Python task: {per_trial:.1f} us "
           f"({per_trial / (b[0] / args.trials * 1e6) * 100:.0f}% of a {b[0] / args.trials * 1e6:.0f} us trial)")
+
+
+    def two_seeds(pool):
+        started = time.perf_counter()
+        list(pool.map(lambda seed: time_python(args.trials, rflo.tasks.Periodic(period=200)), [0, 1]))
+        return time.perf_counter() - started
+
+    sequential, threaded = [], []
+    with ThreadPoolExecutor(max_workers=1) as one, ThreadPoolExecutor(max_workers=2) as two:
+        for _ in range(max(3, args.repeats // 2)):
+            sequential.append(two_seeds(one))
+            threaded.append(two_seeds(two))
+    s1, s2 = summary(sequential), summary(threaded)
+    print(f"two seeds, 1 thread  {s1[0]*1e3:8.1f} ms [{s1[1]*1e3:.1f}, {s1[2]*1e3:.1f}]")
+    print(f"two seeds, 2 threads {s2[0]*1e3:8.1f} ms [{s2[1]*1e3:.1f}, {s2[2]*1e3:.1f}]"
+          f"   speed-up {s1[0]/s2[0]:.2f}x")
 
 
 if __name__ == "__main__":

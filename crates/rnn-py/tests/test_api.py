@@ -321,3 +321,40 @@ def test_the_readme_python_example_runs_as_written():
     exec(compile(block, "README.md", "exec"), namespace)
     history = namespace["history"]
     assert history.loss[-1] < 0.1 * history.loss[0]
+
+
+def test_a_real_ctrl_c_during_rust_training_returns_the_partial_history():
+    """SIGINT's Python-level effect (`_thread.interrupt_main`) while Rust trains a
+    built-in task: the run stops within a chunk and keeps what it did."""
+    import _thread
+    import threading
+
+    net = rflo.Network(30, 0, 1, seed=0)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.warns(rflo.TrainingInterrupted):
+            history = rflo.train(net, rflo.rules.RFLO(0.01), rflo.tasks.Periodic(period=200), trials=10**7, progress=False)
+    finally:
+        timer.cancel()
+    assert history.interrupted and 0 < len(history) < 10**7
+    assert np.all(np.isfinite(history.loss))
+
+
+def test_constraints_schedules_and_gradient_alignment_from_python(rng):
+    trial = make_trial(rng, n_x=2, n_y=1, masked=False)
+    net = rflo.Network(10, 2, 1, seed=0)
+    W_out = net.W_out
+    history = rflo.train(
+        net, rflo.rules.RFLO(0.05), trial, trials=12, schedule={"every_k": 4},
+        constraints={"frozen": {"readout": True}, "dale": {"excitatory_fraction": 0.8}},
+        gradient_alignment_every=5, progress=False,
+    )
+    assert np.array_equal(net.W_out, W_out)  # frozen, bit for bit
+    signs = np.where(np.arange(10) < 8, 1.0, -1.0)
+    assert np.all(net.W * signs[None, :] >= 0)  # Dale: column j carries unit j's sign
+    assert list(history.gradient_alignment_trial) == [0, 5, 10]
+    assert np.all(np.abs(history.gradient_alignment) <= 1)
+    online = rflo.Network(10, 2, 1, seed=0)
+    rflo.train(online, rflo.rules.RTRL(0.05), trial, trials=3, schedule="online", progress=False)
+    assert not np.array_equal(online.W, rflo.Network(10, 2, 1, seed=0).W)

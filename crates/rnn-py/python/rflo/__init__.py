@@ -209,7 +209,7 @@ def train(
       ``seed`` if it takes an argument). Trials may be ``(x, y_target[, mask[, h0]])``
       tuples.
     - ``schedule``: ``"per_trial"``, ``"online"`` or ``{"every_k": K}``;
-      ``constraints``: ``{"frozen": {...}, "dale": {...}}`` as in the Rust
+      ``constraints``: ``{"frozen": {"readout": True}, "dale": {"excitatory_fraction": 0.8}}`` as in the Rust
       ``Constraints``; ``max_loss_ratio``: the divergence bound (``None`` for none).
     - Keywords are the fields of the Rust ``TrainingConfig`` (``trials`` is
       ``n_trials``).
