@@ -153,22 +153,7 @@ fn forward_step_impl(
     if net.config().readout_feedback {
         matvec(net.feedback(), y_prev, u, true);
     }
-    match slope {
-        None => {
-            for ((h_i, &h_prev_i), &u_i) in h.iter_mut().zip(h_prev).zip(u.iter()) {
-                *h_i = (1.0 - alpha) * h_prev_i + alpha * u_i.tanh();
-            }
-        }
-        Some(slope) => {
-            for (((h_i, s_i), &h_prev_i), &u_i) in
-                h.iter_mut().zip(slope.iter_mut()).zip(h_prev).zip(u.iter())
-            {
-                let phi = u_i.tanh();
-                *h_i = (1.0 - alpha) * h_prev_i + alpha * phi;
-                *s_i = 1.0 - phi * phi;
-            }
-        }
-    }
+    crate::tanh::activate(alpha, h_prev, u, h, slope);
     matvec(net.readout(), h, y, false);
 }
 

@@ -59,6 +59,7 @@ pub mod io;
 pub mod network;
 pub mod npy;
 pub mod rng;
+pub mod tanh;
 pub mod trial;
 
 pub use config::{NetworkConfig, ReadoutInit};
@@ -68,10 +69,11 @@ pub use network::{Network, Weights, check_matrix};
 pub use rng::{SeededRng, seeded, seeded_stream};
 pub use trial::{InitialState, Trial, TrialCycle, TrialSource};
 
-/// `tanh'(u) = 1 - tanh(u)^2`, the derivative of the nonlinearity `phi = tanh`.
+/// `tanh'(u) = 1 - tanh(u)^2`, the derivative of the nonlinearity `phi = tanh`
+/// (the project's [`tanh::tanh`], as in the dynamics).
 #[inline]
 pub fn tanh_derivative(u: f64) -> f64 {
-    let t = u.tanh();
+    let t = tanh::tanh(u);
     1.0 - t * t
 }
 
