@@ -25,6 +25,10 @@
 //! `tanh(±0) = ±0`, subnormal and tiny `x` give `x`, `tanh(±inf) = ±1`,
 //! NaN gives NaN.
 
+// Cephes' coefficients are kept with their published digits, so that they can
+// be checked against the source; each rounds to the nearest f64.
+#![allow(clippy::excessive_precision)]
+
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 
 /// Below this `|x|` the rational approximation is used, above it `exp`.
