@@ -7,7 +7,7 @@
 //! multiply-add (Rust never contracts) and no libm call, so any x86-64 or
 //! aarch64 machine gives the same result; it has no branches that depend on
 //! the data's path beyond selects, so LLVM vectorises the loop over units
-//! ([`activate`] compiles it for the CPU's widest vectors through faer's
+//! (`activate` compiles it for the CPU's widest vectors through faer's
 //! `pulp` dispatch, like `gemv`).
 //!
 //! With `a = |x|` (the sign is restored at the end):
