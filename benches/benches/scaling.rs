@@ -14,7 +14,10 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 
-use rnn_bench::{Runner, SEEDS, SeedSweep, T, TRIAD_LEN, Workload, pool, triad, triad_bytes};
+use rnn_bench::{
+    Runner, SEEDS, STREAM_N, SeedSweep, T, TRIAD_LEN, Workload, network, pool, stream_read, triad,
+    triad_bytes,
+};
 
 /// True in criterion's test mode (`--test`): run each bench once, quickly.
 fn test_mode() -> bool {
@@ -53,6 +56,28 @@ fn memory(c: &mut Criterion) {
         b.iter(|| {
             triad(&mut a_vec, black_box(&b_vec), black_box(&c_vec), 3.0);
             black_box(a_vec[TRIAD_LEN / 2])
+        })
+    });
+    group.finish();
+
+    // `u = W v` at N = STREAM_N (the forward pass's product, `rnn_core::gemv`)
+    // against a plain streaming read of an array the size of `W`.
+    let net = network(STREAM_N, 1);
+    let w_bytes = (8 * STREAM_N * STREAM_N) as u64;
+    let mut group = c.benchmark_group("stream");
+    group.throughput(Throughput::Bytes(w_bytes));
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    let copy: Vec<f64> = (0..STREAM_N * STREAM_N).map(|i| i as f64).collect();
+    group.bench_function("read", |b| {
+        b.iter(|| black_box(stream_read(black_box(&copy))))
+    });
+    let v = vec![0.1; STREAM_N];
+    let mut u = vec![0.0; STREAM_N];
+    group.bench_function("matvec", |b| {
+        b.iter(|| {
+            rnn_core::gemv::matvec(net.recurrent(), black_box(&v), &mut u, false);
+            black_box(u[0])
         })
     });
     group.finish();

@@ -414,6 +414,26 @@ pub fn triad(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
     }
 }
 
+/// The `N` of the streaming comparison: `W` is `8 N²` bytes = 8 MiB, beyond
+/// the 2 MiB L2 of the benchmark machine.
+pub const STREAM_N: usize = 1024;
+
+/// A plain streaming read: the sum of `a` in eight independent partial sums
+/// (so that the adds neither serialise nor stop vectorisation). Reading `a`
+/// once is all it does: the reference bandwidth for a product that must read
+/// `W` once.
+pub fn stream_read(a: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let chunks = a.chunks_exact(8);
+    let rest: f64 = chunks.remainder().iter().sum();
+    for chunk in chunks {
+        for (acc, &x) in acc.iter_mut().zip(chunk) {
+            *acc += x;
+        }
+    }
+    acc.iter().sum::<f64>() + rest
+}
+
 /// Bytes one triad over [`TRIAD_LEN`] elements moves (STREAM convention).
 pub fn triad_bytes() -> u64 {
     3 * 8 * TRIAD_LEN as u64

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use plotters::prelude::*;
 
 use rnn_bench::{
-    ETA, RTRL_MAX_N, SEEDS, SEEDS_N, T, Updates, Workload, rflo_online_bytes_per_step, triad_bytes,
+    ETA, RTRL_MAX_N, SEEDS, SEEDS_N, STREAM_N, T, Updates, Workload, rflo_online_bytes_per_step,
+    triad_bytes,
 };
 use rnn_learn::{LearningRates, OnlineForm, Projection, RuleSpec, TrialEndForm};
 
@@ -320,6 +321,22 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
                 at_most: false,
             });
         }
+    }
+    if let (Some(read), Some(product)) = (time_of("stream", "read"), time_of("stream", "matvec")) {
+        let bytes = (8 * STREAM_N * STREAM_N) as f64;
+        writeln!(
+            notes,
+            "- `u = W v` at N = {STREAM_N} (`rnn_core::gemv::matvec`, W = {} MiB): {:.1} GB/s; a plain streaming read of an array the size of W: {:.1} GB/s.",
+            bytes / (1 << 20) as f64,
+            bytes / product,
+            bytes / read
+        )?;
+        bars.push(Bar {
+            what: format!("W v bandwidth / streaming-read bandwidth, N = {STREAM_N}"),
+            ratio: read / product,
+            threshold: 0.8,
+            at_most: false,
+        });
     }
     if let (Some(one), Some(two)) = (time_of("seeds", "threads/1"), time_of("seeds", "threads/2")) {
         writeln!(
