@@ -358,3 +358,12 @@ def test_constraints_schedules_and_gradient_alignment_from_python(rng):
     online = rflo.Network(10, 2, 1, seed=0)
     rflo.train(online, rflo.rules.RTRL(0.05), trial, trials=3, schedule="online", progress=False)
     assert not np.array_equal(online.W, rflo.Network(10, 2, 1, seed=0).W)
+
+
+def test_task_trials_are_the_trials_training_sees():
+    """`task.trials(n, seed=s)` on a fresh task = the first n trials of `train(..., seed=s)`."""
+    shown = rflo.tasks.ReadySetGo().trials(4, seed=9)
+    net_a, net_b = rflo.Network(12, 1, 1, seed=0), rflo.Network(12, 1, 1, seed=0)
+    rflo.train(net_a, rflo.rules.BPTT(0.01), rflo.tasks.ReadySetGo(), trials=4, seed=9, progress=False)
+    rflo.train(net_b, rflo.rules.BPTT(0.01), shown, trials=4, progress=False)
+    assert net_a == net_b

@@ -73,7 +73,8 @@ impl PyTask {
     }
 
     /// `n` trials drawn from a generator seeded with `seed` (continuing the
-    /// task's own state, e.g. the reach task's cursor).
+    /// task's own state, e.g. the reach task's cursor): on a fresh task,
+    /// exactly the first `n` trials that `rflo.train(..., seed=seed)` trains on.
     #[pyo3(signature = (n, *, seed = 0))]
     fn trials<'py>(&self, py: Python<'py>, n: usize, seed: u64) -> PyResult<Bound<'py, PyList>> {
         let mut rng: SeededRng = seeded(seed);
