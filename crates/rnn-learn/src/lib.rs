@@ -62,6 +62,7 @@ pub use rules::local_symmetric::LocalSymmetric;
 pub use rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
 pub use rules::rflo::{OnlineForm, Rflo, TrialEndForm};
 pub use rules::rtrl::Rtrl;
+pub use rules::snap1::Snap1;
 pub use schedule::Schedule;
 pub use train::{
     AlignmentPoint, History, Progress, Trainer, TrainingConfig, train, train_with_progress,

@@ -15,10 +15,10 @@
 //!
 //! ```toml
 //! [rule]
-//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random
+//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1
 //! rates = 0.03                   # or { readout = 0.03, recurrent = 0.01, input = 0.01 }
-//! projection = "feedback"        # rflo, bptt, rtrl: "readout" | "feedback" | { custom = [[..], ..] }
-//! trial_end_form = "batched"     # rflo, local_symmetric: "batched" | "traces"
+//! projection = "feedback"        # rflo, bptt, rtrl, snap1: "readout" | "feedback" | { custom = [[..], ..] }
+//! trial_end_form = "batched"     # rflo, local_symmetric, snap1: "batched" | "traces"
 //! online_form = "auto"           # rflo, local_symmetric: "auto" | "trace" | "low_rank"
 //! # form = "bptt"                # nonlocal_random: "bptt" | "rtrl"
 //! ```
@@ -53,6 +53,7 @@ use crate::rules::local_symmetric::LocalSymmetric;
 use crate::rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
 use crate::rules::rflo::{OnlineForm, Rflo, TrialEndForm};
 use crate::rules::rtrl::Rtrl;
+use crate::rules::snap1::Snap1;
 use crate::train::{History, TrainingConfig};
 use crate::update::{LearningRates, WeightUpdate, all_finite};
 
@@ -120,6 +121,18 @@ pub enum RuleSpec {
         #[serde(default, skip_serializing_if = "is_default")]
         form: NonlocalForm,
     },
+    /// [`Snap1`]: SnAp-1, RTRL's sensitivities kept for each weight's own unit.
+    Snap1 {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The projection `F`; default [`Projection::Readout`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        projection: Projection,
+        /// Form of trial-end updates; default [`TrialEndForm::Batched`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        trial_end_form: TrialEndForm,
+    },
 }
 
 fn feedback() -> Projection {
@@ -178,12 +191,23 @@ impl RuleSpec {
         }
     }
 
+    /// SnAp-1 (`F = W_out^T`) with the default (batched) trial-end form.
+    pub fn snap1(rates: impl Into<LearningRates>) -> Self {
+        Self::Snap1 {
+            rates: rates.into(),
+            projection: Projection::Readout,
+            trial_end_form: TrialEndForm::default(),
+        }
+    }
+
     /// Every rule in every alternative form, each form at least once:
     /// RFLO and `LocalSymmetric` as (batched, auto), (traces, trace) and
     /// (batched, low-rank) — a trial-end form only matters for trial-end
     /// updates and an online form only on the online schedule, so the two
     /// are paired rather than crossed —, BPTT, RTRL, and `NonlocalRandom`
-    /// in its BPTT and RTRL forms. Projections are left at their defaults.
+    /// in its BPTT and RTRL forms, and SnAp-1 as (readout, batched),
+    /// (readout, traces) and (feedback, batched). Other projections are left
+    /// at their defaults.
     pub fn every_form(rates: LearningRates) -> Vec<RuleSpec> {
         let forms = [
             (TrialEndForm::Batched, OnlineForm::Auto),
@@ -211,11 +235,22 @@ impl RuleSpec {
         for form in [NonlocalForm::Bptt, NonlocalForm::Rtrl] {
             specs.push(Self::NonlocalRandom { rates, form });
         }
+        for (projection, trial_end_form) in [
+            (Projection::Readout, TrialEndForm::Batched),
+            (Projection::Readout, TrialEndForm::Traces),
+            (Projection::Feedback, TrialEndForm::Batched),
+        ] {
+            specs.push(Self::Snap1 {
+                rates,
+                projection,
+                trial_end_form,
+            });
+        }
         specs
     }
 
     /// The rule's name in TOML, CSV and file names: `"rflo"`,
-    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"` (the
+    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"` (the
     /// serde tag).
     pub fn name(&self) -> &'static str {
         match self {
@@ -224,11 +259,12 @@ impl RuleSpec {
             Self::Bptt { .. } => "bptt",
             Self::Rtrl { .. } => "rtrl",
             Self::NonlocalRandom { .. } => "nonlocal_random",
+            Self::Snap1 { .. } => "snap1",
         }
     }
 
     /// The rule's label in plots and reports: `"RFLO"`, `"LocalSymmetric"`,
-    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"` (whatever the settings).
+    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"` (whatever the settings).
     pub fn label(&self) -> &'static str {
         match self {
             Self::Rflo { .. } => "RFLO",
@@ -236,6 +272,7 @@ impl RuleSpec {
             Self::Bptt { .. } => "BPTT",
             Self::Rtrl { .. } => "RTRL",
             Self::NonlocalRandom { .. } => "NonlocalRandom",
+            Self::Snap1 { .. } => "SnAp-1",
         }
     }
 
@@ -246,7 +283,8 @@ impl RuleSpec {
             | Self::LocalSymmetric { rates, .. }
             | Self::Bptt { rates, .. }
             | Self::Rtrl { rates, .. }
-            | Self::NonlocalRandom { rates, .. } => *rates,
+            | Self::NonlocalRandom { rates, .. }
+            | Self::Snap1 { rates, .. } => *rates,
         }
     }
 
@@ -257,7 +295,8 @@ impl RuleSpec {
             | Self::LocalSymmetric { rates, .. }
             | Self::Bptt { rates, .. }
             | Self::Rtrl { rates, .. }
-            | Self::NonlocalRandom { rates, .. } => *rates = new,
+            | Self::NonlocalRandom { rates, .. }
+            | Self::Snap1 { rates, .. } => *rates = new,
         }
         self
     }
@@ -293,6 +332,13 @@ impl RuleSpec {
             Self::NonlocalRandom { rates, form } => {
                 NonlocalRandom::new(*rates)?.with_form(*form).into()
             }
+            Self::Snap1 {
+                rates,
+                projection,
+                trial_end_form,
+            } => Snap1::with_projection(*rates, checked(projection)?)?
+                .with_trial_end_form(*trial_end_form)
+                .into(),
         })
     }
 
@@ -442,6 +488,7 @@ any_rule! {
     Bptt(Bptt),
     Rtrl(Rtrl),
     NonlocalRandom(NonlocalRandom),
+    Snap1(Snap1),
 }
 
 /// Serde for a [`RuleSpec`]'s `rates`: one number when the three rates are

@@ -81,6 +81,8 @@ enum Kind {
     Sensitivities(Projection),
     /// RFLO's local traces projected with `F`.
     Local(Projection),
+    /// SnAp-1's diagonal sensitivities projected with `F` (MODEL.md §11).
+    Snap1(Projection),
 }
 
 impl Kind {
@@ -94,6 +96,7 @@ impl Kind {
             RuleSpec::NonlocalRandom { .. } => Kind::Sensitivities(Projection::Feedback),
             RuleSpec::Rflo { projection, .. } => Kind::Local(projection.clone()),
             RuleSpec::LocalSymmetric { .. } => Kind::Local(Projection::Readout),
+            RuleSpec::Snap1 { projection, .. } => Kind::Snap1(projection.clone()),
             other => panic!("{}: state what the new rule must equal", other.name()),
         }
     }
@@ -191,13 +194,15 @@ fn bptt_with(projection: &Projection, rates: LearningRates) -> AnyRule {
 }
 
 fn naive_options(kind: &Kind, net: &Network, online: bool) -> NaiveOptions {
-    let (proj, local) = match kind {
-        Kind::Sensitivities(p) => (p, false),
-        Kind::Local(p) => (p, true),
+    let (proj, local, diagonal) = match kind {
+        Kind::Sensitivities(p) => (p, false, false),
+        Kind::Local(p) => (p, true, false),
+        Kind::Snap1(p) => (p, false, true),
     };
     NaiveOptions {
         projection: naive_projection(proj, net),
         local,
+        diagonal,
         column_bug: false,
         online,
     }
@@ -307,6 +312,44 @@ fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&Weight
             let rtrl = trial_end(&rtrl_with(proj, eta), case);
             let d = rel_diff_mat(&got.recurrent, &rtrl.recurrent);
             worst.check("W!=0: dW != RTRL(F)", label, case, d, DIFFERENT, true);
+        }
+        Kind::Snap1(proj) => {
+            let local = |p: &Projection| -> AnyRule {
+                Rflo::with_projection(eta, p.clone())
+                    .unwrap()
+                    .with_trial_end_form(TrialEndForm::Traces)
+                    .into()
+            };
+            // (i) W diagonal: the Jacobian is diagonal, SnAp-1 is exact RTRL.
+            let diagonal = with_weights(case, |w| {
+                let n = w.recurrent.nrows();
+                for j in 0..n {
+                    for i in (0..n).filter(|&i| i != j) {
+                        w.recurrent[(i, j)] = 0.0;
+                    }
+                }
+            });
+            let snap = trial_end(&entry.rule, &diagonal);
+            let rtrl = trial_end(&rtrl_with(proj, eta), &diagonal);
+            let d = rel_diff(&snap, &rtrl);
+            worst.check("W diagonal: = RTRL(F)", label, case, d, EXACT, false);
+            // (ii) diag(W) = 0: J_aa = 1 - alpha, SnAp-1 is RFLO's trace rule.
+            let hollow = with_weights(case, |w| {
+                for a in 0..w.recurrent.nrows() {
+                    w.recurrent[(a, a)] = 0.0;
+                }
+            });
+            let snap = trial_end(&entry.rule, &hollow);
+            let rflo = trial_end(&local(proj), &hollow);
+            let d = rel_diff(&snap, &rflo);
+            worst.check("diag(W)=0: = RFLO traces(F)", label, case, d, EXACT, false);
+            // General W: not vacuous, SnAp-1 differs from both.
+            let rtrl = trial_end(&rtrl_with(proj, eta), case);
+            let d = rel_diff_mat(&got.recurrent, &rtrl.recurrent);
+            worst.check("general W: dW != RTRL(F)", label, case, d, DIFFERENT, true);
+            let rflo = trial_end(&local(proj), case);
+            let d = rel_diff_mat(&got.recurrent, &rflo.recurrent);
+            worst.check("general W: dW != RFLO(F)", label, case, d, DIFFERENT, true);
         }
     }
 }
@@ -619,12 +662,14 @@ fn every_form_equals_the_default_form() {
     let worst = Worst::default();
     for case in cases(false).iter().chain(&cases(true)) {
         for spec in RuleSpec::every_form(rates()) {
-            // The rule with every option at its default, as TOML without options reads it.
-            let default: RuleSpec = serde_json::from_value(serde_json::json!({
-                "name": spec.name(),
-                "rates": serde_json::to_value(spec.rates()).unwrap(),
-            }))
-            .unwrap();
+            // The rule with every form option at its default (the projection
+            // kept), as TOML without those options reads it.
+            let mut value = serde_json::to_value(&spec).unwrap();
+            let map = value.as_object_mut().unwrap();
+            for option in ["trial_end_form", "online_form", "form"] {
+                map.remove(option);
+            }
+            let default: RuleSpec = serde_json::from_value(value).unwrap();
             let d = rel_diff(
                 &trial_end(&spec.build().unwrap(), case),
                 &trial_end(&default.build().unwrap(), case),
@@ -759,6 +804,7 @@ fn known_bug_rtrl_column_scaling_is_caught() {
         let mut opts = NaiveOptions {
             projection: NaiveProjection::Readout,
             local: false,
+            diagonal: false,
             column_bug: false,
             online: false,
         };

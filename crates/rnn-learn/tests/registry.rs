@@ -50,7 +50,7 @@ fn every_form_round_trips_through_toml_and_json() {
         rates: mixed(),
         projection: Projection::Feedback,
     });
-    assert_eq!(RuleSpec::every_form(mixed()).len(), 10);
+    assert_eq!(RuleSpec::every_form(mixed()).len(), 13);
     for spec in specs {
         let text = toml::to_string(&spec).unwrap();
         assert_eq!(parse(&text).unwrap(), spec, "{text}");
@@ -82,6 +82,7 @@ fn names_and_labels() {
         ("bptt", "BPTT"),
         ("rtrl", "RTRL"),
         ("nonlocal_random", "NonlocalRandom"),
+        ("snap1", "SnAp-1"),
     ] {
         assert!(names.contains(&expected), "{expected:?}");
     }

@@ -5,3 +5,4 @@ pub mod local_symmetric;
 pub mod nonlocal_random;
 pub mod rflo;
 pub mod rtrl;
+pub mod snap1;

@@ -245,13 +245,16 @@ pub struct NaiveOptions {
     pub projection: NaiveProjection,
     /// Drop the nonlocal term (RFLO traces) instead of full RTRL sensitivities.
     pub local: bool,
+    /// SnAp-1 (docs/spec/MODEL.md §11): keep only `j = a`, with the nonlocal
+    /// term restricted to `k = a` (`W_aa P[a][a][b]`). Ignored when `local`.
+    pub diagonal: bool,
     /// Reproduce the paper's example-code bug: `phi'` scales the columns of `W`.
     pub column_bug: bool,
     /// Apply `dTheta(t)/T` after every step (docs/spec/MODEL.md §7 order).
     pub online: bool,
 }
 
-/// A direct, loop-by-loop transcription of docs/spec/MODEL.md §1, §2, §3, §5 and §7,
+/// A direct, loop-by-loop transcription of docs/spec/MODEL.md §1, §2, §3, §5, §7 and §11,
 /// independent of the crate: returns the summed update `(1/T) sum_t dTheta(t)`
 /// and the final weights (changed only when `online`).
 pub fn naive_rule(
@@ -308,6 +311,12 @@ pub fn naive_rule(
                         let direct = if j == a { v[b] } else { 0.0 };
                         let nonlocal = if opts.local {
                             0.0
+                        } else if opts.diagonal {
+                            if j == a {
+                                w.recurrent[(a, a)] * s_old[idx(a)]
+                            } else {
+                                0.0
+                            }
                         } else if opts.column_bug {
                             (0..n)
                                 .map(|k| w.recurrent[(j, k)] * slope[k] * s_old[idx(k)])
