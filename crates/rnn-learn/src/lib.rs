@@ -58,6 +58,7 @@ pub use error::{LearnError, Result, TrainError};
 pub use registry::{AnyRule, AnyState, RuleSpec};
 pub use rule::{LearningRule, Projection, TrialOutcome};
 pub use rules::bptt::Bptt;
+pub use rules::eprop::EpropFeedback;
 pub use rules::local_symmetric::LocalSymmetric;
 pub use rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
 pub use rules::rflo::{OnlineForm, Rflo, TrialEndForm};

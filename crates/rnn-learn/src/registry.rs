@@ -15,11 +15,12 @@
 //!
 //! ```toml
 //! [rule]
-//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1
+//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | eprop
 //! rates = 0.03                   # or { readout = 0.03, recurrent = 0.01, input = 0.01 }
 //! projection = "feedback"        # rflo, bptt, rtrl, snap1: "readout" | "feedback" | { custom = [[..], ..] }
-//! trial_end_form = "batched"     # rflo, local_symmetric, snap1: "batched" | "traces"
-//! online_form = "auto"           # rflo, local_symmetric: "auto" | "trace" | "low_rank"
+//! trial_end_form = "batched"     # rflo, local_symmetric, snap1, eprop: "batched" | "traces"
+//! online_form = "auto"           # rflo, local_symmetric, eprop: "auto" | "trace" | "low_rank"
+//! # feedback = "random"          # eprop: "random" (= rflo) | "symmetric" (= local_symmetric)
 //! # form = "bptt"                # nonlocal_random: "bptt" | "rtrl"
 //! ```
 //!
@@ -49,6 +50,7 @@ use crate::constraints::Constraints;
 use crate::error::{Result, TrainError, invalid};
 use crate::rule::{LearningRule, Projection, TrialOutcome};
 use crate::rules::bptt::Bptt;
+use crate::rules::eprop::EpropFeedback;
 use crate::rules::local_symmetric::LocalSymmetric;
 use crate::rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
 use crate::rules::rflo::{OnlineForm, Rflo, TrialEndForm};
@@ -120,6 +122,23 @@ pub enum RuleSpec {
         /// Form of trial-end updates; default [`NonlocalForm::Bptt`].
         #[serde(default, skip_serializing_if = "is_default")]
         form: NonlocalForm,
+    },
+    /// e-prop for leaky rate units: **is** [`Rflo`] (random feedback) or
+    /// [`LocalSymmetric`] (symmetric feedback), and builds that rule
+    /// (docs/spec/MODEL.md §11, [`crate::rules::eprop`]).
+    Eprop {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The learning signal's feedback; default [`EpropFeedback::Random`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        feedback: EpropFeedback,
+        /// Form of trial-end updates; default [`TrialEndForm::Batched`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        trial_end_form: TrialEndForm,
+        /// Form on the online schedule; default [`OnlineForm::Auto`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        online_form: OnlineForm,
     },
     /// [`Snap1`]: SnAp-1, RTRL's sensitivities kept for each weight's own unit.
     Snap1 {
@@ -200,6 +219,16 @@ impl RuleSpec {
         }
     }
 
+    /// e-prop with the given feedback (it builds [`Rflo`] or [`LocalSymmetric`]).
+    pub fn eprop(rates: impl Into<LearningRates>, feedback: EpropFeedback) -> Self {
+        Self::Eprop {
+            rates: rates.into(),
+            feedback,
+            trial_end_form: TrialEndForm::default(),
+            online_form: OnlineForm::default(),
+        }
+    }
+
     /// Every rule in every alternative form, each form at least once:
     /// RFLO and `LocalSymmetric` as (batched, auto), (traces, trace) and
     /// (batched, low-rank) — a trial-end form only matters for trial-end
@@ -207,7 +236,8 @@ impl RuleSpec {
     /// are paired rather than crossed —, BPTT, RTRL, and `NonlocalRandom`
     /// in its BPTT and RTRL forms, and SnAp-1 as (readout, batched),
     /// (readout, traces) and (feedback, batched). Other projections are left
-    /// at their defaults.
+    /// at their defaults. `eprop` is not listed: it builds RFLO or
+    /// `LocalSymmetric`, which are.
     pub fn every_form(rates: LearningRates) -> Vec<RuleSpec> {
         let forms = [
             (TrialEndForm::Batched, OnlineForm::Auto),
@@ -250,7 +280,7 @@ impl RuleSpec {
     }
 
     /// The rule's name in TOML, CSV and file names: `"rflo"`,
-    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"` (the
+    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"eprop"` (the
     /// serde tag).
     pub fn name(&self) -> &'static str {
         match self {
@@ -260,11 +290,14 @@ impl RuleSpec {
             Self::Rtrl { .. } => "rtrl",
             Self::NonlocalRandom { .. } => "nonlocal_random",
             Self::Snap1 { .. } => "snap1",
+            Self::Eprop { .. } => "eprop",
         }
     }
 
     /// The rule's label in plots and reports: `"RFLO"`, `"LocalSymmetric"`,
-    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"` (whatever the settings).
+    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"e-prop"` (whatever the settings; an
+    /// `eprop` spec builds a rule whose [`LearningRule::name`] is `"RFLO"` or
+    /// `"LocalSymmetric"`).
     pub fn label(&self) -> &'static str {
         match self {
             Self::Rflo { .. } => "RFLO",
@@ -273,6 +306,7 @@ impl RuleSpec {
             Self::Rtrl { .. } => "RTRL",
             Self::NonlocalRandom { .. } => "NonlocalRandom",
             Self::Snap1 { .. } => "SnAp-1",
+            Self::Eprop { .. } => "e-prop",
         }
     }
 
@@ -284,7 +318,8 @@ impl RuleSpec {
             | Self::Bptt { rates, .. }
             | Self::Rtrl { rates, .. }
             | Self::NonlocalRandom { rates, .. }
-            | Self::Snap1 { rates, .. } => *rates,
+            | Self::Snap1 { rates, .. }
+            | Self::Eprop { rates, .. } => *rates,
         }
     }
 
@@ -296,7 +331,8 @@ impl RuleSpec {
             | Self::Bptt { rates, .. }
             | Self::Rtrl { rates, .. }
             | Self::NonlocalRandom { rates, .. }
-            | Self::Snap1 { rates, .. } => *rates = new,
+            | Self::Snap1 { rates, .. }
+            | Self::Eprop { rates, .. } => *rates = new,
         }
         self
     }
@@ -332,6 +368,24 @@ impl RuleSpec {
             Self::NonlocalRandom { rates, form } => {
                 NonlocalRandom::new(*rates)?.with_form(*form).into()
             }
+            Self::Eprop {
+                rates,
+                feedback: EpropFeedback::Random,
+                trial_end_form,
+                online_form,
+            } => Rflo::new(*rates)?
+                .with_trial_end_form(*trial_end_form)
+                .with_online_form(*online_form)
+                .into(),
+            Self::Eprop {
+                rates,
+                feedback: EpropFeedback::Symmetric,
+                trial_end_form,
+                online_form,
+            } => LocalSymmetric::new(*rates)?
+                .with_trial_end_form(*trial_end_form)
+                .with_online_form(*online_form)
+                .into(),
             Self::Snap1 {
                 rates,
                 projection,

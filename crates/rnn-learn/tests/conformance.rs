@@ -30,8 +30,9 @@ use std::collections::BTreeMap;
 use faer::Mat;
 use rnn_core::{Network, Trajectory, Weights};
 use rnn_learn::{
-    AnyRule, Bptt, Constraints, DaleLaw, Frozen, LearnError, LearningRates, LearningRule,
-    NonlocalRandom, Projection, Rflo, Rtrl, RuleSpec, TrialEndForm, TrialOutcome, WeightUpdate,
+    AnyRule, Bptt, Constraints, DaleLaw, EpropFeedback, Frozen, LearnError, LearningRates,
+    LearningRule, LocalSymmetric, NonlocalRandom, Projection, Rflo, Rtrl, RuleSpec, TrialEndForm,
+    TrialOutcome, WeightUpdate,
 };
 
 use common::{
@@ -826,4 +827,64 @@ fn known_bug_rtrl_column_scaling_is_caught() {
     eprintln!(
         "known-bug RTRL: ours/correct vs FD worst {worst_ok:.2e}; buggy dW vs FD at least {worst_bug:.2e} (tau 1)"
     );
+}
+
+/// e-prop (docs/spec/MODEL.md §11) is a name for rules the crate has: the
+/// registry's `eprop` builds exactly RFLO (random feedback) or
+/// `LocalSymmetric` (symmetric feedback), and its update equals e-prop's
+/// definition computed here from scratch: the eligibility trace
+/// `e_ab(t) = (1-alpha) e_ab(t-1) + dh_a(t)/dW_ab |_{h(t-1) fixed}`, the
+/// explicit derivative taken by central finite differences of one step of
+/// the dynamics, and `dW = (eta2/T) sum_t L_a(t) e_ab(t)`, `L(t) = F e(t)`.
+#[test]
+fn eprop_is_rflo_or_local_symmetric() {
+    let mut worst: f64 = 0.0;
+    for case in cases(false) {
+        let net = &case.net;
+        let (n, ny) = (case.spec.n, case.spec.ny);
+        let alpha = 1.0 / case.spec.tau;
+        let mut tr = Trajectory::zeros(net, 0);
+        net.run_from_into(&case.trial, &case.start, &mut tr)
+            .unwrap();
+        let len = tr.len();
+        for feedback in [EpropFeedback::Random, EpropFeedback::Symmetric] {
+            let spec = RuleSpec::eprop(rates(), feedback);
+            let rule = spec.build().unwrap();
+            let same: AnyRule = match feedback {
+                EpropFeedback::Random => Rflo::new(rates()).unwrap().into(),
+                EpropFeedback::Symmetric => LocalSymmetric::new(rates()).unwrap().into(),
+            };
+            assert_eq!(rule, same, "{feedback:?}");
+            assert_eq!(trial_end(&rule, &case), trial_end(&same, &case));
+            // e-prop from its definition.
+            let f = |j: usize, d: usize| match feedback {
+                EpropFeedback::Random => net.feedback()[(j, d)],
+                EpropFeedback::Symmetric => net.readout()[(d, j)],
+            };
+            let step_h = |s: usize, a: usize, b: usize, dw: f64| -> f64 {
+                // h_a(t) with W_ab shifted by dw, h(t-1) held fixed.
+                let mut u = tr.u[(a, s)];
+                u += dw * tr.h[(b, s)];
+                (1.0 - alpha) * tr.h[(a, s)] + alpha * u.tanh()
+            };
+            let fd = 1e-6;
+            let mut elig = Mat::<f64>::zeros(n, n);
+            let mut dw = Mat::<f64>::zeros(n, n);
+            for s in 0..len {
+                for a in 0..n {
+                    let signal: f64 = (0..ny).map(|d| f(a, d) * tr.error[(d, s)]).sum();
+                    for b in 0..n {
+                        let explicit = (step_h(s, a, b, fd) - step_h(s, a, b, -fd)) / (2.0 * fd);
+                        elig[(a, b)] = (1.0 - alpha) * elig[(a, b)] + explicit;
+                        dw[(a, b)] += rates().recurrent / len as f64 * signal * elig[(a, b)];
+                    }
+                }
+            }
+            let got = trial_end(&rule, &case).recurrent;
+            let d = rel_diff_mat(&got, &dw);
+            worst = worst.max(d);
+            assert!(d <= FD_TOL, "e-prop {feedback:?}: {d:e} on {case}");
+        }
+    }
+    eprintln!("e-prop = RFLO / LocalSymmetric: vs its definition (FD) worst {worst:.2e}");
 }

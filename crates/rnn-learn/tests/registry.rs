@@ -7,8 +7,8 @@ mod common;
 use faer::Mat;
 use rnn_core::{Network, NetworkConfig, TrialCycle, seeded};
 use rnn_learn::{
-    Bptt, History, LearnError, LearningRates, LearningRule, LocalSymmetric, NonlocalForm,
-    NonlocalRandom, OnlineForm, Projection, Rflo, Rtrl, RuleSpec, Schedule, Trainer,
+    Bptt, EpropFeedback, History, LearnError, LearningRates, LearningRule, LocalSymmetric,
+    NonlocalForm, NonlocalRandom, OnlineForm, Projection, Rflo, Rtrl, RuleSpec, Schedule, Trainer,
     TrainingConfig, TrialEndForm, train,
 };
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,13 @@ fn every_form_round_trips_through_toml_and_json() {
     specs.push(RuleSpec::Bptt {
         rates: mixed(),
         projection: Projection::Feedback,
+    });
+    specs.push(RuleSpec::eprop(mixed(), EpropFeedback::Random));
+    specs.push(RuleSpec::Eprop {
+        rates: mixed(),
+        feedback: EpropFeedback::Symmetric,
+        trial_end_form: TrialEndForm::Traces,
+        online_form: OnlineForm::Trace,
     });
     assert_eq!(RuleSpec::every_form(mixed()).len(), 13);
     for spec in specs {
@@ -93,6 +100,24 @@ fn names_and_labels() {
         assert_eq!(spec.clone().with_rates(other).rates(), other);
         assert_eq!(spec.clone().with_rates(other).name(), spec.name());
     }
+}
+
+/// `eprop` reads as what it is: RFLO or `LocalSymmetric`.
+#[test]
+fn eprop_builds_rflo_or_local_symmetric() {
+    let random = parse("name = \"eprop\"\nrates = 0.01").unwrap();
+    assert_eq!(random, RuleSpec::eprop(0.01, EpropFeedback::Random));
+    assert_eq!((random.name(), random.label()), ("eprop", "e-prop"));
+    assert_eq!(
+        random.build().unwrap(),
+        RuleSpec::rflo(0.01).build().unwrap()
+    );
+    let symmetric = parse("name = \"eprop\"\nrates = 0.01\nfeedback = \"symmetric\"").unwrap();
+    assert_eq!(
+        symmetric.build().unwrap(),
+        RuleSpec::local_symmetric(0.01).build().unwrap()
+    );
+    assert!(parse("name = \"eprop\"\nrates = 0.01\nfeedback = \"other\"").is_err());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The learning rules, one per file.
 
 pub mod bptt;
+pub mod eprop;
 pub mod local_symmetric;
 pub mod nonlocal_random;
 pub mod rflo;
