@@ -44,6 +44,7 @@ pub mod constraints;
 pub mod diagnostics;
 pub mod error;
 mod forward;
+pub mod noise;
 pub mod registry;
 pub mod rule;
 pub mod rules;
@@ -51,19 +52,22 @@ pub mod schedule;
 pub mod train;
 pub mod update;
 
-pub use checkpoint::{CHECKPOINT, Checkpoint};
+pub use checkpoint::{CHECKPOINT, Checkpoint, RuleMemory};
 pub use constraints::{Constraints, DaleLaw, Frozen};
 pub use diagnostics::{GradientAlignment, feedback_alignment};
 pub use error::{LearnError, Result, TrainError};
+pub use noise::SignSource;
 pub use registry::{AnyRule, AnyState, RuleSpec};
 pub use rule::{LearningRule, Projection, TrialOutcome};
 pub use rules::bptt::Bptt;
 pub use rules::eprop::EpropFeedback;
+pub use rules::kf_rtrl::KfRtrl;
 pub use rules::local_symmetric::LocalSymmetric;
 pub use rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
 pub use rules::rflo::{OnlineForm, Rflo, TrialEndForm};
 pub use rules::rtrl::Rtrl;
 pub use rules::snap1::Snap1;
+pub use rules::uoro::Uoro;
 pub use schedule::Schedule;
 pub use train::{
     AlignmentPoint, History, Progress, Trainer, TrainingConfig, train, train_with_progress,

@@ -15,13 +15,14 @@
 //!
 //! ```toml
 //! [rule]
-//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | eprop
+//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | uoro | kf_rtrl | eprop
 //! rates = 0.03                   # or { readout = 0.03, recurrent = 0.01, input = 0.01 }
-//! projection = "feedback"        # rflo, bptt, rtrl, snap1: "readout" | "feedback" | { custom = [[..], ..] }
+//! projection = "feedback"        # rflo, bptt, rtrl, snap1, uoro, kf_rtrl: "readout" | "feedback" | { custom = [[..], ..] }
 //! trial_end_form = "batched"     # rflo, local_symmetric, snap1, eprop: "batched" | "traces"
 //! online_form = "auto"           # rflo, local_symmetric, eprop: "auto" | "trace" | "low_rank"
 //! # feedback = "random"          # eprop: "random" (= rflo) | "symmetric" (= local_symmetric)
 //! # form = "bptt"                # nonlocal_random: "bptt" | "rtrl"
+//! # seed = 0                     # uoro, kf_rtrl: seed of the rule's sign generator
 //! ```
 //!
 //! ```
@@ -46,16 +47,19 @@ use serde::{Deserialize, Serialize};
 
 use rnn_core::{Network, State, Trial, TrialSource};
 
+use crate::checkpoint::RuleMemory;
 use crate::constraints::Constraints;
 use crate::error::{Result, TrainError, invalid};
 use crate::rule::{LearningRule, Projection, TrialOutcome};
 use crate::rules::bptt::Bptt;
 use crate::rules::eprop::EpropFeedback;
+use crate::rules::kf_rtrl::KfRtrl;
 use crate::rules::local_symmetric::LocalSymmetric;
 use crate::rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
 use crate::rules::rflo::{OnlineForm, Rflo, TrialEndForm};
 use crate::rules::rtrl::Rtrl;
 use crate::rules::snap1::Snap1;
+use crate::rules::uoro::Uoro;
 use crate::train::{History, TrainingConfig};
 use crate::update::{LearningRates, WeightUpdate, all_finite};
 
@@ -122,6 +126,30 @@ pub enum RuleSpec {
         /// Form of trial-end updates; default [`NonlocalForm::Bptt`].
         #[serde(default, skip_serializing_if = "is_default")]
         form: NonlocalForm,
+    },
+    /// [`Uoro`]: unbiased rank-one estimate of RTRL, sign noise from its seed.
+    Uoro {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The projection `F`; default [`Projection::Readout`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        projection: Projection,
+        /// Seed of the rule's sign generator; default 0.
+        #[serde(default, skip_serializing_if = "is_default")]
+        seed: u64,
+    },
+    /// [`KfRtrl`]: unbiased Kronecker-factored estimate of RTRL, sign noise from its seed.
+    KfRtrl {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The projection `F`; default [`Projection::Readout`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        projection: Projection,
+        /// Seed of the rule's sign generator; default 0.
+        #[serde(default, skip_serializing_if = "is_default")]
+        seed: u64,
     },
     /// e-prop for leaky rate units: **is** [`Rflo`] (random feedback) or
     /// [`LocalSymmetric`] (symmetric feedback), and builds that rule
@@ -219,6 +247,24 @@ impl RuleSpec {
         }
     }
 
+    /// UORO (`F = W_out^T`, seed 0).
+    pub fn uoro(rates: impl Into<LearningRates>) -> Self {
+        Self::Uoro {
+            rates: rates.into(),
+            projection: Projection::Readout,
+            seed: 0,
+        }
+    }
+
+    /// KF-RTRL (`F = W_out^T`, seed 0).
+    pub fn kf_rtrl(rates: impl Into<LearningRates>) -> Self {
+        Self::KfRtrl {
+            rates: rates.into(),
+            projection: Projection::Readout,
+            seed: 0,
+        }
+    }
+
     /// e-prop with the given feedback (it builds [`Rflo`] or [`LocalSymmetric`]).
     pub fn eprop(rates: impl Into<LearningRates>, feedback: EpropFeedback) -> Self {
         Self::Eprop {
@@ -235,7 +281,7 @@ impl RuleSpec {
     /// updates and an online form only on the online schedule, so the two
     /// are paired rather than crossed —, BPTT, RTRL, and `NonlocalRandom`
     /// in its BPTT and RTRL forms, and SnAp-1 as (readout, batched),
-    /// (readout, traces) and (feedback, batched). Other projections are left
+    /// (readout, traces) and (feedback, batched), UORO and KF-RTRL. Other projections are left
     /// at their defaults. `eprop` is not listed: it builds RFLO or
     /// `LocalSymmetric`, which are.
     pub fn every_form(rates: LearningRates) -> Vec<RuleSpec> {
@@ -276,11 +322,13 @@ impl RuleSpec {
                 trial_end_form,
             });
         }
+        specs.push(Self::uoro(rates));
+        specs.push(Self::kf_rtrl(rates));
         specs
     }
 
     /// The rule's name in TOML, CSV and file names: `"rflo"`,
-    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"eprop"` (the
+    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"uoro"`, `"kf_rtrl"`, `"eprop"` (the
     /// serde tag).
     pub fn name(&self) -> &'static str {
         match self {
@@ -291,11 +339,13 @@ impl RuleSpec {
             Self::NonlocalRandom { .. } => "nonlocal_random",
             Self::Snap1 { .. } => "snap1",
             Self::Eprop { .. } => "eprop",
+            Self::Uoro { .. } => "uoro",
+            Self::KfRtrl { .. } => "kf_rtrl",
         }
     }
 
     /// The rule's label in plots and reports: `"RFLO"`, `"LocalSymmetric"`,
-    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"e-prop"` (whatever the settings; an
+    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"UORO"`, `"KF-RTRL"`, `"e-prop"` (whatever the settings; an
     /// `eprop` spec builds a rule whose [`LearningRule::name`] is `"RFLO"` or
     /// `"LocalSymmetric"`).
     pub fn label(&self) -> &'static str {
@@ -307,6 +357,8 @@ impl RuleSpec {
             Self::NonlocalRandom { .. } => "NonlocalRandom",
             Self::Snap1 { .. } => "SnAp-1",
             Self::Eprop { .. } => "e-prop",
+            Self::Uoro { .. } => "UORO",
+            Self::KfRtrl { .. } => "KF-RTRL",
         }
     }
 
@@ -319,7 +371,9 @@ impl RuleSpec {
             | Self::Rtrl { rates, .. }
             | Self::NonlocalRandom { rates, .. }
             | Self::Snap1 { rates, .. }
-            | Self::Eprop { rates, .. } => *rates,
+            | Self::Eprop { rates, .. }
+            | Self::Uoro { rates, .. }
+            | Self::KfRtrl { rates, .. } => *rates,
         }
     }
 
@@ -332,7 +386,9 @@ impl RuleSpec {
             | Self::Rtrl { rates, .. }
             | Self::NonlocalRandom { rates, .. }
             | Self::Snap1 { rates, .. }
-            | Self::Eprop { rates, .. } => *rates = new,
+            | Self::Eprop { rates, .. }
+            | Self::Uoro { rates, .. }
+            | Self::KfRtrl { rates, .. } => *rates = new,
         }
         self
     }
@@ -368,6 +424,20 @@ impl RuleSpec {
             Self::NonlocalRandom { rates, form } => {
                 NonlocalRandom::new(*rates)?.with_form(*form).into()
             }
+            Self::Uoro {
+                rates,
+                projection,
+                seed,
+            } => Uoro::with_projection(*rates, checked(projection)?)?
+                .with_seed(*seed)
+                .into(),
+            Self::KfRtrl {
+                rates,
+                projection,
+                seed,
+            } => KfRtrl::with_projection(*rates, checked(projection)?)?
+                .with_seed(*seed)
+                .into(),
             Self::Eprop {
                 rates,
                 feedback: EpropFeedback::Random,
@@ -512,6 +582,25 @@ macro_rules! any_rule {
                 }
             }
 
+            fn memory(&self, state: &AnyState) -> RuleMemory {
+                match (self, state) {
+                    $((AnyRule::$variant(rule), AnyState::$variant(inner)) => rule.memory(inner),)*
+                    // A state made for another rule (never in `train`) holds nothing of this one.
+                    _ => RuleMemory::default(),
+                }
+            }
+
+            fn restore_memory(&self, state: &mut AnyState, memory: &RuleMemory) -> Result<()> {
+                match (self, state) {
+                    $((AnyRule::$variant(rule), AnyState::$variant(inner)) => {
+                        rule.restore_memory(inner, memory)
+                    })*
+                    _ => Err(crate::error::LearnError::CheckpointMismatch {
+                        what: "the rule state was made for another rule",
+                    }),
+                }
+            }
+
             fn run_online(
                 &self,
                 net: &mut Network,
@@ -543,6 +632,8 @@ any_rule! {
     Rtrl(Rtrl),
     NonlocalRandom(NonlocalRandom),
     Snap1(Snap1),
+    Uoro(Uoro),
+    KfRtrl(KfRtrl),
 }
 
 /// Serde for a [`RuleSpec`]'s `rates`: one number when the three rates are

@@ -2,8 +2,10 @@
 
 pub mod bptt;
 pub mod eprop;
+pub mod kf_rtrl;
 pub mod local_symmetric;
 pub mod nonlocal_random;
 pub mod rflo;
 pub mod rtrl;
 pub mod snap1;
+pub mod uoro;
