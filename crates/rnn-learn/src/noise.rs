@@ -1,4 +1,5 @@
-//! Sign noise for the stochastic rules (UORO, KF-RTRL; docs/spec/MODEL.md §12–§13).
+//! Noise for the stochastic rules: signs (UORO, KF-RTRL; docs/spec/MODEL.md §12–§13)
+//! and standard normals (REINFORCE, §14).
 //!
 //! The rules draw their signs from a [`SignSource`]. In training it is the
 //! rule's own seeded generator (a [`SeededRng`] kept in the rule's state and
@@ -7,6 +8,7 @@
 //! expectation computed.
 
 use rand::RngExt;
+use rand_distr::{Distribution, StandardNormal};
 use rnn_core::{SeededRng, seeded_stream};
 
 /// A source of independent, equiprobable signs `±1`.
@@ -23,6 +25,21 @@ impl SignSource for SeededRng {
             for (i, sign) in chunk.iter_mut().enumerate() {
                 *sign = if (bits >> i) & 1 == 1 { 1.0 } else { -1.0 };
             }
+        }
+    }
+}
+
+/// A source of independent standard values (mean 0, variance 1).
+pub trait NormalSource {
+    /// Fills `out` with the next `out.len()` values.
+    fn fill_normal(&mut self, out: &mut [f64]);
+}
+
+impl NormalSource for SeededRng {
+    /// Standard normal draws (`rand_distr::StandardNormal`), in order.
+    fn fill_normal(&mut self, out: &mut [f64]) {
+        for z in out {
+            *z = StandardNormal.sample(self);
         }
     }
 }

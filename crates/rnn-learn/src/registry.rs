@@ -15,14 +15,18 @@
 //!
 //! ```toml
 //! [rule]
-//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | uoro | kf_rtrl | eprop
+//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | uoro | kf_rtrl | reinforce | eprop
 //! rates = 0.03                   # or { readout = 0.03, recurrent = 0.01, input = 0.01 }
 //! projection = "feedback"        # rflo, bptt, rtrl, snap1, uoro, kf_rtrl: "readout" | "feedback" | { custom = [[..], ..] }
 //! trial_end_form = "batched"     # rflo, local_symmetric, snap1, eprop: "batched" | "traces"
 //! online_form = "auto"           # rflo, local_symmetric, eprop: "auto" | "trace" | "low_rank"
 //! # feedback = "random"          # eprop: "random" (= rflo) | "symmetric" (= local_symmetric)
 //! # form = "bptt"                # nonlocal_random: "bptt" | "rtrl"
-//! # seed = 0                     # uoro, kf_rtrl: seed of the rule's sign generator
+//! # seed = 0                     # uoro, kf_rtrl, reinforce: seed of the rule's noise generator
+//! # sigma = 0.01                 # reinforce: noise standard deviation
+//! # baseline = { running_mean = 0.1 }  # reinforce: or "noise_free"
+//! # learn_readout = true         # reinforce: W_out by §2 on the noisy trial, or not
+//! # filtered = false             # reinforce: the low-pass-filtered (biased) variant
 //! ```
 //!
 //! ```
@@ -56,6 +60,7 @@ use crate::rules::eprop::EpropFeedback;
 use crate::rules::kf_rtrl::KfRtrl;
 use crate::rules::local_symmetric::LocalSymmetric;
 use crate::rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
+use crate::rules::reinforce::{Baseline, Reinforce};
 use crate::rules::rflo::{OnlineForm, Rflo, TrialEndForm};
 use crate::rules::rtrl::Rtrl;
 use crate::rules::snap1::Snap1;
@@ -151,6 +156,27 @@ pub enum RuleSpec {
         #[serde(default, skip_serializing_if = "is_default")]
         seed: u64,
     },
+    /// [`Reinforce`]: node perturbation, Gaussian current noise (refuses the online schedule).
+    Reinforce {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// Noise standard deviation; default [`Reinforce::DEFAULT_SIGMA`].
+        #[serde(default = "default_sigma", skip_serializing_if = "is_default_sigma")]
+        sigma: f64,
+        /// The baseline; default the running mean with `beta = 0.1`.
+        #[serde(default, skip_serializing_if = "is_default")]
+        baseline: Baseline,
+        /// Whether `W_out` learns by §2 on the noisy trial; default true.
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        learn_readout: bool,
+        /// The low-pass-filtered (biased) variant; default false.
+        #[serde(default, skip_serializing_if = "is_default")]
+        filtered: bool,
+        /// Seed of the rule's noise generator; default 0.
+        #[serde(default, skip_serializing_if = "is_default")]
+        seed: u64,
+    },
     /// e-prop for leaky rate units: **is** [`Rflo`] (random feedback) or
     /// [`LocalSymmetric`] (symmetric feedback), and builds that rule
     /// (docs/spec/MODEL.md §11, [`crate::rules::eprop`]).
@@ -188,6 +214,22 @@ fn feedback() -> Projection {
 
 fn is_feedback(projection: &Projection) -> bool {
     *projection == Projection::Feedback
+}
+
+fn default_sigma() -> f64 {
+    Reinforce::DEFAULT_SIGMA
+}
+
+fn is_default_sigma(sigma: &f64) -> bool {
+    sigma.to_bits() == Reinforce::DEFAULT_SIGMA.to_bits()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -265,6 +307,18 @@ impl RuleSpec {
         }
     }
 
+    /// REINFORCE with its defaults (see [`Reinforce::new`]).
+    pub fn reinforce(rates: impl Into<LearningRates>) -> Self {
+        Self::Reinforce {
+            rates: rates.into(),
+            sigma: Reinforce::DEFAULT_SIGMA,
+            baseline: Baseline::default(),
+            learn_readout: true,
+            filtered: false,
+            seed: 0,
+        }
+    }
+
     /// e-prop with the given feedback (it builds [`Rflo`] or [`LocalSymmetric`]).
     pub fn eprop(rates: impl Into<LearningRates>, feedback: EpropFeedback) -> Self {
         Self::Eprop {
@@ -281,7 +335,8 @@ impl RuleSpec {
     /// updates and an online form only on the online schedule, so the two
     /// are paired rather than crossed —, BPTT, RTRL, and `NonlocalRandom`
     /// in its BPTT and RTRL forms, and SnAp-1 as (readout, batched),
-    /// (readout, traces) and (feedback, batched), UORO and KF-RTRL. Other projections are left
+    /// (readout, traces) and (feedback, batched), UORO, KF-RTRL, and REINFORCE at its defaults and
+    /// as (filtered, noise-free baseline). Other projections are left
     /// at their defaults. `eprop` is not listed: it builds RFLO or
     /// `LocalSymmetric`, which are.
     pub fn every_form(rates: LearningRates) -> Vec<RuleSpec> {
@@ -324,11 +379,20 @@ impl RuleSpec {
         }
         specs.push(Self::uoro(rates));
         specs.push(Self::kf_rtrl(rates));
+        specs.push(Self::reinforce(rates));
+        specs.push(Self::Reinforce {
+            rates,
+            sigma: Reinforce::DEFAULT_SIGMA,
+            baseline: Baseline::NoiseFree,
+            learn_readout: true,
+            filtered: true,
+            seed: 0,
+        });
         specs
     }
 
     /// The rule's name in TOML, CSV and file names: `"rflo"`,
-    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"uoro"`, `"kf_rtrl"`, `"eprop"` (the
+    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"uoro"`, `"kf_rtrl"`, `"reinforce"`, `"eprop"` (the
     /// serde tag).
     pub fn name(&self) -> &'static str {
         match self {
@@ -340,12 +404,13 @@ impl RuleSpec {
             Self::Snap1 { .. } => "snap1",
             Self::Eprop { .. } => "eprop",
             Self::Uoro { .. } => "uoro",
+            Self::Reinforce { .. } => "reinforce",
             Self::KfRtrl { .. } => "kf_rtrl",
         }
     }
 
     /// The rule's label in plots and reports: `"RFLO"`, `"LocalSymmetric"`,
-    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"UORO"`, `"KF-RTRL"`, `"e-prop"` (whatever the settings; an
+    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"UORO"`, `"KF-RTRL"`, `"REINFORCE"`, `"e-prop"` (whatever the settings; an
     /// `eprop` spec builds a rule whose [`LearningRule::name`] is `"RFLO"` or
     /// `"LocalSymmetric"`).
     pub fn label(&self) -> &'static str {
@@ -358,6 +423,7 @@ impl RuleSpec {
             Self::Snap1 { .. } => "SnAp-1",
             Self::Eprop { .. } => "e-prop",
             Self::Uoro { .. } => "UORO",
+            Self::Reinforce { .. } => "REINFORCE",
             Self::KfRtrl { .. } => "KF-RTRL",
         }
     }
@@ -373,7 +439,8 @@ impl RuleSpec {
             | Self::Snap1 { rates, .. }
             | Self::Eprop { rates, .. }
             | Self::Uoro { rates, .. }
-            | Self::KfRtrl { rates, .. } => *rates,
+            | Self::KfRtrl { rates, .. }
+            | Self::Reinforce { rates, .. } => *rates,
         }
     }
 
@@ -388,7 +455,8 @@ impl RuleSpec {
             | Self::Snap1 { rates, .. }
             | Self::Eprop { rates, .. }
             | Self::Uoro { rates, .. }
-            | Self::KfRtrl { rates, .. } => *rates = new,
+            | Self::KfRtrl { rates, .. }
+            | Self::Reinforce { rates, .. } => *rates = new,
         }
         self
     }
@@ -436,6 +504,20 @@ impl RuleSpec {
                 projection,
                 seed,
             } => KfRtrl::with_projection(*rates, checked(projection)?)?
+                .with_seed(*seed)
+                .into(),
+            Self::Reinforce {
+                rates,
+                sigma,
+                baseline,
+                learn_readout,
+                filtered,
+                seed,
+            } => Reinforce::new(*rates)?
+                .with_sigma(*sigma)?
+                .with_baseline(*baseline)?
+                .with_learn_readout(*learn_readout)
+                .with_filtered(*filtered)
                 .with_seed(*seed)
                 .into(),
             Self::Eprop {
@@ -634,6 +716,7 @@ any_rule! {
     Snap1(Snap1),
     Uoro(Uoro),
     KfRtrl(KfRtrl),
+    Reinforce(Reinforce),
 }
 
 /// Serde for a [`RuleSpec`]'s `rates`: one number when the three rates are

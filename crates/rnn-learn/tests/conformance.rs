@@ -89,11 +89,19 @@ enum Kind {
     /// identities do not apply; its expectation and its transcription with
     /// given signs are checked in `tests/stochastic.rs`.
     Stochastic,
+    /// Node perturbation (REINFORCE, MODEL.md §14): a sample, and its
+    /// trial runs with noise in the current, so its loss, final state and
+    /// `dW_out` are those of the noisy trial (checked in `tests/stochastic.rs`).
+    Perturbation,
 }
 
 impl Kind {
     fn deterministic(&self) -> bool {
-        !matches!(self, Kind::Stochastic)
+        !matches!(self, Kind::Stochastic | Kind::Perturbation)
+    }
+
+    fn clean_forward(&self) -> bool {
+        !matches!(self, Kind::Perturbation)
     }
 }
 
@@ -110,6 +118,7 @@ impl Kind {
             RuleSpec::LocalSymmetric { .. } => Kind::Local(Projection::Readout),
             RuleSpec::Snap1 { projection, .. } => Kind::Snap1(projection.clone()),
             RuleSpec::Uoro { .. } | RuleSpec::KfRtrl { .. } => Kind::Stochastic,
+            RuleSpec::Reinforce { .. } => Kind::Perturbation,
             other => panic!("{}: state what the new rule must equal", other.name()),
         }
     }
@@ -160,7 +169,7 @@ fn entries(net: &Network, eta: LearningRates) -> Vec<Entry> {
             label: label(spec),
             rule: spec.build().unwrap(),
             kind: Kind::of(spec),
-            online: !matches!(spec, RuleSpec::Bptt { .. }),
+            online: !matches!(spec, RuleSpec::Bptt { .. } | RuleSpec::Reinforce { .. }),
         })
         .collect()
 }
@@ -211,7 +220,9 @@ fn naive_options(kind: &Kind, net: &Network, online: bool) -> NaiveOptions {
         Kind::Sensitivities(p) => (p, false, false),
         Kind::Local(p) => (p, true, false),
         Kind::Snap1(p) => (p, false, true),
-        Kind::Stochastic => unreachable!("no naive transcription here: tests/stochastic.rs"),
+        Kind::Stochastic | Kind::Perturbation => {
+            unreachable!("no naive transcription here: tests/stochastic.rs")
+        }
     };
     NaiveOptions {
         projection: naive_projection(proj, net),
@@ -331,7 +342,7 @@ fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&Weight
             let d = rel_diff_mat(&got.recurrent, &rtrl.recurrent);
             worst.check("W!=0: dW != RTRL(F)", label, case, d, DIFFERENT, true);
         }
-        Kind::Stochastic => unreachable!("returned above"),
+        Kind::Stochastic | Kind::Perturbation => unreachable!("returned above"),
         Kind::Snap1(proj) => {
             let local = |p: &Projection| -> AnyRule {
                 Rflo::with_projection(eta, p.clone())
@@ -384,8 +395,9 @@ fn check_accumulate_invariants<R: LearningRule>(
     label: &str,
     case: &Case,
     worst: &Worst,
-    deterministic: bool,
+    kind: &Kind,
 ) {
+    let deterministic = kind.deterministic();
     let net = &case.net;
     let mut state = rule.new_state(net);
     let (once, _) = accumulate_generic(rule, case);
@@ -450,6 +462,9 @@ fn check_accumulate_invariants<R: LearningRule>(
         );
     }
 
+    if !kind.clean_forward() {
+        return;
+    }
     // Outcome: loss and final state of the trial.
     let outcome = outcome.unwrap();
     let mut tr = Trajectory::zeros(net, 0);
@@ -625,8 +640,7 @@ fn accumulate_invariants_hold_for_every_rule() {
     let worst = Worst::default();
     for case in cases(false).iter().chain(&cases(true)).step_by(3) {
         for entry in entries(&case.net, rates()) {
-            let deterministic = entry.kind.deterministic();
-            check_accumulate_invariants(&entry.rule, &entry.label, case, &worst, deterministic);
+            check_accumulate_invariants(&entry.rule, &entry.label, case, &worst, &entry.kind);
         }
     }
     worst.report("invariants");

@@ -57,7 +57,7 @@ fn every_form_round_trips_through_toml_and_json() {
         trial_end_form: TrialEndForm::Traces,
         online_form: OnlineForm::Trace,
     });
-    assert_eq!(RuleSpec::every_form(mixed()).len(), 15);
+    assert_eq!(RuleSpec::every_form(mixed()).len(), 17);
     for spec in specs {
         let text = toml::to_string(&spec).unwrap();
         assert_eq!(parse(&text).unwrap(), spec, "{text}");
@@ -92,6 +92,7 @@ fn names_and_labels() {
         ("snap1", "SnAp-1"),
         ("uoro", "UORO"),
         ("kf_rtrl", "KF-RTRL"),
+        ("reinforce", "REINFORCE"),
     ] {
         assert!(names.contains(&expected), "{expected:?}");
     }

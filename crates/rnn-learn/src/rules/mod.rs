@@ -5,6 +5,7 @@ pub mod eprop;
 pub mod kf_rtrl;
 pub mod local_symmetric;
 pub mod nonlocal_random;
+pub mod reinforce;
 pub mod rflo;
 pub mod rtrl;
 pub mod snap1;
