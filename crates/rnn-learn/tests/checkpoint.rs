@@ -115,6 +115,13 @@ fn stochastic_rules_resume_bit_identically() {
     }
 }
 
+/// REINFORCE carries its noise generator and its running baseline; both are
+/// rule memory, and the resumed run is bit-identical.
+#[test]
+fn reinforce_resumes_bit_identically() {
+    kill_and_resume(RuleSpec::reinforce(0.2).build().unwrap(), "reinforce");
+}
+
 #[test]
 fn foreign_truncated_and_mismatched_checkpoints_are_refused() {
     let rule = Rflo::new(LearningRates::uniform(0.2)).unwrap();

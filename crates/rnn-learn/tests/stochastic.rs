@@ -10,7 +10,11 @@
 //! - **sampling** with the rule's own seeded generator, `K = 4000` streams
 //!   (`N = 6, N_x = 2, N_y = 2, T = 15`): max z < 5 **and** a relative error
 //!   bound (0.25 UORO, 0.15 KF-RTRL), and a planted bug fails that test;
-//! - the same seed gives bit-identical updates, another seed other ones.
+//! - the same seed gives bit-identical updates, another seed other ones;
+//! - REINFORCE (§14): with given noise it equals its transcription; the
+//!   mean over every `±sigma` sequence (`sigma = 1e-4`) is `-eta dL/dW` to
+//!   1e-7 (the filtered variant: its documented biased expectation), and a
+//!   sampling test (`sigma = 1e-2`, `K = 1e5`): max z < 5, relative error < 0.08.
 //!
 //! Run with `--nocapture` to see the measured numbers.
 
@@ -22,8 +26,8 @@ use faer::Mat;
 use rnn_core::{Network, Weights};
 use rnn_learn::noise::noise_generator;
 use rnn_learn::{
-    Constraints, KfRtrl, LearningRates, LearningRule, Projection, Rtrl, SignSource, Uoro,
-    WeightUpdate,
+    Baseline, Constraints, KfRtrl, LearningRates, LearningRule, NormalSource, Projection,
+    Reinforce, Rtrl, SignSource, Uoro, WeightUpdate,
 };
 
 use common::{Case, CaseSpec, random_case, rel_diff, weight_change};
@@ -609,5 +613,337 @@ fn same_seed_same_bits_other_seed_other_update() {
         assert_eq!(memory_a, memory_b);
         let (c, _) = run(4);
         assert!(rel_diff(&c, &a) > 1e-3, "{}: other seed", spec.name());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// REINFORCE / node perturbation (MODEL.md §14).
+// ---------------------------------------------------------------------------
+
+/// Replays given standard values.
+struct ReplayNormal(Replay);
+
+impl NormalSource for ReplayNormal {
+    fn fill_normal(&mut self, out: &mut [f64]) {
+        self.0.fill_signs(out);
+    }
+}
+
+/// The trial of `case` run loop by loop with `xi[s]` added to the current
+/// of step `s` (§14): returns `L` and `h(0..=T)`.
+fn noisy_run(case: &Case, xi: &[Vec<f64>]) -> (f64, Vec<Vec<f64>>) {
+    let (n, nx, ny) = (case.spec.n, case.spec.nx, case.spec.ny);
+    let len = case.trial.len();
+    let alpha = 1.0 / case.spec.tau;
+    let w = case.net.weights();
+    let mut hs = vec![case.start.h.clone()];
+    let mut y_prev = case.start.y.clone();
+    let mut squared = 0.0;
+    for step in 0..len {
+        let x = case.trial.input_at(step);
+        let h_prev = hs[step].clone();
+        let h: Vec<f64> = (0..n)
+            .map(|j| {
+                let mut u = xi[step][j];
+                for k in 0..n {
+                    u += w.recurrent[(j, k)] * h_prev[k];
+                }
+                for b in 0..nx {
+                    u += w.input[(j, b)] * x[b];
+                }
+                if case.spec.readout_feedback {
+                    for d in 0..ny {
+                        u += w.feedback[(j, d)] * y_prev[d];
+                    }
+                }
+                (1.0 - alpha) * h_prev[j] + alpha * u.tanh()
+            })
+            .collect();
+        let y: Vec<f64> = (0..ny)
+            .map(|d| (0..n).map(|k| w.readout[(d, k)] * h[k]).sum())
+            .collect();
+        let mask = case.trial.mask_at(step);
+        for d in 0..ny {
+            squared += (mask * (case.trial.target_at(step)[d] - y[d])).powi(2);
+        }
+        hs.push(h);
+        y_prev = y;
+    }
+    (squared / (2.0 * len as f64), hs)
+}
+
+/// `dW` of §14 written out, noise-free baseline: `(eta2/sigma²) (R - Rbar)
+/// sum_t xi(t) h(t-1)^T` (`filtered`: the low-pass trace summed; `late`:
+/// the bug `h(t)` instead of `h(t-1)`).
+fn naive_reinforce_dw(
+    case: &Case,
+    xi: &[Vec<f64>],
+    sigma: f64,
+    filtered: bool,
+    late: bool,
+) -> Mat<f64> {
+    let n = case.spec.n;
+    let alpha = 1.0 / case.spec.tau;
+    let zero = vec![vec![0.0; n]; case.trial.len()];
+    let (clean, _) = noisy_run(case, &zero);
+    let (loss, hs) = noisy_run(case, xi);
+    let advantage = (clean - loss) / (sigma * sigma);
+    let mut trace = Mat::<f64>::zeros(n, n);
+    let mut sum = Mat::<f64>::zeros(n, n);
+    for (s, xi_s) in xi.iter().enumerate() {
+        let h = if late { &hs[s + 1] } else { &hs[s] };
+        for a in 0..n {
+            for b in 0..n {
+                let term = xi_s[a] * h[b];
+                if filtered {
+                    trace[(a, b)] = (1.0 - alpha) * trace[(a, b)] + alpha * term;
+                    sum[(a, b)] += trace[(a, b)];
+                } else {
+                    sum[(a, b)] += term;
+                }
+            }
+        }
+    }
+    Mat::from_fn(n, n, |a, b| rates().recurrent * advantage * sum[(a, b)])
+}
+
+fn reinforce(sigma: f64, filtered: bool) -> Reinforce {
+    Reinforce::new(rates())
+        .unwrap()
+        .with_sigma(sigma)
+        .unwrap()
+        .with_baseline(Baseline::NoiseFree)
+        .unwrap()
+        .with_filtered(filtered)
+}
+
+fn reinforce_dw(rule: &Reinforce, case: &Case, values: Vec<f64>) -> Mat<f64> {
+    let mut state = rule.new_state(&case.net);
+    let mut update = WeightUpdate::zeros(&case.net);
+    let mut noise = ReplayNormal(Replay::new(values));
+    rule.accumulate_with(
+        &case.net,
+        &case.trial,
+        &case.start,
+        &mut state,
+        &mut update,
+        &mut noise,
+    )
+    .unwrap();
+    update.recurrent
+}
+
+/// `-eta2 sum_s w_s dL/du_a(s) h_b(s-1)` with `dL/du(s)` by central finite
+/// differences of the current (step 1e-6) and step weights `w_s`
+/// (all 1: `-eta2 dL/dW`; the filtered variant's `1 - (1-alpha)^(T-s+1)`).
+fn weighted_gradient(case: &Case, filtered: bool) -> Mat<f64> {
+    let (n, len) = (case.spec.n, case.trial.len());
+    let alpha = 1.0 / case.spec.tau;
+    let zero = vec![vec![0.0; n]; len];
+    let (_, hs) = noisy_run(case, &zero);
+    let step = 1e-6;
+    let mut out = Mat::<f64>::zeros(n, n);
+    for s in 0..len {
+        let weight = if filtered {
+            1.0 - (1.0 - alpha).powi((len - s) as i32)
+        } else {
+            1.0
+        };
+        for a in 0..n {
+            let mut xi = zero.clone();
+            xi[s][a] = step;
+            let plus = noisy_run(case, &xi).0;
+            xi[s][a] = -step;
+            let minus = noisy_run(case, &xi).0;
+            let grad = (plus - minus) / (2.0 * step);
+            for b in 0..n {
+                out[(a, b)] -= rates().recurrent * weight * grad * hs[s][b];
+            }
+        }
+    }
+    out
+}
+
+/// With given noise, the crate's REINFORCE (both variants) equals the
+/// transcription, at `tau` in {1, 2, 10}, masks on and off.
+#[test]
+fn reinforce_with_given_noise_equals_its_transcription() {
+    let mut worst: f64 = 0.0;
+    for seed in [61, 62] {
+        for masked in [false, true] {
+            for &tau in &TAUS {
+                let case = random_case(CaseSpec::small(seed, tau, masked));
+                let (n, len) = (case.spec.n, case.trial.len());
+                let sigma = 0.05;
+                let mut values = vec![0.0; n * len];
+                noise_generator(seed).fill_normal(&mut values);
+                let xi: Vec<Vec<f64>> = values
+                    .chunks(n)
+                    .map(|c| c.iter().map(|z| sigma * z).collect())
+                    .collect();
+                for filtered in [false, true] {
+                    let got = reinforce_dw(&reinforce(sigma, filtered), &case, values.clone());
+                    let want = naive_reinforce_dw(&case, &xi, sigma, filtered, false);
+                    let d = common::rel_diff_mat(&got, &want);
+                    assert!(d <= 1e-10, "filtered {filtered}: {d:e} on {case}");
+                    worst = worst.max(d);
+                }
+            }
+        }
+    }
+    eprintln!("REINFORCE with given noise = transcription: worst {worst:.2e}");
+}
+
+/// The promise, exactly: every `±sigma` noise sequence enumerated at
+/// `sigma = 1e-4` (`N = 3, N_x = 1, T = 4`: 2^12 sequences), noise-free
+/// baseline; the mean equals `-eta dL/dW` (finite differences) to 1e-7.
+/// The filtered variant's mean equals its documented (biased) expectation
+/// to 1e-7 and differs from the gradient. The bug `h(t)` for `h(t-1)`,
+/// written out, is far off.
+#[test]
+fn reinforce_exact_expectation_by_enumeration() {
+    let sigma = 1e-4;
+    let (mut worst, mut worst_filtered, mut bias, mut bug) =
+        (0.0_f64, 0.0_f64, f64::INFINITY, f64::INFINITY);
+    for &tau in &TAUS {
+        for seed in [71, 72] {
+            let case = random_case(CaseSpec {
+                seed,
+                n: 3,
+                nx: 1,
+                ny: 1,
+                len: 4,
+                tau,
+                masked: seed == 72,
+                readout_feedback: false,
+            });
+            let count = case.spec.n * case.spec.len;
+            let total = 1u64 << count;
+            let mut means = [Mat::<f64>::zeros(3, 3), Mat::zeros(3, 3), Mat::zeros(3, 3)];
+            for index in 0..total {
+                let signs = Replay::enumerated(index, count).signs;
+                for (k, filtered) in [false, true].into_iter().enumerate() {
+                    means[k] += reinforce_dw(&reinforce(sigma, filtered), &case, signs.clone());
+                }
+                let xi: Vec<Vec<f64>> = signs
+                    .chunks(3)
+                    .map(|c| c.iter().map(|z| sigma * z).collect())
+                    .collect();
+                means[2] += naive_reinforce_dw(&case, &xi, sigma, false, true);
+            }
+            for m in &mut means {
+                *m = &*m * faer::Scale(1.0 / total as f64);
+            }
+            let gradient = weighted_gradient(&case, false);
+            let filtered_expectation = weighted_gradient(&case, true);
+            let d = common::rel_diff_mat(&means[0], &gradient);
+            assert!(d <= 1e-7, "REINFORCE mean vs -eta dL/dW: {d:e} (tau {tau})");
+            worst = worst.max(d);
+            let d = common::rel_diff_mat(&means[1], &filtered_expectation);
+            assert!(
+                d <= 1e-7,
+                "filtered mean vs its expectation: {d:e} (tau {tau})"
+            );
+            worst_filtered = worst_filtered.max(d);
+            if tau > 1.0 {
+                // At tau = 1 the filter is the identity (alpha = 1).
+                bias = bias.min(common::rel_diff_mat(&means[1], &gradient));
+            }
+            bug = bug.min(common::rel_diff_mat(&means[2], &gradient));
+        }
+    }
+    assert!(
+        bias > 1e-2,
+        "the filtered variant should be biased: {bias:e}"
+    );
+    assert!(bug > 1e-2, "h(t) instead of h(t-1) not caught: {bug:e}");
+    eprintln!(
+        "REINFORCE enumeration (sigma 1e-4): mean vs -eta dL/dW worst {worst:.2e}; \
+         filtered vs its expectation worst {worst_filtered:.2e}, vs the gradient at least {bias:.2e}; \
+         h(t) bug vs gradient at least {bug:.2e}"
+    );
+}
+
+/// Sampling with the rule's own generator: `sigma = 1e-2`, `K = 1e5`
+/// seeded streams, noise-free baseline: max z < 5 and relative error
+/// < 0.08 against `-eta dL/dW`.
+#[test]
+fn reinforce_sampling_mean_is_the_gradient() {
+    let case = random_case(CaseSpec {
+        seed: 81,
+        n: 3,
+        nx: 1,
+        ny: 1,
+        len: 4,
+        tau: 2.0,
+        masked: false,
+        readout_feedback: false,
+    });
+    let gradient = weighted_gradient(&case, false);
+    let samples: Vec<WeightUpdate> = (0..100_000)
+        .map(|seed| {
+            let rule = reinforce(1e-2, false).with_seed(seed);
+            let mut state = rule.new_state(&case.net);
+            let mut update = WeightUpdate::zeros(&case.net);
+            rule.accumulate(&case.net, &case.trial, &case.start, &mut state, &mut update)
+                .unwrap();
+            WeightUpdate {
+                input: Mat::zeros(3, 0),
+                ..update
+            }
+        })
+        .collect();
+    let exact = WeightUpdate {
+        recurrent: gradient,
+        input: Mat::zeros(3, 0),
+        readout: Mat::zeros(1, 3),
+    };
+    let (z, rel) = sampling_stats(&samples, &exact);
+    eprintln!("REINFORCE sampling (sigma 1e-2, K 1e5): max z {z:.2}, relative error {rel:.3}");
+    assert!(z < 5.0 && rel < 0.08, "z {z}, rel {rel}");
+}
+
+/// The running-mean baseline starts from the first trial's noise-free
+/// reward and moves by `beta` towards each reward; it is saved as rule
+/// memory, and `learn_readout = false` gives a zero `dW_out`.
+#[test]
+fn reinforce_running_baseline_and_frozen_readout() {
+    let case = random_case(CaseSpec::small(91, 2.0, false));
+    let rule = Reinforce::new(rates())
+        .unwrap()
+        .with_baseline(Baseline::RunningMean(0.25))
+        .unwrap()
+        .with_learn_readout(false);
+    let mut state = rule.new_state(&case.net);
+    assert_eq!(rule.memory(&state).values(), &[] as &[f64]);
+    let mut update = WeightUpdate::zeros(&case.net);
+    let outcome = rule
+        .accumulate(&case.net, &case.trial, &case.start, &mut state, &mut update)
+        .unwrap();
+    assert!(update.readout.norm_l2() == 0.0);
+    assert!(update.recurrent.norm_l2() > 0.0);
+    let clean = common::loss(&case.net, &case);
+    let expected = 0.75 * -clean + 0.25 * -outcome.loss;
+    let saved = rule.memory(&state).values().to_vec();
+    assert_eq!(saved.len(), 1);
+    assert!(
+        (saved[0] - expected).abs() <= 1e-15,
+        "{saved:?} vs {expected}"
+    );
+    // Bad settings are typed errors.
+    assert!(Reinforce::new(rates()).unwrap().with_sigma(0.0).is_err());
+    assert!(
+        Reinforce::new(rates())
+            .unwrap()
+            .with_sigma(f64::NAN)
+            .is_err()
+    );
+    for beta in [0.0, 1.5, f64::NAN] {
+        assert!(
+            Reinforce::new(rates())
+                .unwrap()
+                .with_baseline(Baseline::RunningMean(beta))
+                .is_err()
+        );
     }
 }
