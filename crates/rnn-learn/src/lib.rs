@@ -61,6 +61,7 @@ pub use registry::{AnyRule, AnyState, RuleSpec};
 pub use rule::{LearningRule, Projection, TrialOutcome};
 pub use rules::bptt::Bptt;
 pub use rules::eprop::EpropFeedback;
+pub use rules::force::Force;
 pub use rules::kf_rtrl::KfRtrl;
 pub use rules::local_symmetric::LocalSymmetric;
 pub use rules::nonlocal_random::{NonlocalForm, NonlocalRandom};

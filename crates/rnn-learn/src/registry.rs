@@ -15,7 +15,7 @@
 //!
 //! ```toml
 //! [rule]
-//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | uoro | kf_rtrl | reinforce | eprop
+//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | uoro | kf_rtrl | reinforce | force | eprop
 //! rates = 0.03                   # or { readout = 0.03, recurrent = 0.01, input = 0.01 }
 //! projection = "feedback"        # rflo, bptt, rtrl, snap1, uoro, kf_rtrl: "readout" | "feedback" | { custom = [[..], ..] }
 //! trial_end_form = "batched"     # rflo, local_symmetric, snap1, eprop: "batched" | "traces"
@@ -27,6 +27,7 @@
 //! # baseline = { running_mean = 0.1 }  # reinforce: or "noise_free"
 //! # learn_readout = true         # reinforce: W_out by §2 on the noisy trial, or not
 //! # filtered = false             # reinforce: the low-pass-filtered (biased) variant
+//! # delta = 1.0                  # force: P(0) = I / delta
 //! ```
 //!
 //! ```
@@ -57,6 +58,7 @@ use crate::error::{Result, TrainError, invalid};
 use crate::rule::{LearningRule, Projection, TrialOutcome};
 use crate::rules::bptt::Bptt;
 use crate::rules::eprop::EpropFeedback;
+use crate::rules::force::Force;
 use crate::rules::kf_rtrl::KfRtrl;
 use crate::rules::local_symmetric::LocalSymmetric;
 use crate::rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
@@ -177,6 +179,16 @@ pub enum RuleSpec {
         #[serde(default, skip_serializing_if = "is_default")]
         seed: u64,
     },
+    /// [`Force`]: recursive least squares on the readout (`W`, `W_in` unchanged).
+    Force {
+        /// Learning rates: one number or `{ readout, recurrent, input }`;
+        /// only `eta1` is used (1 is FORCE proper).
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The regulariser, `P(0) = I / delta`; default 1.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        delta: f64,
+    },
     /// e-prop for leaky rate units: **is** [`Rflo`] (random feedback) or
     /// [`LocalSymmetric`] (symmetric feedback), and builds that rule
     /// (docs/spec/MODEL.md §11, [`crate::rules::eprop`]).
@@ -222,6 +234,14 @@ fn default_sigma() -> f64 {
 
 fn is_default_sigma(sigma: &f64) -> bool {
     sigma.to_bits() == Reinforce::DEFAULT_SIGMA.to_bits()
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(value: &f64) -> bool {
+    value.to_bits() == 1.0_f64.to_bits()
 }
 
 fn yes() -> bool {
@@ -319,6 +339,14 @@ impl RuleSpec {
         }
     }
 
+    /// FORCE with `delta = 1`.
+    pub fn force(rates: impl Into<LearningRates>) -> Self {
+        Self::Force {
+            rates: rates.into(),
+            delta: 1.0,
+        }
+    }
+
     /// e-prop with the given feedback (it builds [`Rflo`] or [`LocalSymmetric`]).
     pub fn eprop(rates: impl Into<LearningRates>, feedback: EpropFeedback) -> Self {
         Self::Eprop {
@@ -336,7 +364,7 @@ impl RuleSpec {
     /// are paired rather than crossed —, BPTT, RTRL, and `NonlocalRandom`
     /// in its BPTT and RTRL forms, and SnAp-1 as (readout, batched),
     /// (readout, traces) and (feedback, batched), UORO, KF-RTRL, and REINFORCE at its defaults and
-    /// as (filtered, noise-free baseline). Other projections are left
+    /// as (filtered, noise-free baseline), and FORCE. Other projections are left
     /// at their defaults. `eprop` is not listed: it builds RFLO or
     /// `LocalSymmetric`, which are.
     pub fn every_form(rates: LearningRates) -> Vec<RuleSpec> {
@@ -388,11 +416,12 @@ impl RuleSpec {
             filtered: true,
             seed: 0,
         });
+        specs.push(Self::force(rates));
         specs
     }
 
     /// The rule's name in TOML, CSV and file names: `"rflo"`,
-    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"uoro"`, `"kf_rtrl"`, `"reinforce"`, `"eprop"` (the
+    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"uoro"`, `"kf_rtrl"`, `"reinforce"`, `"force"`, `"eprop"` (the
     /// serde tag).
     pub fn name(&self) -> &'static str {
         match self {
@@ -405,12 +434,13 @@ impl RuleSpec {
             Self::Eprop { .. } => "eprop",
             Self::Uoro { .. } => "uoro",
             Self::Reinforce { .. } => "reinforce",
+            Self::Force { .. } => "force",
             Self::KfRtrl { .. } => "kf_rtrl",
         }
     }
 
     /// The rule's label in plots and reports: `"RFLO"`, `"LocalSymmetric"`,
-    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"UORO"`, `"KF-RTRL"`, `"REINFORCE"`, `"e-prop"` (whatever the settings; an
+    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"UORO"`, `"KF-RTRL"`, `"REINFORCE"`, `"FORCE"`, `"e-prop"` (whatever the settings; an
     /// `eprop` spec builds a rule whose [`LearningRule::name`] is `"RFLO"` or
     /// `"LocalSymmetric"`).
     pub fn label(&self) -> &'static str {
@@ -424,6 +454,7 @@ impl RuleSpec {
             Self::Eprop { .. } => "e-prop",
             Self::Uoro { .. } => "UORO",
             Self::Reinforce { .. } => "REINFORCE",
+            Self::Force { .. } => "FORCE",
             Self::KfRtrl { .. } => "KF-RTRL",
         }
     }
@@ -440,7 +471,8 @@ impl RuleSpec {
             | Self::Eprop { rates, .. }
             | Self::Uoro { rates, .. }
             | Self::KfRtrl { rates, .. }
-            | Self::Reinforce { rates, .. } => *rates,
+            | Self::Reinforce { rates, .. }
+            | Self::Force { rates, .. } => *rates,
         }
     }
 
@@ -456,7 +488,8 @@ impl RuleSpec {
             | Self::Eprop { rates, .. }
             | Self::Uoro { rates, .. }
             | Self::KfRtrl { rates, .. }
-            | Self::Reinforce { rates, .. } => *rates = new,
+            | Self::Reinforce { rates, .. }
+            | Self::Force { rates, .. } => *rates = new,
         }
         self
     }
@@ -520,6 +553,7 @@ impl RuleSpec {
                 .with_filtered(*filtered)
                 .with_seed(*seed)
                 .into(),
+            Self::Force { rates, delta } => Force::new(*rates)?.with_delta(*delta)?.into(),
             Self::Eprop {
                 rates,
                 feedback: EpropFeedback::Random,
@@ -717,6 +751,7 @@ any_rule! {
     Uoro(Uoro),
     KfRtrl(KfRtrl),
     Reinforce(Reinforce),
+    Force(Force),
 }
 
 /// Serde for a [`RuleSpec`]'s `rates`: one number when the three rates are

@@ -122,6 +122,12 @@ fn reinforce_resumes_bit_identically() {
     kill_and_resume(RuleSpec::reinforce(0.2).build().unwrap(), "reinforce");
 }
 
+/// FORCE carries `P` from trial to trial; it is rule memory.
+#[test]
+fn force_resumes_bit_identically() {
+    kill_and_resume(RuleSpec::force(1.0).build().unwrap(), "force");
+}
+
 #[test]
 fn foreign_truncated_and_mismatched_checkpoints_are_refused() {
     let rule = Rflo::new(LearningRates::uniform(0.2)).unwrap();

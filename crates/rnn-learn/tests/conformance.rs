@@ -93,11 +93,24 @@ enum Kind {
     /// trial runs with noise in the current, so its loss, final state and
     /// `dW_out` are those of the noisy trial (checked in `tests/stochastic.rs`).
     Perturbation,
+    /// Recursive least squares on the readout (FORCE, MODEL.md §15): `P`
+    /// carries over between trials, `W` and `W_in` never change, `dW_out`
+    /// is RLS, not §2 (its identity with ridge regression is checked in
+    /// `tests/force.rs`).
+    Rls,
 }
 
 impl Kind {
     fn deterministic(&self) -> bool {
-        !matches!(self, Kind::Stochastic | Kind::Perturbation)
+        !matches!(self, Kind::Stochastic | Kind::Perturbation | Kind::Rls)
+    }
+
+    fn readout_by_section2(&self) -> bool {
+        !matches!(self, Kind::Rls)
+    }
+
+    fn learns_recurrent(&self) -> bool {
+        !matches!(self, Kind::Rls)
     }
 
     fn clean_forward(&self) -> bool {
@@ -119,6 +132,7 @@ impl Kind {
             RuleSpec::Snap1 { projection, .. } => Kind::Snap1(projection.clone()),
             RuleSpec::Uoro { .. } | RuleSpec::KfRtrl { .. } => Kind::Stochastic,
             RuleSpec::Reinforce { .. } => Kind::Perturbation,
+            RuleSpec::Force { .. } => Kind::Rls,
             other => panic!("{}: state what the new rule must equal", other.name()),
         }
     }
@@ -220,8 +234,8 @@ fn naive_options(kind: &Kind, net: &Network, online: bool) -> NaiveOptions {
         Kind::Sensitivities(p) => (p, false, false),
         Kind::Local(p) => (p, true, false),
         Kind::Snap1(p) => (p, false, true),
-        Kind::Stochastic | Kind::Perturbation => {
-            unreachable!("no naive transcription here: tests/stochastic.rs")
+        Kind::Stochastic | Kind::Perturbation | Kind::Rls => {
+            unreachable!("no naive transcription here: tests/stochastic.rs, tests/force.rs")
         }
     };
     NaiveOptions {
@@ -342,7 +356,7 @@ fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&Weight
             let d = rel_diff_mat(&got.recurrent, &rtrl.recurrent);
             worst.check("W!=0: dW != RTRL(F)", label, case, d, DIFFERENT, true);
         }
-        Kind::Stochastic | Kind::Perturbation => unreachable!("returned above"),
+        Kind::Stochastic | Kind::Perturbation | Kind::Rls => unreachable!("returned above"),
         Kind::Snap1(proj) => {
             let local = |p: &Projection| -> AnyRule {
                 Rflo::with_projection(eta, p.clone())
@@ -483,6 +497,9 @@ fn check_accumulate_invariants<R: LearningRule>(
         .fold(0.0, f64::max);
     worst.check("outcome final state", label, case, state_diff, 1e-13, false);
 
+    if !kind.readout_by_section2() {
+        return;
+    }
     // dW_out = (eta1/T) sum_t e(t) h(t)^T, from the stored trajectory.
     let len = tr.len() as f64;
     let readout = Mat::from_fn(net.n_outputs(), net.n_units(), |d, b| {
@@ -557,9 +574,22 @@ fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
             false,
         );
     }
-    check_online_constraints(&big_entry.rule, label, case);
+    check_online_constraints(&big_entry.rule, label, case, entry.kind.learns_recurrent());
     // ... and the weights really changed within the trial (the test has teeth).
     let batch = trial_end(&big_entry.rule, case);
+    if matches!(entry.kind, Kind::Rls) && !case.spec.readout_feedback {
+        // Without feedback the readout does not act on the dynamics, so
+        // FORCE's RLS on the shadow readout is its online run, exactly.
+        worst.check(
+            "no feedback: online = trial-end",
+            label,
+            case,
+            rel_diff(&online, &batch),
+            EXACT,
+            false,
+        );
+        return;
+    }
     worst.check(
         "online (eta 0.05) != trial-end",
         label,
@@ -572,7 +602,7 @@ fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
 
 /// Online updates go through the constraints at every step: frozen groups
 /// stay bit-identical, Dale's law holds after the trial.
-fn check_online_constraints(rule: &AnyRule, label: &str, case: &Case) {
+fn check_online_constraints(rule: &AnyRule, label: &str, case: &Case, learns_recurrent: bool) {
     fn run(rule: &AnyRule, net: &mut Network, case: &Case, c: &Constraints) {
         let mut state = rule.new_state(net);
         rule.run_online(net, &case.trial, &case.start, &mut state, c)
@@ -612,11 +642,13 @@ fn check_online_constraints(rule: &AnyRule, label: &str, case: &Case) {
         DaleLaw::default().holds(&net),
         "{label}: Dale's law after online trial"
     );
-    assert_ne!(
-        net.weights().recurrent,
-        prepared.weights().recurrent,
-        "{label}: W learns"
-    );
+    if learns_recurrent {
+        assert_ne!(
+            net.weights().recurrent,
+            prepared.weights().recurrent,
+            "{label}: W learns"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -741,6 +773,9 @@ fn every_form_equals_the_default_form() {
                 map.remove(option);
             }
             let default: RuleSpec = serde_json::from_value(value).unwrap();
+            if default == spec {
+                continue; // no alternative form
+            }
             let d = rel_diff(
                 &trial_end(&spec.build().unwrap(), case),
                 &trial_end(&default.build().unwrap(), case),

@@ -57,7 +57,7 @@ fn every_form_round_trips_through_toml_and_json() {
         trial_end_form: TrialEndForm::Traces,
         online_form: OnlineForm::Trace,
     });
-    assert_eq!(RuleSpec::every_form(mixed()).len(), 17);
+    assert_eq!(RuleSpec::every_form(mixed()).len(), 18);
     for spec in specs {
         let text = toml::to_string(&spec).unwrap();
         assert_eq!(parse(&text).unwrap(), spec, "{text}");
@@ -93,6 +93,7 @@ fn names_and_labels() {
         ("uoro", "UORO"),
         ("kf_rtrl", "KF-RTRL"),
         ("reinforce", "REINFORCE"),
+        ("force", "FORCE"),
     ] {
         assert!(names.contains(&expected), "{expected:?}");
     }

@@ -2,6 +2,7 @@
 
 pub mod bptt;
 pub mod eprop;
+pub mod force;
 pub mod kf_rtrl;
 pub mod local_symmetric;
 pub mod nonlocal_random;

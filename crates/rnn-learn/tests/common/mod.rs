@@ -213,11 +213,29 @@ pub fn rel_diff_mat(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     if scale == 0.0 { 0.0 } else { diff / scale }
 }
 
-/// The worst of [`rel_diff_mat`] over `W`, `W_in` and `W_out` (`b` is the reference).
+/// The worst of [`rel_diff_mat`] over `W`, `W_in` and `W_out` (`b` is the
+/// reference). A group whose reference is exactly zero (a rule that never
+/// changes it, like FORCE's `W`) must be exactly zero in `a` too (else the
+/// result is infinite); at least one group must have a non-zero reference.
 pub fn rel_diff(a: &WeightUpdate, b: &WeightUpdate) -> f64 {
-    rel_diff_mat(&a.recurrent, &b.recurrent)
-        .max(rel_diff_mat(&a.input, &b.input))
-        .max(rel_diff_mat(&a.readout, &b.readout))
+    let groups = [
+        (&a.recurrent, &b.recurrent),
+        (&a.input, &b.input),
+        (&a.readout, &b.readout),
+    ];
+    let is_zero = |m: &Mat<f64>| (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)] == 0.0));
+    assert!(
+        groups.iter().any(|(_, b)| !is_zero(b)),
+        "reference is zero: the comparison would be vacuous"
+    );
+    groups
+        .iter()
+        .map(|(a, b)| match (is_zero(b), is_zero(a)) {
+            (true, true) => 0.0,
+            (true, false) => f64::INFINITY,
+            (false, _) => rel_diff_mat(a, b),
+        })
+        .fold(0.0, f64::max)
 }
 
 /// `after - before` for the three trainable groups.
