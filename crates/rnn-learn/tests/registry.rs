@@ -451,3 +451,29 @@ fn training_config_reads_partial_toml_and_round_trips() {
     let unbounded: TrainingConfig = toml::from_str("max_loss_ratio = inf").unwrap();
     assert_eq!(unbounded.max_loss_ratio, None);
 }
+
+/// `compare_rules`: every registered rule on one trajectory; the cosine
+/// matrix is symmetric with a unit diagonal (0 for FORCE, which changes
+/// neither `W` nor `W_in`), and the exact rules agree (BPTT, RTRL: cosine 1).
+#[test]
+fn compare_rules_gives_every_update_and_their_cosines() {
+    let case = common::random_case(common::CaseSpec::small(3, 2.0, false));
+    let specs = RuleSpec::every_form(mixed());
+    let cmp = rnn_learn::compare_rules(&case.net, &case.trial, &case.start, &specs).unwrap();
+    assert_eq!(cmp.labels.len(), specs.len());
+    let k = specs.len();
+    for i in 0..k {
+        let unit = if cmp.labels[i] == "FORCE" { 0.0 } else { 1.0 };
+        assert!(
+            (cmp.cosine[(i, i)] - unit).abs() < 1e-12,
+            "{}",
+            cmp.labels[i]
+        );
+        for j in 0..k {
+            assert_eq!(cmp.cosine[(i, j)].to_bits(), cmp.cosine[(j, i)].to_bits());
+        }
+    }
+    let at = |label: &str| cmp.labels.iter().position(|l| *l == label).unwrap();
+    assert!((cmp.cosine[(at("BPTT"), at("RTRL"))] - 1.0).abs() < 1e-12);
+    assert!(cmp.cosine[(at("BPTT"), at("SnAp-1"))] > 0.0);
+}
