@@ -42,6 +42,12 @@ impl GradientAlignment {
     }
 
     /// Cosine between `rule`'s trial-end `dW` and the exact one on `trial` from `start`.
+    ///
+    /// It runs `rule` with `rule_state`, which a random rule (UORO, KF-RTRL,
+    /// REINFORCE) or FORCE advances; the [`Trainer`](crate::Trainer) passes
+    /// a separate state loaded with the training state's memory, so the
+    /// measurement sees the training trial's own draws and does not change
+    /// the run.
     pub fn measure<R: LearningRule>(
         &mut self,
         rule: &R,

@@ -202,3 +202,34 @@ fn history_csv_is_lossless_and_has_a_row_per_trial() {
         assert_eq!(fields[3].is_empty(), trial % 3 != 0, "row {row}");
     }
 }
+
+/// Measuring gradient alignment does not change a run, even for rules that
+/// carry memory (it runs on a separate state loaded with that memory).
+#[test]
+fn alignment_measurements_leave_rules_with_memory_unchanged() {
+    for spec in [
+        RuleSpec::uoro(0.2),
+        RuleSpec::kf_rtrl(0.2),
+        RuleSpec::reinforce(0.2),
+        RuleSpec::force(1.0),
+    ] {
+        for schedule in [Schedule::EveryK(3), Schedule::Online] {
+            if matches!(spec, RuleSpec::Reinforce { .. }) && schedule == Schedule::Online {
+                continue; // trial-end only
+            }
+            let run = |every: Option<usize>| {
+                let mut net = network();
+                let mut config = config().with_schedule(schedule);
+                if let Some(every) = every {
+                    config = config.with_gradient_alignment_every(every);
+                }
+                let history = spec.train(&mut net, &mut source(), &config).unwrap();
+                (net, history.loss)
+            };
+            let (plain, measured) = (run(None), run(Some(2)));
+            assert_eq!(plain.0, measured.0, "{}: weights", spec.name());
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&plain.1), bits(&measured.1), "{}", spec.name());
+        }
+    }
+}
