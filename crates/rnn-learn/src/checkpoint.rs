@@ -4,8 +4,10 @@
 //! needs to continue: the network, the training config, the rule's identity
 //! (name and rates), the schedule position (trials done, the pending
 //! every-K sum), the carried-over state, the position of the trial
-//! generator and the history so far. Rules reset their working memory at
-//! every trial start, so it needs no saving.
+//! generator, the rule's [`RuleMemory`] and the history so far. Most rules
+//! reset their working memory at every trial start; what does carry over
+//! (the sign generator of UORO and KF-RTRL) is the rule's
+//! [`RuleMemory`] ([`LearningRule::memory`]), saved and restored.
 //!
 //! A trial source may keep its own state between trials (the reach task's
 //! cursor). [`Trainer::resume`] restores it by replaying the source from a
@@ -17,8 +19,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use rand::SeedableRng;
 use rnn_core::io::{FileKind, MatrixData, read_file, write_file};
-use rnn_core::{Network, NetworkConfig, State, TrialSource, Weights, seeded};
+use rnn_core::{Network, NetworkConfig, SeededRng, State, TrialSource, Weights, seeded};
 
 use crate::error::{LearnError, Result};
 use crate::rule::LearningRule;
@@ -28,9 +31,9 @@ use crate::update::{LearningRates, WeightUpdate};
 /// File kind of a training checkpoint.
 ///
 /// The kind carries the checkpoint's own layout version: `CKP2` added
-/// [`TrainingConfig::max_loss_ratio`]; a `CKPT` file (the layout before it)
-/// is refused as another kind rather than misread.
-pub const CHECKPOINT: FileKind = FileKind(*b"CKP2");
+/// [`TrainingConfig::max_loss_ratio`], `CKP3` the rule's [`RuleMemory`]; a
+/// file of an earlier layout is refused as another kind rather than misread.
+pub const CHECKPOINT: FileKind = FileKind(*b"CKP3");
 
 /// Position of the trial generator (ChaCha8: seed, stream, word position).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +41,68 @@ struct GeneratorPosition {
     seed: [u8; 32],
     stream: u64,
     word_pos: u128,
+}
+
+impl GeneratorPosition {
+    fn of(rng: &SeededRng) -> Self {
+        Self {
+            seed: rng.get_seed(),
+            stream: rng.get_stream(),
+            word_pos: rng.get_word_pos(),
+        }
+    }
+
+    fn generator(&self) -> SeededRng {
+        let mut rng = SeededRng::from_seed(self.seed);
+        rng.set_stream(self.stream);
+        rng.set_word_pos(self.word_pos);
+        rng
+    }
+}
+
+/// What of a rule's working memory carries over from one trial to the next
+/// (and so must be checkpointed): a generator's position and named numbers.
+/// Empty for the deterministic rules.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuleMemory {
+    generator: Option<GeneratorPosition>,
+    values: Vec<f64>,
+}
+
+impl RuleMemory {
+    /// The memory of a rule whose only carried state is the generator `rng`.
+    pub fn of_generator(rng: &SeededRng) -> Self {
+        Self {
+            generator: Some(GeneratorPosition::of(rng)),
+            values: Vec::new(),
+        }
+    }
+
+    /// With numbers that carry over (e.g. a running baseline).
+    pub fn with_values(mut self, values: Vec<f64>) -> Self {
+        self.values = values;
+        self
+    }
+
+    /// The saved generator, at its saved position.
+    pub fn generator(&self) -> Result<SeededRng> {
+        self.generator
+            .as_ref()
+            .map(GeneratorPosition::generator)
+            .ok_or(LearnError::CheckpointMismatch {
+                what: "the checkpoint holds no generator for this rule",
+            })
+    }
+
+    /// The saved numbers.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// True for the memory of a rule that carries nothing over.
+    pub fn is_empty(&self) -> bool {
+        self.generator.is_none() && self.values.is_empty()
+    }
 }
 
 /// The whole state of a training run at a trial boundary.
@@ -53,6 +118,7 @@ pub struct Checkpoint {
     trials_done: usize,
     carried: Option<(Vec<f64>, Vec<f64>)>,
     generator: GeneratorPosition,
+    rule_memory: RuleMemory,
     history: History,
 }
 
@@ -118,11 +184,8 @@ impl<R: LearningRule> Trainer<R> {
             pending_trials: self.pending_trials,
             trials_done: self.trials_done,
             carried: self.carried.as_ref().map(|s| (s.h.clone(), s.y.clone())),
-            generator: GeneratorPosition {
-                seed: self.rng.get_seed(),
-                stream: self.rng.get_stream(),
-                word_pos: self.rng.get_word_pos(),
-            },
+            generator: GeneratorPosition::of(&self.rng),
+            rule_memory: self.rule.memory(&self.rule_state),
             history: self.history.clone(),
         }
     }
@@ -171,6 +234,9 @@ impl<R: LearningRule> Trainer<R> {
             state.check_fits(&net)?;
         }
         trainer.history = checkpoint.history.clone();
+        trainer
+            .rule
+            .restore_memory(&mut trainer.rule_state, &checkpoint.rule_memory)?;
         // Replay the source so that its own state (if any) is restored.
         trainer.rng = seeded(trainer.config.seed);
         for _ in 0..checkpoint.trials_done {

@@ -1,11 +1,14 @@
-//! Diagnostics of docs/spec/MODEL.md §9: readout–feedback and gradient alignment.
+//! Diagnostics of docs/spec/MODEL.md §9: readout–feedback and gradient alignment, and
+//! the comparison of every rule's update on one trajectory.
 
+use faer::Mat;
 use rnn_core::{Network, State, Trial};
 
 use crate::error::Result;
+use crate::registry::RuleSpec;
 use crate::rule::LearningRule;
 use crate::rules::bptt::{Bptt, BpttState};
-use crate::update::{LearningRates, WeightUpdate, cosine};
+use crate::update::{LearningRates, WeightUpdate, cosine, frobenius_dot};
 
 /// Readout–feedback alignment `A = Tr(W_out B) / (|W_out|_F |B|_F)` in `[-1, 1]`
 /// (Fig 2c); for `N_y = 1` the cosine between `w_out` and `b`. 0 if either is zero.
@@ -39,6 +42,12 @@ impl GradientAlignment {
     }
 
     /// Cosine between `rule`'s trial-end `dW` and the exact one on `trial` from `start`.
+    ///
+    /// It runs `rule` with `rule_state`, which a random rule (UORO, KF-RTRL,
+    /// REINFORCE) or FORCE advances; the [`Trainer`](crate::Trainer) passes
+    /// a separate state loaded with the training state's memory, so the
+    /// measurement sees the training trial's own draws and does not change
+    /// the run.
     pub fn measure<R: LearningRule>(
         &mut self,
         rule: &R,
@@ -62,4 +71,59 @@ impl GradientAlignment {
             self.exact_update.recurrent.as_ref(),
         ))
     }
+}
+
+/// Every rule's trial-end update on one network, trial and start state, and
+/// the matrix of their pairwise cosines: [`compare_rules`].
+#[derive(Debug, Clone)]
+pub struct RuleComparison {
+    /// The rules' labels ([`RuleSpec::label`]), in the order given.
+    pub labels: Vec<&'static str>,
+    /// Each rule's trial-end update (a fresh working state each: for a
+    /// random rule, its first draw with its seed).
+    pub updates: Vec<WeightUpdate>,
+    /// `cosine[(i, j)]`: cosine between the updates of rules `i` and `j`,
+    /// `(dW, dW_in)` taken as one vector (0 if either is zero, e.g. FORCE,
+    /// which changes only `W_out`).
+    pub cosine: Mat<f64>,
+}
+
+/// Runs every rule of `specs` on the same network, trial and start state
+/// (weights fixed) and returns the updates and their pairwise cosines — the
+/// comparison of rules on one trajectory (e.g. `RuleSpec::every_form`).
+pub fn compare_rules(
+    net: &Network,
+    trial: &Trial,
+    start: &State,
+    specs: &[RuleSpec],
+) -> Result<RuleComparison> {
+    let mut labels = Vec::with_capacity(specs.len());
+    let mut updates = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let rule = spec.build()?;
+        rule.check_fits(net)?;
+        let mut state = rule.new_state(net);
+        let mut update = WeightUpdate::zeros(net);
+        rule.accumulate(net, trial, start, &mut state, &mut update)?;
+        labels.push(spec.label());
+        updates.push(update);
+    }
+    let dot = |a: &WeightUpdate, b: &WeightUpdate| {
+        frobenius_dot(a.recurrent.as_ref(), b.recurrent.as_ref())
+            + frobenius_dot(a.input.as_ref(), b.input.as_ref())
+    };
+    let norms: Vec<f64> = updates.iter().map(|u| dot(u, u).sqrt()).collect();
+    let cosine = Mat::from_fn(updates.len(), updates.len(), |i, j| {
+        let scale = norms[i] * norms[j];
+        if scale == 0.0 {
+            0.0
+        } else {
+            dot(&updates[i], &updates[j]) / scale
+        }
+    });
+    Ok(RuleComparison {
+        labels,
+        updates,
+        cosine,
+    })
 }

@@ -15,12 +15,19 @@
 //!
 //! ```toml
 //! [rule]
-//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random
+//! name = "rflo"                  # rflo | local_symmetric | bptt | rtrl | nonlocal_random | snap1 | uoro | kf_rtrl | reinforce | force | eprop
 //! rates = 0.03                   # or { readout = 0.03, recurrent = 0.01, input = 0.01 }
-//! projection = "feedback"        # rflo, bptt, rtrl: "readout" | "feedback" | { custom = [[..], ..] }
-//! trial_end_form = "batched"     # rflo, local_symmetric: "batched" | "traces"
-//! online_form = "auto"           # rflo, local_symmetric: "auto" | "trace" | "low_rank"
+//! projection = "feedback"        # rflo, bptt, rtrl, snap1, uoro, kf_rtrl: "readout" | "feedback" | { custom = [[..], ..] }
+//! trial_end_form = "batched"     # rflo, local_symmetric, snap1, eprop: "batched" | "traces"
+//! online_form = "auto"           # rflo, local_symmetric, eprop: "auto" | "trace" | "low_rank"
+//! # feedback = "random"          # eprop: "random" (= rflo) | "symmetric" (= local_symmetric)
 //! # form = "bptt"                # nonlocal_random: "bptt" | "rtrl"
+//! # seed = 0                     # uoro, kf_rtrl, reinforce: seed of the rule's noise generator
+//! # sigma = 0.01                 # reinforce: noise standard deviation
+//! # baseline = { running_mean = 0.1 }  # reinforce: or "noise_free"
+//! # learn_readout = true         # reinforce: W_out by §2 on the noisy trial, or not
+//! # filtered = false             # reinforce: the low-pass-filtered (biased) variant
+//! # delta = 1.0                  # force: P(0) = I / delta
 //! ```
 //!
 //! ```
@@ -45,14 +52,21 @@ use serde::{Deserialize, Serialize};
 
 use rnn_core::{Network, State, Trial, TrialSource};
 
+use crate::checkpoint::RuleMemory;
 use crate::constraints::Constraints;
 use crate::error::{Result, TrainError, invalid};
 use crate::rule::{LearningRule, Projection, TrialOutcome};
 use crate::rules::bptt::Bptt;
+use crate::rules::eprop::EpropFeedback;
+use crate::rules::force::Force;
+use crate::rules::kf_rtrl::KfRtrl;
 use crate::rules::local_symmetric::LocalSymmetric;
 use crate::rules::nonlocal_random::{NonlocalForm, NonlocalRandom};
+use crate::rules::reinforce::{Baseline, Reinforce};
 use crate::rules::rflo::{OnlineForm, Rflo, TrialEndForm};
 use crate::rules::rtrl::Rtrl;
+use crate::rules::snap1::Snap1;
+use crate::rules::uoro::Uoro;
 use crate::train::{History, TrainingConfig};
 use crate::update::{LearningRates, WeightUpdate, all_finite};
 
@@ -120,6 +134,90 @@ pub enum RuleSpec {
         #[serde(default, skip_serializing_if = "is_default")]
         form: NonlocalForm,
     },
+    /// [`Uoro`]: unbiased rank-one estimate of RTRL, sign noise from its seed.
+    Uoro {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The projection `F`; default [`Projection::Readout`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        projection: Projection,
+        /// Seed of the rule's sign generator; default 0.
+        #[serde(default, skip_serializing_if = "is_default")]
+        seed: u64,
+    },
+    /// [`KfRtrl`]: unbiased Kronecker-factored estimate of RTRL, sign noise from its seed.
+    KfRtrl {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The projection `F`; default [`Projection::Readout`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        projection: Projection,
+        /// Seed of the rule's sign generator; default 0.
+        #[serde(default, skip_serializing_if = "is_default")]
+        seed: u64,
+    },
+    /// [`Reinforce`]: node perturbation, Gaussian current noise (refuses the online schedule).
+    Reinforce {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// Noise standard deviation; default [`Reinforce::DEFAULT_SIGMA`].
+        #[serde(default = "default_sigma", skip_serializing_if = "is_default_sigma")]
+        sigma: f64,
+        /// The baseline; default the running mean with `beta = 0.1`.
+        #[serde(default, skip_serializing_if = "is_default")]
+        baseline: Baseline,
+        /// Whether `W_out` learns by §2 on the noisy trial; default true.
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        learn_readout: bool,
+        /// The low-pass-filtered (biased) variant; default false.
+        #[serde(default, skip_serializing_if = "is_default")]
+        filtered: bool,
+        /// Seed of the rule's noise generator; default 0.
+        #[serde(default, skip_serializing_if = "is_default")]
+        seed: u64,
+    },
+    /// [`Force`]: recursive least squares on the readout (`W`, `W_in` unchanged).
+    Force {
+        /// Learning rates: one number or `{ readout, recurrent, input }`;
+        /// only `eta1` is used (1 is FORCE proper).
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The regulariser, `P(0) = I / delta`; default 1.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        delta: f64,
+    },
+    /// e-prop for leaky rate units: **is** [`Rflo`] (random feedback) or
+    /// [`LocalSymmetric`] (symmetric feedback), and builds that rule
+    /// (docs/spec/MODEL.md §11, [`crate::rules::eprop`]).
+    Eprop {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The learning signal's feedback; default [`EpropFeedback::Random`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        feedback: EpropFeedback,
+        /// Form of trial-end updates; default [`TrialEndForm::Batched`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        trial_end_form: TrialEndForm,
+        /// Form on the online schedule; default [`OnlineForm::Auto`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        online_form: OnlineForm,
+    },
+    /// [`Snap1`]: SnAp-1, RTRL's sensitivities kept for each weight's own unit.
+    Snap1 {
+        /// Learning rates: one number or `{ readout, recurrent, input }`.
+        #[serde(with = "rates_repr")]
+        rates: LearningRates,
+        /// The projection `F`; default [`Projection::Readout`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        projection: Projection,
+        /// Form of trial-end updates; default [`TrialEndForm::Batched`].
+        #[serde(default, skip_serializing_if = "is_default")]
+        trial_end_form: TrialEndForm,
+    },
 }
 
 fn feedback() -> Projection {
@@ -128,6 +226,30 @@ fn feedback() -> Projection {
 
 fn is_feedback(projection: &Projection) -> bool {
     *projection == Projection::Feedback
+}
+
+fn default_sigma() -> f64 {
+    Reinforce::DEFAULT_SIGMA
+}
+
+fn is_default_sigma(sigma: &f64) -> bool {
+    sigma.to_bits() == Reinforce::DEFAULT_SIGMA.to_bits()
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(value: &f64) -> bool {
+    value.to_bits() == 1.0_f64.to_bits()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -178,12 +300,73 @@ impl RuleSpec {
         }
     }
 
+    /// SnAp-1 (`F = W_out^T`) with the default (batched) trial-end form.
+    pub fn snap1(rates: impl Into<LearningRates>) -> Self {
+        Self::Snap1 {
+            rates: rates.into(),
+            projection: Projection::Readout,
+            trial_end_form: TrialEndForm::default(),
+        }
+    }
+
+    /// UORO (`F = W_out^T`, seed 0).
+    pub fn uoro(rates: impl Into<LearningRates>) -> Self {
+        Self::Uoro {
+            rates: rates.into(),
+            projection: Projection::Readout,
+            seed: 0,
+        }
+    }
+
+    /// KF-RTRL (`F = W_out^T`, seed 0).
+    pub fn kf_rtrl(rates: impl Into<LearningRates>) -> Self {
+        Self::KfRtrl {
+            rates: rates.into(),
+            projection: Projection::Readout,
+            seed: 0,
+        }
+    }
+
+    /// REINFORCE with its defaults (see [`Reinforce::new`]).
+    pub fn reinforce(rates: impl Into<LearningRates>) -> Self {
+        Self::Reinforce {
+            rates: rates.into(),
+            sigma: Reinforce::DEFAULT_SIGMA,
+            baseline: Baseline::default(),
+            learn_readout: true,
+            filtered: false,
+            seed: 0,
+        }
+    }
+
+    /// FORCE with `delta = 1`.
+    pub fn force(rates: impl Into<LearningRates>) -> Self {
+        Self::Force {
+            rates: rates.into(),
+            delta: 1.0,
+        }
+    }
+
+    /// e-prop with the given feedback (it builds [`Rflo`] or [`LocalSymmetric`]).
+    pub fn eprop(rates: impl Into<LearningRates>, feedback: EpropFeedback) -> Self {
+        Self::Eprop {
+            rates: rates.into(),
+            feedback,
+            trial_end_form: TrialEndForm::default(),
+            online_form: OnlineForm::default(),
+        }
+    }
+
     /// Every rule in every alternative form, each form at least once:
     /// RFLO and `LocalSymmetric` as (batched, auto), (traces, trace) and
     /// (batched, low-rank) — a trial-end form only matters for trial-end
     /// updates and an online form only on the online schedule, so the two
     /// are paired rather than crossed —, BPTT, RTRL, and `NonlocalRandom`
-    /// in its BPTT and RTRL forms. Projections are left at their defaults.
+    /// in its BPTT and RTRL forms, and SnAp-1 as (readout, batched),
+    /// (readout, traces) and (feedback, batched), UORO, KF-RTRL, and REINFORCE at its defaults and
+    /// as (filtered, noise-free baseline), and FORCE. Other projections are left
+    /// at their defaults. `eprop` is not listed: it builds RFLO or
+    /// `LocalSymmetric`, which are.
     pub fn every_form(rates: LearningRates) -> Vec<RuleSpec> {
         let forms = [
             (TrialEndForm::Batched, OnlineForm::Auto),
@@ -211,11 +394,34 @@ impl RuleSpec {
         for form in [NonlocalForm::Bptt, NonlocalForm::Rtrl] {
             specs.push(Self::NonlocalRandom { rates, form });
         }
+        for (projection, trial_end_form) in [
+            (Projection::Readout, TrialEndForm::Batched),
+            (Projection::Readout, TrialEndForm::Traces),
+            (Projection::Feedback, TrialEndForm::Batched),
+        ] {
+            specs.push(Self::Snap1 {
+                rates,
+                projection,
+                trial_end_form,
+            });
+        }
+        specs.push(Self::uoro(rates));
+        specs.push(Self::kf_rtrl(rates));
+        specs.push(Self::reinforce(rates));
+        specs.push(Self::Reinforce {
+            rates,
+            sigma: Reinforce::DEFAULT_SIGMA,
+            baseline: Baseline::NoiseFree,
+            learn_readout: true,
+            filtered: true,
+            seed: 0,
+        });
+        specs.push(Self::force(rates));
         specs
     }
 
     /// The rule's name in TOML, CSV and file names: `"rflo"`,
-    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"` (the
+    /// `"local_symmetric"`, `"bptt"`, `"rtrl"`, `"nonlocal_random"`, `"snap1"`, `"uoro"`, `"kf_rtrl"`, `"reinforce"`, `"force"`, `"eprop"` (the
     /// serde tag).
     pub fn name(&self) -> &'static str {
         match self {
@@ -224,11 +430,19 @@ impl RuleSpec {
             Self::Bptt { .. } => "bptt",
             Self::Rtrl { .. } => "rtrl",
             Self::NonlocalRandom { .. } => "nonlocal_random",
+            Self::Snap1 { .. } => "snap1",
+            Self::Eprop { .. } => "eprop",
+            Self::Uoro { .. } => "uoro",
+            Self::Reinforce { .. } => "reinforce",
+            Self::Force { .. } => "force",
+            Self::KfRtrl { .. } => "kf_rtrl",
         }
     }
 
     /// The rule's label in plots and reports: `"RFLO"`, `"LocalSymmetric"`,
-    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"` (whatever the settings).
+    /// `"BPTT"`, `"RTRL"`, `"NonlocalRandom"`, `"SnAp-1"`, `"UORO"`, `"KF-RTRL"`, `"REINFORCE"`, `"FORCE"`, `"e-prop"` (whatever the settings; an
+    /// `eprop` spec builds a rule whose [`LearningRule::name`] is `"RFLO"` or
+    /// `"LocalSymmetric"`).
     pub fn label(&self) -> &'static str {
         match self {
             Self::Rflo { .. } => "RFLO",
@@ -236,6 +450,12 @@ impl RuleSpec {
             Self::Bptt { .. } => "BPTT",
             Self::Rtrl { .. } => "RTRL",
             Self::NonlocalRandom { .. } => "NonlocalRandom",
+            Self::Snap1 { .. } => "SnAp-1",
+            Self::Eprop { .. } => "e-prop",
+            Self::Uoro { .. } => "UORO",
+            Self::Reinforce { .. } => "REINFORCE",
+            Self::Force { .. } => "FORCE",
+            Self::KfRtrl { .. } => "KF-RTRL",
         }
     }
 
@@ -246,7 +466,13 @@ impl RuleSpec {
             | Self::LocalSymmetric { rates, .. }
             | Self::Bptt { rates, .. }
             | Self::Rtrl { rates, .. }
-            | Self::NonlocalRandom { rates, .. } => *rates,
+            | Self::NonlocalRandom { rates, .. }
+            | Self::Snap1 { rates, .. }
+            | Self::Eprop { rates, .. }
+            | Self::Uoro { rates, .. }
+            | Self::KfRtrl { rates, .. }
+            | Self::Reinforce { rates, .. }
+            | Self::Force { rates, .. } => *rates,
         }
     }
 
@@ -257,7 +483,13 @@ impl RuleSpec {
             | Self::LocalSymmetric { rates, .. }
             | Self::Bptt { rates, .. }
             | Self::Rtrl { rates, .. }
-            | Self::NonlocalRandom { rates, .. } => *rates = new,
+            | Self::NonlocalRandom { rates, .. }
+            | Self::Snap1 { rates, .. }
+            | Self::Eprop { rates, .. }
+            | Self::Uoro { rates, .. }
+            | Self::KfRtrl { rates, .. }
+            | Self::Reinforce { rates, .. }
+            | Self::Force { rates, .. } => *rates = new,
         }
         self
     }
@@ -293,6 +525,60 @@ impl RuleSpec {
             Self::NonlocalRandom { rates, form } => {
                 NonlocalRandom::new(*rates)?.with_form(*form).into()
             }
+            Self::Uoro {
+                rates,
+                projection,
+                seed,
+            } => Uoro::with_projection(*rates, checked(projection)?)?
+                .with_seed(*seed)
+                .into(),
+            Self::KfRtrl {
+                rates,
+                projection,
+                seed,
+            } => KfRtrl::with_projection(*rates, checked(projection)?)?
+                .with_seed(*seed)
+                .into(),
+            Self::Reinforce {
+                rates,
+                sigma,
+                baseline,
+                learn_readout,
+                filtered,
+                seed,
+            } => Reinforce::new(*rates)?
+                .with_sigma(*sigma)?
+                .with_baseline(*baseline)?
+                .with_learn_readout(*learn_readout)
+                .with_filtered(*filtered)
+                .with_seed(*seed)
+                .into(),
+            Self::Force { rates, delta } => Force::new(*rates)?.with_delta(*delta)?.into(),
+            Self::Eprop {
+                rates,
+                feedback: EpropFeedback::Random,
+                trial_end_form,
+                online_form,
+            } => Rflo::new(*rates)?
+                .with_trial_end_form(*trial_end_form)
+                .with_online_form(*online_form)
+                .into(),
+            Self::Eprop {
+                rates,
+                feedback: EpropFeedback::Symmetric,
+                trial_end_form,
+                online_form,
+            } => LocalSymmetric::new(*rates)?
+                .with_trial_end_form(*trial_end_form)
+                .with_online_form(*online_form)
+                .into(),
+            Self::Snap1 {
+                rates,
+                projection,
+                trial_end_form,
+            } => Snap1::with_projection(*rates, checked(projection)?)?
+                .with_trial_end_form(*trial_end_form)
+                .into(),
         })
     }
 
@@ -412,6 +698,25 @@ macro_rules! any_rule {
                 }
             }
 
+            fn memory(&self, state: &AnyState) -> RuleMemory {
+                match (self, state) {
+                    $((AnyRule::$variant(rule), AnyState::$variant(inner)) => rule.memory(inner),)*
+                    // A state made for another rule (never in `train`) holds nothing of this one.
+                    _ => RuleMemory::default(),
+                }
+            }
+
+            fn restore_memory(&self, state: &mut AnyState, memory: &RuleMemory) -> Result<()> {
+                match (self, state) {
+                    $((AnyRule::$variant(rule), AnyState::$variant(inner)) => {
+                        rule.restore_memory(inner, memory)
+                    })*
+                    _ => Err(crate::error::LearnError::CheckpointMismatch {
+                        what: "the rule state was made for another rule",
+                    }),
+                }
+            }
+
             fn run_online(
                 &self,
                 net: &mut Network,
@@ -442,6 +747,11 @@ any_rule! {
     Bptt(Bptt),
     Rtrl(Rtrl),
     NonlocalRandom(NonlocalRandom),
+    Snap1(Snap1),
+    Uoro(Uoro),
+    KfRtrl(KfRtrl),
+    Reinforce(Reinforce),
+    Force(Force),
 }
 
 /// Serde for a [`RuleSpec`]'s `rates`: one number when the three rates are

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use rnn_core::{Network, State, Trial, TrialSource};
 
+use crate::checkpoint::RuleMemory;
 use crate::constraints::Constraints;
 use crate::error::{LearnError, Result, TrainError};
 use crate::train::{History, TrainingConfig};
@@ -73,6 +74,29 @@ pub trait LearningRule {
     ) -> Result<TrialOutcome> {
         let _ = (net, trial, start, state, constraints);
         Err(LearnError::OnlineUnsupported { rule: self.name() })
+    }
+
+    /// What of `state` carries over from one trial to the next, for
+    /// checkpoints ([`crate::Checkpoint`]): the sign generator of the
+    /// stochastic rules. The default, for rules that reset their working
+    /// memory at every trial start, is empty.
+    fn memory(&self, state: &Self::State) -> RuleMemory {
+        let _ = state;
+        RuleMemory::default()
+    }
+
+    /// Restores what [`LearningRule::memory`] saved into `state` (a state
+    /// made by [`LearningRule::new_state`] for the same network). The
+    /// default accepts only an empty memory.
+    fn restore_memory(&self, state: &mut Self::State, memory: &RuleMemory) -> Result<()> {
+        let _ = state;
+        if memory.is_empty() {
+            Ok(())
+        } else {
+            Err(LearnError::CheckpointMismatch {
+                what: "the checkpoint holds rule memory this rule does not keep",
+            })
+        }
     }
 
     /// Trains `net` with this rule on trials from `source`: [`train()`](crate::train()) in

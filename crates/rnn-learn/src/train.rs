@@ -248,6 +248,11 @@ pub struct Trainer<R: LearningRule> {
     pub(crate) rng: SeededRng,
     pub(crate) history: History,
     pub(crate) alignment: Option<GradientAlignment>,
+    /// The rule's working memory for alignment measurements, loaded with the
+    /// training state's [`LearningRule::memory`] before each one, so that a
+    /// measurement never advances the training state (a random rule's
+    /// generator, FORCE's `P`).
+    pub(crate) alignment_state: Option<R::State>,
 }
 
 impl<R: LearningRule> Trainer<R> {
@@ -269,6 +274,7 @@ impl<R: LearningRule> Trainer<R> {
             alignment: config
                 .gradient_alignment_every
                 .map(|_| GradientAlignment::new(net)),
+            alignment_state: config.gradient_alignment_every.map(|_| rule.new_state(net)),
             rule,
             config,
         })
@@ -290,8 +296,12 @@ impl<R: LearningRule> Trainer<R> {
             (self.config.gradient_alignment_every, &mut self.alignment)
             && index % every == 0
         {
-            let cosine =
-                alignment.measure(&self.rule, &mut self.rule_state, net, &trial, &start)?;
+            let state = self
+                .alignment_state
+                .get_or_insert_with(|| self.rule.new_state(net));
+            self.rule
+                .restore_memory(state, &self.rule.memory(&self.rule_state))?;
+            let cosine = alignment.measure(&self.rule, state, net, &trial, &start)?;
             self.history.gradient_alignment.push(AlignmentPoint {
                 trial: index,
                 cosine,

@@ -30,8 +30,9 @@ use std::collections::BTreeMap;
 use faer::Mat;
 use rnn_core::{Network, Trajectory, Weights};
 use rnn_learn::{
-    AnyRule, Bptt, Constraints, DaleLaw, Frozen, LearnError, LearningRates, LearningRule,
-    NonlocalRandom, Projection, Rflo, Rtrl, RuleSpec, TrialEndForm, TrialOutcome, WeightUpdate,
+    AnyRule, Bptt, Constraints, DaleLaw, EpropFeedback, Frozen, LearnError, LearningRates,
+    LearningRule, LocalSymmetric, NonlocalRandom, Projection, Rflo, Rtrl, RuleSpec, TrialEndForm,
+    TrialOutcome, WeightUpdate,
 };
 
 use common::{
@@ -81,6 +82,40 @@ enum Kind {
     Sensitivities(Projection),
     /// RFLO's local traces projected with `F`.
     Local(Projection),
+    /// SnAp-1's diagonal sensitivities projected with `F` (MODEL.md §11).
+    Snap1(Projection),
+    /// An unbiased stochastic estimate of RTRL with `F` (UORO, KF-RTRL:
+    /// MODEL.md §12–§13). One update is a sample, so the sample-wise
+    /// identities do not apply; its expectation and its transcription with
+    /// given signs are checked in `tests/stochastic.rs`.
+    Stochastic,
+    /// Node perturbation (REINFORCE, MODEL.md §14): a sample, and its
+    /// trial runs with noise in the current, so its loss, final state and
+    /// `dW_out` are those of the noisy trial (checked in `tests/stochastic.rs`).
+    Perturbation,
+    /// Recursive least squares on the readout (FORCE, MODEL.md §15): `P`
+    /// carries over between trials, `W` and `W_in` never change, `dW_out`
+    /// is RLS, not §2 (its identity with ridge regression is checked in
+    /// `tests/force.rs`).
+    Rls,
+}
+
+impl Kind {
+    fn deterministic(&self) -> bool {
+        !matches!(self, Kind::Stochastic | Kind::Perturbation | Kind::Rls)
+    }
+
+    fn readout_by_section2(&self) -> bool {
+        !matches!(self, Kind::Rls)
+    }
+
+    fn learns_recurrent(&self) -> bool {
+        !matches!(self, Kind::Rls)
+    }
+
+    fn clean_forward(&self) -> bool {
+        !matches!(self, Kind::Perturbation)
+    }
 }
 
 impl Kind {
@@ -94,6 +129,10 @@ impl Kind {
             RuleSpec::NonlocalRandom { .. } => Kind::Sensitivities(Projection::Feedback),
             RuleSpec::Rflo { projection, .. } => Kind::Local(projection.clone()),
             RuleSpec::LocalSymmetric { .. } => Kind::Local(Projection::Readout),
+            RuleSpec::Snap1 { projection, .. } => Kind::Snap1(projection.clone()),
+            RuleSpec::Uoro { .. } | RuleSpec::KfRtrl { .. } => Kind::Stochastic,
+            RuleSpec::Reinforce { .. } => Kind::Perturbation,
+            RuleSpec::Force { .. } => Kind::Rls,
             other => panic!("{}: state what the new rule must equal", other.name()),
         }
     }
@@ -144,7 +183,7 @@ fn entries(net: &Network, eta: LearningRates) -> Vec<Entry> {
             label: label(spec),
             rule: spec.build().unwrap(),
             kind: Kind::of(spec),
-            online: !matches!(spec, RuleSpec::Bptt { .. }),
+            online: !matches!(spec, RuleSpec::Bptt { .. } | RuleSpec::Reinforce { .. }),
         })
         .collect()
 }
@@ -191,13 +230,18 @@ fn bptt_with(projection: &Projection, rates: LearningRates) -> AnyRule {
 }
 
 fn naive_options(kind: &Kind, net: &Network, online: bool) -> NaiveOptions {
-    let (proj, local) = match kind {
-        Kind::Sensitivities(p) => (p, false),
-        Kind::Local(p) => (p, true),
+    let (proj, local, diagonal) = match kind {
+        Kind::Sensitivities(p) => (p, false, false),
+        Kind::Local(p) => (p, true, false),
+        Kind::Snap1(p) => (p, false, true),
+        Kind::Stochastic | Kind::Perturbation | Kind::Rls => {
+            unreachable!("no naive transcription here: tests/stochastic.rs, tests/force.rs")
+        }
     };
     NaiveOptions {
         projection: naive_projection(proj, net),
         local,
+        diagonal,
         column_bug: false,
         online,
     }
@@ -261,6 +305,10 @@ fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&Weight
     let eta = rates();
     let got = trial_end(&entry.rule, case);
     let label = entry.label.as_str();
+    if !entry.kind.deterministic() {
+        // A finite sample (checked in `trial_end`); the rest in tests/stochastic.rs.
+        return;
+    }
 
     // Independent transcription of the equations.
     let (naive, _) = naive_rule(case, eta, &naive_options(&entry.kind, &case.net, false));
@@ -308,13 +356,62 @@ fn check_trial_end(entry: &Entry, case: &Case, worst: &Worst, fd: Option<&Weight
             let d = rel_diff_mat(&got.recurrent, &rtrl.recurrent);
             worst.check("W!=0: dW != RTRL(F)", label, case, d, DIFFERENT, true);
         }
+        Kind::Stochastic | Kind::Perturbation | Kind::Rls => unreachable!("returned above"),
+        Kind::Snap1(proj) => {
+            let local = |p: &Projection| -> AnyRule {
+                Rflo::with_projection(eta, p.clone())
+                    .unwrap()
+                    .with_trial_end_form(TrialEndForm::Traces)
+                    .into()
+            };
+            // (i) W diagonal: the Jacobian is diagonal, SnAp-1 is exact RTRL.
+            let diagonal = with_weights(case, |w| {
+                let n = w.recurrent.nrows();
+                for j in 0..n {
+                    for i in (0..n).filter(|&i| i != j) {
+                        w.recurrent[(i, j)] = 0.0;
+                    }
+                }
+            });
+            let snap = trial_end(&entry.rule, &diagonal);
+            let rtrl = trial_end(&rtrl_with(proj, eta), &diagonal);
+            let d = rel_diff(&snap, &rtrl);
+            worst.check("W diagonal: = RTRL(F)", label, case, d, EXACT, false);
+            // (ii) diag(W) = 0: J_aa = 1 - alpha, SnAp-1 is RFLO's trace rule.
+            let hollow = with_weights(case, |w| {
+                for a in 0..w.recurrent.nrows() {
+                    w.recurrent[(a, a)] = 0.0;
+                }
+            });
+            let snap = trial_end(&entry.rule, &hollow);
+            let rflo = trial_end(&local(proj), &hollow);
+            let d = rel_diff(&snap, &rflo);
+            worst.check("diag(W)=0: = RFLO traces(F)", label, case, d, EXACT, false);
+            // General W: not vacuous, SnAp-1 differs from both.
+            let rtrl = trial_end(&rtrl_with(proj, eta), case);
+            let d = rel_diff_mat(&got.recurrent, &rtrl.recurrent);
+            worst.check("general W: dW != RTRL(F)", label, case, d, DIFFERENT, true);
+            let rflo = trial_end(&local(proj), case);
+            let d = rel_diff_mat(&got.recurrent, &rflo.recurrent);
+            worst.check("general W: dW != RFLO(F)", label, case, d, DIFFERENT, true);
+        }
     }
 }
 
 /// Generic invariants of `accumulate`: it adds (does not overwrite), the state
 /// is reusable across trials of other lengths, the outcome is the trial's loss
 /// and final state, and `dW_out` is the §2 formula.
-fn check_accumulate_invariants<R: LearningRule>(rule: &R, label: &str, case: &Case, worst: &Worst) {
+///
+/// A stochastic rule draws new signs for each trial, so its "additive" check
+/// compares against the sum of the same two samples taken by a fresh state.
+fn check_accumulate_invariants<R: LearningRule>(
+    rule: &R,
+    label: &str,
+    case: &Case,
+    worst: &Worst,
+    kind: &Kind,
+) {
+    let deterministic = kind.deterministic();
     let net = &case.net;
     let mut state = rule.new_state(net);
     let (once, _) = accumulate_generic(rule, case);
@@ -340,20 +437,48 @@ fn check_accumulate_invariants<R: LearningRule>(rule: &R, label: &str, case: &Ca
                 .unwrap(),
         );
     }
-    let half = WeightUpdate {
-        recurrent: &twice.recurrent * faer::Scale(0.5),
-        input: &twice.input * faer::Scale(0.5),
-        readout: &twice.readout * faer::Scale(0.5),
-    };
-    worst.check(
-        "additive, state reusable",
-        label,
-        case,
-        rel_diff(&half, &once),
-        1e-14,
-        false,
-    );
+    if deterministic {
+        let half = WeightUpdate {
+            recurrent: &twice.recurrent * faer::Scale(0.5),
+            input: &twice.input * faer::Scale(0.5),
+            readout: &twice.readout * faer::Scale(0.5),
+        };
+        worst.check(
+            "additive, state reusable",
+            label,
+            case,
+            rel_diff(&half, &once),
+            1e-14,
+            false,
+        );
+    } else {
+        // The same three draws from a fresh state, the third two summed separately.
+        let mut fresh = rule.new_state(net);
+        let mut scratch = WeightUpdate::zeros(net);
+        rule.accumulate(net, &longer.trial, &longer.start, &mut fresh, &mut scratch)
+            .unwrap();
+        let mut sum = WeightUpdate::zeros(net);
+        for _ in 0..2 {
+            let mut one = WeightUpdate::zeros(net);
+            rule.accumulate(net, &case.trial, &case.start, &mut fresh, &mut one)
+                .unwrap();
+            sum.recurrent += &one.recurrent;
+            sum.input += &one.input;
+            sum.readout += &one.readout;
+        }
+        worst.check(
+            "additive, state reusable",
+            label,
+            case,
+            rel_diff(&twice, &sum),
+            1e-14,
+            false,
+        );
+    }
 
+    if !kind.clean_forward() {
+        return;
+    }
     // Outcome: loss and final state of the trial.
     let outcome = outcome.unwrap();
     let mut tr = Trajectory::zeros(net, 0);
@@ -372,6 +497,9 @@ fn check_accumulate_invariants<R: LearningRule>(rule: &R, label: &str, case: &Ca
         .fold(0.0, f64::max);
     worst.check("outcome final state", label, case, state_diff, 1e-13, false);
 
+    if !kind.readout_by_section2() {
+        return;
+    }
     // dW_out = (eta1/T) sum_t e(t) h(t)^T, from the stored trajectory.
     let len = tr.len() as f64;
     let readout = Mat::from_fn(net.n_outputs(), net.n_units(), |d, b| {
@@ -432,20 +560,36 @@ fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
         .find(|e| e.label == label)
         .unwrap();
     let (online, _) = online_change(&big_entry.rule, case).unwrap();
-    let (_, naive_weights) = naive_rule(case, eta, &naive_options(&entry.kind, &case.net, true));
-    let naive_net = Network::from_weights(case.net.config(), naive_weights).unwrap();
-    let naive = weight_change(&case.net, &naive_net);
-    worst.check(
-        "online (eta 0.05) = naive §7",
-        label,
-        case,
-        rel_diff(&online, &naive),
-        1e-11,
-        false,
-    );
-    check_online_constraints(&big_entry.rule, label, case);
+    if entry.kind.deterministic() {
+        let (_, naive_weights) =
+            naive_rule(case, eta, &naive_options(&entry.kind, &case.net, true));
+        let naive_net = Network::from_weights(case.net.config(), naive_weights).unwrap();
+        let naive = weight_change(&case.net, &naive_net);
+        worst.check(
+            "online (eta 0.05) = naive §7",
+            label,
+            case,
+            rel_diff(&online, &naive),
+            1e-11,
+            false,
+        );
+    }
+    check_online_constraints(&big_entry.rule, label, case, entry.kind.learns_recurrent());
     // ... and the weights really changed within the trial (the test has teeth).
     let batch = trial_end(&big_entry.rule, case);
+    if matches!(entry.kind, Kind::Rls) && !case.spec.readout_feedback {
+        // Without feedback the readout does not act on the dynamics, so
+        // FORCE's RLS on the shadow readout is its online run, exactly.
+        worst.check(
+            "no feedback: online = trial-end",
+            label,
+            case,
+            rel_diff(&online, &batch),
+            EXACT,
+            false,
+        );
+        return;
+    }
     worst.check(
         "online (eta 0.05) != trial-end",
         label,
@@ -458,7 +602,7 @@ fn check_online(entry: &Entry, case: &Case, worst: &Worst) {
 
 /// Online updates go through the constraints at every step: frozen groups
 /// stay bit-identical, Dale's law holds after the trial.
-fn check_online_constraints(rule: &AnyRule, label: &str, case: &Case) {
+fn check_online_constraints(rule: &AnyRule, label: &str, case: &Case, learns_recurrent: bool) {
     fn run(rule: &AnyRule, net: &mut Network, case: &Case, c: &Constraints) {
         let mut state = rule.new_state(net);
         rule.run_online(net, &case.trial, &case.start, &mut state, c)
@@ -498,11 +642,13 @@ fn check_online_constraints(rule: &AnyRule, label: &str, case: &Case) {
         DaleLaw::default().holds(&net),
         "{label}: Dale's law after online trial"
     );
-    assert_ne!(
-        net.weights().recurrent,
-        prepared.weights().recurrent,
-        "{label}: W learns"
-    );
+    if learns_recurrent {
+        assert_ne!(
+            net.weights().recurrent,
+            prepared.weights().recurrent,
+            "{label}: W learns"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -526,7 +672,7 @@ fn accumulate_invariants_hold_for_every_rule() {
     let worst = Worst::default();
     for case in cases(false).iter().chain(&cases(true)).step_by(3) {
         for entry in entries(&case.net, rates()) {
-            check_accumulate_invariants(&entry.rule, &entry.label, case, &worst);
+            check_accumulate_invariants(&entry.rule, &entry.label, case, &worst, &entry.kind);
         }
     }
     worst.report("invariants");
@@ -619,12 +765,17 @@ fn every_form_equals_the_default_form() {
     let worst = Worst::default();
     for case in cases(false).iter().chain(&cases(true)) {
         for spec in RuleSpec::every_form(rates()) {
-            // The rule with every option at its default, as TOML without options reads it.
-            let default: RuleSpec = serde_json::from_value(serde_json::json!({
-                "name": spec.name(),
-                "rates": serde_json::to_value(spec.rates()).unwrap(),
-            }))
-            .unwrap();
+            // The rule with every form option at its default (the projection
+            // kept), as TOML without those options reads it.
+            let mut value = serde_json::to_value(&spec).unwrap();
+            let map = value.as_object_mut().unwrap();
+            for option in ["trial_end_form", "online_form", "form"] {
+                map.remove(option);
+            }
+            let default: RuleSpec = serde_json::from_value(value).unwrap();
+            if default == spec {
+                continue; // no alternative form
+            }
             let d = rel_diff(
                 &trial_end(&spec.build().unwrap(), case),
                 &trial_end(&default.build().unwrap(), case),
@@ -759,6 +910,7 @@ fn known_bug_rtrl_column_scaling_is_caught() {
         let mut opts = NaiveOptions {
             projection: NaiveProjection::Readout,
             local: false,
+            diagonal: false,
             column_bug: false,
             online: false,
         };
@@ -780,4 +932,64 @@ fn known_bug_rtrl_column_scaling_is_caught() {
     eprintln!(
         "known-bug RTRL: ours/correct vs FD worst {worst_ok:.2e}; buggy dW vs FD at least {worst_bug:.2e} (tau 1)"
     );
+}
+
+/// e-prop (docs/spec/MODEL.md §11) is a name for rules the crate has: the
+/// registry's `eprop` builds exactly RFLO (random feedback) or
+/// `LocalSymmetric` (symmetric feedback), and its update equals e-prop's
+/// definition computed here from scratch: the eligibility trace
+/// `e_ab(t) = (1-alpha) e_ab(t-1) + dh_a(t)/dW_ab |_{h(t-1) fixed}`, the
+/// explicit derivative taken by central finite differences of one step of
+/// the dynamics, and `dW = (eta2/T) sum_t L_a(t) e_ab(t)`, `L(t) = F e(t)`.
+#[test]
+fn eprop_is_rflo_or_local_symmetric() {
+    let mut worst: f64 = 0.0;
+    for case in cases(false) {
+        let net = &case.net;
+        let (n, ny) = (case.spec.n, case.spec.ny);
+        let alpha = 1.0 / case.spec.tau;
+        let mut tr = Trajectory::zeros(net, 0);
+        net.run_from_into(&case.trial, &case.start, &mut tr)
+            .unwrap();
+        let len = tr.len();
+        for feedback in [EpropFeedback::Random, EpropFeedback::Symmetric] {
+            let spec = RuleSpec::eprop(rates(), feedback);
+            let rule = spec.build().unwrap();
+            let same: AnyRule = match feedback {
+                EpropFeedback::Random => Rflo::new(rates()).unwrap().into(),
+                EpropFeedback::Symmetric => LocalSymmetric::new(rates()).unwrap().into(),
+            };
+            assert_eq!(rule, same, "{feedback:?}");
+            assert_eq!(trial_end(&rule, &case), trial_end(&same, &case));
+            // e-prop from its definition.
+            let f = |j: usize, d: usize| match feedback {
+                EpropFeedback::Random => net.feedback()[(j, d)],
+                EpropFeedback::Symmetric => net.readout()[(d, j)],
+            };
+            let step_h = |s: usize, a: usize, b: usize, dw: f64| -> f64 {
+                // h_a(t) with W_ab shifted by dw, h(t-1) held fixed.
+                let mut u = tr.u[(a, s)];
+                u += dw * tr.h[(b, s)];
+                (1.0 - alpha) * tr.h[(a, s)] + alpha * u.tanh()
+            };
+            let fd = 1e-6;
+            let mut elig = Mat::<f64>::zeros(n, n);
+            let mut dw = Mat::<f64>::zeros(n, n);
+            for s in 0..len {
+                for a in 0..n {
+                    let signal: f64 = (0..ny).map(|d| f(a, d) * tr.error[(d, s)]).sum();
+                    for b in 0..n {
+                        let explicit = (step_h(s, a, b, fd) - step_h(s, a, b, -fd)) / (2.0 * fd);
+                        elig[(a, b)] = (1.0 - alpha) * elig[(a, b)] + explicit;
+                        dw[(a, b)] += rates().recurrent / len as f64 * signal * elig[(a, b)];
+                    }
+                }
+            }
+            let got = trial_end(&rule, &case).recurrent;
+            let d = rel_diff_mat(&got, &dw);
+            worst = worst.max(d);
+            assert!(d <= FD_TOL, "e-prop {feedback:?}: {d:e} on {case}");
+        }
+    }
+    eprintln!("e-prop = RFLO / LocalSymmetric: vs its definition (FD) worst {worst:.2e}");
 }

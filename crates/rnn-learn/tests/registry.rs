@@ -7,8 +7,8 @@ mod common;
 use faer::Mat;
 use rnn_core::{Network, NetworkConfig, TrialCycle, seeded};
 use rnn_learn::{
-    Bptt, History, LearnError, LearningRates, LearningRule, LocalSymmetric, NonlocalForm,
-    NonlocalRandom, OnlineForm, Projection, Rflo, Rtrl, RuleSpec, Schedule, Trainer,
+    Bptt, EpropFeedback, History, LearnError, LearningRates, LearningRule, LocalSymmetric,
+    NonlocalForm, NonlocalRandom, OnlineForm, Projection, Rflo, Rtrl, RuleSpec, Schedule, Trainer,
     TrainingConfig, TrialEndForm, train,
 };
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,14 @@ fn every_form_round_trips_through_toml_and_json() {
         rates: mixed(),
         projection: Projection::Feedback,
     });
-    assert_eq!(RuleSpec::every_form(mixed()).len(), 10);
+    specs.push(RuleSpec::eprop(mixed(), EpropFeedback::Random));
+    specs.push(RuleSpec::Eprop {
+        rates: mixed(),
+        feedback: EpropFeedback::Symmetric,
+        trial_end_form: TrialEndForm::Traces,
+        online_form: OnlineForm::Trace,
+    });
+    assert_eq!(RuleSpec::every_form(mixed()).len(), 18);
     for spec in specs {
         let text = toml::to_string(&spec).unwrap();
         assert_eq!(parse(&text).unwrap(), spec, "{text}");
@@ -82,6 +89,11 @@ fn names_and_labels() {
         ("bptt", "BPTT"),
         ("rtrl", "RTRL"),
         ("nonlocal_random", "NonlocalRandom"),
+        ("snap1", "SnAp-1"),
+        ("uoro", "UORO"),
+        ("kf_rtrl", "KF-RTRL"),
+        ("reinforce", "REINFORCE"),
+        ("force", "FORCE"),
     ] {
         assert!(names.contains(&expected), "{expected:?}");
     }
@@ -92,6 +104,24 @@ fn names_and_labels() {
         assert_eq!(spec.clone().with_rates(other).rates(), other);
         assert_eq!(spec.clone().with_rates(other).name(), spec.name());
     }
+}
+
+/// `eprop` reads as what it is: RFLO or `LocalSymmetric`.
+#[test]
+fn eprop_builds_rflo_or_local_symmetric() {
+    let random = parse("name = \"eprop\"\nrates = 0.01").unwrap();
+    assert_eq!(random, RuleSpec::eprop(0.01, EpropFeedback::Random));
+    assert_eq!((random.name(), random.label()), ("eprop", "e-prop"));
+    assert_eq!(
+        random.build().unwrap(),
+        RuleSpec::rflo(0.01).build().unwrap()
+    );
+    let symmetric = parse("name = \"eprop\"\nrates = 0.01\nfeedback = \"symmetric\"").unwrap();
+    assert_eq!(
+        symmetric.build().unwrap(),
+        RuleSpec::local_symmetric(0.01).build().unwrap()
+    );
+    assert!(parse("name = \"eprop\"\nrates = 0.01\nfeedback = \"other\"").is_err());
 }
 
 #[test]
@@ -420,4 +450,30 @@ fn training_config_reads_partial_toml_and_round_trips() {
     }
     let unbounded: TrainingConfig = toml::from_str("max_loss_ratio = inf").unwrap();
     assert_eq!(unbounded.max_loss_ratio, None);
+}
+
+/// `compare_rules`: every registered rule on one trajectory; the cosine
+/// matrix is symmetric with a unit diagonal (0 for FORCE, which changes
+/// neither `W` nor `W_in`), and the exact rules agree (BPTT, RTRL: cosine 1).
+#[test]
+fn compare_rules_gives_every_update_and_their_cosines() {
+    let case = common::random_case(common::CaseSpec::small(3, 2.0, false));
+    let specs = RuleSpec::every_form(mixed());
+    let cmp = rnn_learn::compare_rules(&case.net, &case.trial, &case.start, &specs).unwrap();
+    assert_eq!(cmp.labels.len(), specs.len());
+    let k = specs.len();
+    for i in 0..k {
+        let unit = if cmp.labels[i] == "FORCE" { 0.0 } else { 1.0 };
+        assert!(
+            (cmp.cosine[(i, i)] - unit).abs() < 1e-12,
+            "{}",
+            cmp.labels[i]
+        );
+        for j in 0..k {
+            assert_eq!(cmp.cosine[(i, j)].to_bits(), cmp.cosine[(j, i)].to_bits());
+        }
+    }
+    let at = |label: &str| cmp.labels.iter().position(|l| *l == label).unwrap();
+    assert!((cmp.cosine[(at("BPTT"), at("RTRL"))] - 1.0).abs() < 1e-12);
+    assert!(cmp.cosine[(at("BPTT"), at("SnAp-1"))] > 0.0);
 }

@@ -213,11 +213,29 @@ pub fn rel_diff_mat(a: &Mat<f64>, b: &Mat<f64>) -> f64 {
     if scale == 0.0 { 0.0 } else { diff / scale }
 }
 
-/// The worst of [`rel_diff_mat`] over `W`, `W_in` and `W_out` (`b` is the reference).
+/// The worst of [`rel_diff_mat`] over `W`, `W_in` and `W_out` (`b` is the
+/// reference). A group whose reference is exactly zero (a rule that never
+/// changes it, like FORCE's `W`) must be exactly zero in `a` too (else the
+/// result is infinite); at least one group must have a non-zero reference.
 pub fn rel_diff(a: &WeightUpdate, b: &WeightUpdate) -> f64 {
-    rel_diff_mat(&a.recurrent, &b.recurrent)
-        .max(rel_diff_mat(&a.input, &b.input))
-        .max(rel_diff_mat(&a.readout, &b.readout))
+    let groups = [
+        (&a.recurrent, &b.recurrent),
+        (&a.input, &b.input),
+        (&a.readout, &b.readout),
+    ];
+    let is_zero = |m: &Mat<f64>| (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)] == 0.0));
+    assert!(
+        groups.iter().any(|(_, b)| !is_zero(b)),
+        "reference is zero: the comparison would be vacuous"
+    );
+    groups
+        .iter()
+        .map(|(a, b)| match (is_zero(b), is_zero(a)) {
+            (true, true) => 0.0,
+            (true, false) => f64::INFINITY,
+            (false, _) => rel_diff_mat(a, b),
+        })
+        .fold(0.0, f64::max)
 }
 
 /// `after - before` for the three trainable groups.
@@ -245,13 +263,16 @@ pub struct NaiveOptions {
     pub projection: NaiveProjection,
     /// Drop the nonlocal term (RFLO traces) instead of full RTRL sensitivities.
     pub local: bool,
+    /// SnAp-1 (docs/spec/MODEL.md §11): keep only `j = a`, with the nonlocal
+    /// term restricted to `k = a` (`W_aa P[a][a][b]`). Ignored when `local`.
+    pub diagonal: bool,
     /// Reproduce the paper's example-code bug: `phi'` scales the columns of `W`.
     pub column_bug: bool,
     /// Apply `dTheta(t)/T` after every step (docs/spec/MODEL.md §7 order).
     pub online: bool,
 }
 
-/// A direct, loop-by-loop transcription of docs/spec/MODEL.md §1, §2, §3, §5 and §7,
+/// A direct, loop-by-loop transcription of docs/spec/MODEL.md §1, §2, §3, §5, §7 and §11,
 /// independent of the crate: returns the summed update `(1/T) sum_t dTheta(t)`
 /// and the final weights (changed only when `online`).
 pub fn naive_rule(
@@ -308,6 +329,12 @@ pub fn naive_rule(
                         let direct = if j == a { v[b] } else { 0.0 };
                         let nonlocal = if opts.local {
                             0.0
+                        } else if opts.diagonal {
+                            if j == a {
+                                w.recurrent[(a, a)] * s_old[idx(a)]
+                            } else {
+                                0.0
+                            }
                         } else if opts.column_bug {
                             (0..n)
                                 .map(|k| w.recurrent[(j, k)] * slope[k] * s_old[idx(k)])
