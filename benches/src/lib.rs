@@ -52,6 +52,16 @@ pub const SIZES: [usize; 7] = [16, 30, 64, 100, 256, 512, 1024];
 /// stays under a second).
 pub const RTRL_MAX_N: usize = 100;
 
+/// Largest `N` for the O(N³) workloads (KF-RTRL; one trial stays near a second).
+pub const CUBIC_MAX_N: usize = 256;
+
+/// Above this growth exponent from `N = 32` a workload is probed again from
+/// `N = 64` (O(N²) workloads measure 0.9–1.8 from 32 under load, KF-RTRL 2.1).
+pub const CUBIC_SUSPECT: f64 = 1.6;
+
+/// Growth exponent from `N = 64` above which a workload counts as O(N³).
+pub const CUBIC_EXPONENT: f64 = 2.4;
+
 /// Growth exponent above which a workload counts as O(N⁴): between the
 /// O(N²) workloads (measured 0.9–1.4 from `N = 32` to 64: fixed costs still
 /// weigh) and the O(N⁴) ones (3.9).
@@ -216,6 +226,11 @@ impl Workload {
     /// sensitivity rules. Takes milliseconds (half a second for an O(N⁴)
     /// rule).
     pub fn growth_exponent(&self) -> f64 {
+        self.exponent_from(PROBE_N)
+    }
+
+    /// `log2(t(2 n) / t(n))`, each time the fastest of [`PROBE_REPEATS`] trials.
+    fn exponent_from(&self, n: usize) -> f64 {
         let fastest = |n: usize| {
             let mut runner = Runner::new(self, n, 1);
             (0..PROBE_REPEATS)
@@ -226,7 +241,7 @@ impl Workload {
                 })
                 .fold(f64::INFINITY, f64::min)
         };
-        (fastest(2 * PROBE_N) / fastest(PROBE_N)).log2()
+        (fastest(2 * n) / fastest(n)).log2()
     }
 
     /// True when the measured [`Workload::growth_exponent`] exceeds
@@ -238,10 +253,16 @@ impl Workload {
     }
 
     /// The sizes this workload is measured at: [`SIZES`], up to
-    /// [`RTRL_MAX_N`] if [`Workload::is_quartic`] (which it measures).
+    /// [`RTRL_MAX_N`] if [`Workload::is_quartic`], up to [`CUBIC_MAX_N`] if
+    /// it grows like O(N³) from `N = 64` (both measured, not listed).
     pub fn sizes(&self) -> Vec<usize> {
-        let max = if self.is_quartic() {
+        let exponent = self.growth_exponent();
+        let max = if exponent > QUARTIC_EXPONENT {
             RTRL_MAX_N
+        } else if exponent > CUBIC_SUSPECT && self.exponent_from(2 * PROBE_N) > CUBIC_EXPONENT {
+            // From N = 32 an O(N³) rule still looks quadratic (fixed costs);
+            // from N = 64 its growth shows.
+            CUBIC_MAX_N
         } else {
             usize::MAX
         };
