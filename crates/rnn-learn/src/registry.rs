@@ -357,6 +357,21 @@ impl RuleSpec {
         }
     }
 
+    /// One spec per registered rule, at its default settings, in registry
+    /// order: every rule of [`RuleSpec::every_form`] once, and `eprop`
+    /// (which that list leaves out because it builds RFLO or
+    /// `LocalSymmetric`). What a front end (the Python package) lists.
+    pub fn every_rule(rates: LearningRates) -> Vec<RuleSpec> {
+        let mut rules: Vec<RuleSpec> = Vec::new();
+        for spec in Self::every_form(rates) {
+            if rules.iter().all(|r| r.name() != spec.name()) {
+                rules.push(spec);
+            }
+        }
+        rules.push(Self::eprop(rates, EpropFeedback::default()));
+        rules
+    }
+
     /// Every rule in every alternative form, each form at least once:
     /// RFLO and `LocalSymmetric` as (batched, auto), (traces, trace) and
     /// (batched, low-rank) — a trial-end form only matters for trial-end

@@ -68,14 +68,10 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> String {
 /// tag (`"rflo"`) and the class name Python shows (`"RFLO"`). Every rule
 /// registered in `rnn_learn::registry` appears here without binding code.
 pub fn rule_registry() -> Vec<(&'static str, &'static str)> {
-    let mut entries: Vec<(&'static str, &'static str)> = Vec::new();
-    for spec in RuleSpec::every_form(LearningRates::uniform(1.0)) {
-        let entry = (spec.name(), spec.label());
-        if !entries.contains(&entry) {
-            entries.push(entry);
-        }
-    }
-    entries
+    RuleSpec::every_rule(LearningRates::uniform(1.0))
+        .iter()
+        .map(|spec| (spec.name(), spec.label()))
+        .collect()
 }
 
 /// The task registry's names in registry order (`"periodic"`, ...).

@@ -307,7 +307,7 @@ def test_neurogym_and_psychrnn_batches_become_trials():
 def test_the_stub_lists_every_registered_rule_and_task():
     stub = (Path(rflo.__file__).parent / "__init__.pyi").read_text() + (Path(rflo.__file__).parent / "rules.pyi").read_text() + (Path(rflo.__file__).parent / "tasks.pyi").read_text()
     for _, label in rflo.rules.registry():
-        assert f"def {label}(" in stub, label
+        assert f"def {rflo.rules.python_name(label)}(" in stub, label
     for name in rflo.tasks.registry():
         assert f"def {''.join(p.capitalize() for p in name.split('_'))}(" in stub, name
 

@@ -107,7 +107,7 @@ def test_every_registered_rule_runs_from_python(rng):
     names = [name for name, _ in rflo.rules.registry()]
     assert {"rflo", "bptt", "rtrl", "local_symmetric", "nonlocal_random"} <= set(names)
     for name, label in rflo.rules.registry():
-        rule = getattr(rflo.rules, label)(0.01)
+        rule = getattr(rflo.rules, rflo.rules.python_name(label))(0.01)
         assert rule.name == name and rule.label == label
         for block in rule.update(net, trial):
             assert np.all(np.isfinite(block))

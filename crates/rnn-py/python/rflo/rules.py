@@ -21,7 +21,7 @@ from . import _native
 
 Rule = _native.Rule
 
-__all__ = ["Rule", "registry"]
+__all__ = ["Rule", "registry", "python_name"]
 
 
 def _rule_factory(name: str, label: str):
@@ -44,11 +44,20 @@ def _rule_factory(name: str, label: str):
     return factory
 
 
+def python_name(label: str) -> str:
+    """The constructor's name for a registry label: the label without the
+    characters Python names cannot hold, capitalised ("SnAp-1" -> "SnAp1",
+    "e-prop" -> "Eprop", "KF-RTRL" -> "KFRTRL"; "RFLO" stays "RFLO")."""
+    kept = "".join(ch for ch in label if ch.isalnum() or ch == "_")
+    return kept[:1].upper() + kept[1:]
+
+
 def registry() -> list[tuple[str, str]]:
-    """The rule registry: ``(name, class name)`` pairs."""
+    """The rule registry: ``(name, label)`` pairs; the constructor of each is
+    ``rflo.rules.<python_name(label)>``."""
     return list(_native.rule_registry())
 
 
 for _name, _label in _native.rule_registry():
-    globals()[_label] = _rule_factory(_name, _label)
-    __all__.append(_label)
+    globals()[python_name(_label)] = _rule_factory(_name, python_name(_label))
+    __all__.append(python_name(_label))
