@@ -4,6 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
 
+/// The most weights a network may have: `N² + N·N_x + 2·N·N_y` (`W`,
+/// `W_in`, `W_out`, `B`) at most 2³² (32 GiB of `f64`). Larger sizes are
+/// refused by [`NetworkConfig::validate`] instead of overflowing or
+/// aborting on allocation.
+pub const MAX_WEIGHTS: u64 = 1 << 32;
+
 /// How the readout `W_out` is initialised (docs/spec/MODEL.md §8).
 ///
 /// The paper's text and its example code disagree; both are expressible.
@@ -112,6 +118,13 @@ impl NetworkConfig {
         if self.n_outputs == 0 {
             return Err(invalid("n_outputs", self.n_outputs, "must be at least 1"));
         }
+        if self.weight_count() > u128::from(MAX_WEIGHTS) {
+            return Err(invalid(
+                "n_units, n_inputs, n_outputs",
+                (self.n_units, self.n_inputs, self.n_outputs),
+                "too large: more than 2^32 weights (N^2 + N*N_x + 2*N*N_y)",
+            ));
+        }
         if !self.tau.is_finite() || self.tau < 1.0 {
             return Err(invalid(
                 "tau",
@@ -126,6 +139,21 @@ impl NetworkConfig {
             non_negative("readout_init.half_width", half_width)?;
         }
         Ok(())
+    }
+}
+
+impl NetworkConfig {
+    /// `N² + N·N_x + 2·N·N_y`, without overflow.
+    fn weight_count(&self) -> u128 {
+        let (n, nx, ny) = (
+            self.n_units as u128,
+            self.n_inputs as u128,
+            self.n_outputs as u128,
+        );
+        // Each product is below 2^128; saturate the sums.
+        (n * n)
+            .saturating_add(n * nx)
+            .saturating_add((n * ny).saturating_mul(2))
     }
 }
 

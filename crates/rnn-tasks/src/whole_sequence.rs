@@ -89,6 +89,18 @@ impl WholeSequenceConfig {
         for (position, &syllable) in self.sequence.iter().enumerate() {
             self.shape.check_syllable(syllable, Some(position))?;
         }
+        if self
+            .sequence
+            .len()
+            .checked_mul(self.shape.syllable_len)
+            .is_none()
+        {
+            return Err(TaskError::OutOfRange {
+                field: "shape.syllable_len",
+                value: self.shape.syllable_len.to_string(),
+                reason: "the trial length len(sequence) * syllable_len overflows",
+            });
+        }
         finite("input_value", self.input_value)?;
         match &self.start {
             SequenceStart::Uniform {
@@ -118,9 +130,10 @@ impl WholeSequenceConfig {
         Ok(())
     }
 
-    /// Trial length `T = len(sequence) · D`.
+    /// Trial length `T = len(sequence) · D` (saturating; [`validate`](Self::validate)
+    /// refuses a product that overflows).
     pub fn trial_len(&self) -> usize {
-        self.sequence.len() * self.shape.syllable_len
+        self.sequence.len().saturating_mul(self.shape.syllable_len)
     }
 }
 
