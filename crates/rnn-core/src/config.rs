@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
 
-/// The most weights a network may have: `N² + N·N_x + 2·N·N_y` (`W`,
-/// `W_in`, `W_out`, `B`) at most 2³² (32 GiB of `f64`). Larger sizes are
-/// refused by [`NetworkConfig::validate`] instead of overflowing or
-/// aborting on allocation.
-pub const MAX_WEIGHTS: u64 = 1 << 32;
+/// The most weights a network may have, `2^28` (2 GiB of `f64`): `W`,
+/// `W_in`, `W_out` and `B` together, each column counted as stored (its
+/// length rounded up to a multiple of 8, one 64-byte line). Larger sizes are
+/// refused by [`NetworkConfig::validate`] instead of overflowing or aborting
+/// on allocation.
+pub const MAX_WEIGHTS: u64 = 1 << 28;
 
 /// How the readout `W_out` is initialised (docs/spec/MODEL.md §8).
 ///
@@ -122,7 +123,7 @@ impl NetworkConfig {
             return Err(invalid(
                 "n_units, n_inputs, n_outputs",
                 (self.n_units, self.n_inputs, self.n_outputs),
-                "too large: more than 2^32 weights (N^2 + N*N_x + 2*N*N_y)",
+                "too large: more than 2^28 weights in W, W_in, W_out and B",
             ));
         }
         if !self.tau.is_finite() || self.tau < 1.0 {
@@ -143,17 +144,21 @@ impl NetworkConfig {
 }
 
 impl NetworkConfig {
-    /// `N² + N·N_x + 2·N·N_y`, without overflow.
+    /// Entries of `W` (`N×N`), `W_in` (`N×N_x`), `W_out` (`N_y×N`) and `B`
+    /// (`N×N_y`) with each column's length rounded up to a multiple of 8
+    /// (as faer stores it), without overflow.
     fn weight_count(&self) -> u128 {
         let (n, nx, ny) = (
             self.n_units as u128,
             self.n_inputs as u128,
             self.n_outputs as u128,
         );
+        let padded = |rows: u128| rows.div_ceil(8) * 8;
         // Each product is below 2^128; saturate the sums.
-        (n * n)
-            .saturating_add(n * nx)
-            .saturating_add((n * ny).saturating_mul(2))
+        (padded(n) * n)
+            .saturating_add(padded(n) * nx)
+            .saturating_add(padded(ny) * n)
+            .saturating_add(padded(n) * ny)
     }
 }
 

@@ -400,7 +400,7 @@ impl<'a> Bytes<'a> {
         } else {
             const HUGE: [usize; 8] = [
                 65_537,
-                1 << 20,
+                1 << 25,
                 3_037_000_500, // about sqrt(2^63)
                 1 << 32,
                 1 << 40,

@@ -108,6 +108,15 @@ impl WholeSequenceConfig {
                 half_width,
             } => {
                 nonzero("start.n_units", *n_units)?;
+                // h(0) is drawn for a network of `n_units` units: a size no
+                // network may have is refused before it is allocated.
+                if rnn_core::NetworkConfig::new(*n_units, 1, 2).validate().is_err() {
+                    return Err(TaskError::OutOfRange {
+                        field: "start.n_units",
+                        value: n_units.to_string(),
+                        reason: "larger than any network (rnn_core::MAX_WEIGHTS)",
+                    });
+                }
                 finite("start.half_width", *half_width)?;
                 if *half_width < 0.0 {
                     return Err(TaskError::OutOfRange {
