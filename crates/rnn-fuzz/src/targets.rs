@@ -51,7 +51,8 @@ macro_rules! must {
 }
 
 // ---------------------------------------------------------------------------
-// Scratch files: one folder per thread, removed when the thread ends.
+// Scratch files: one folder per thread, removed when the thread ends, in
+// `$RNN_FUZZ_TMP`, else `/dev/shm` where it exists, else the temp folder.
 
 struct Scratch(PathBuf);
 
@@ -72,7 +73,15 @@ fn scratch() -> PathBuf {
             .get_or_insert_with(|| {
                 use std::sync::atomic::{AtomicUsize, Ordering};
                 static NEXT: AtomicUsize = AtomicUsize::new(0);
-                let dir = std::env::temp_dir().join(format!(
+                // A RAM-backed folder when there is one (many small files).
+                let base = std::env::var_os("RNN_FUZZ_TMP")
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        let shm = Path::new("/dev/shm");
+                        shm.is_dir().then(|| shm.to_path_buf())
+                    })
+                    .unwrap_or_else(std::env::temp_dir);
+                let dir = base.join(format!(
                     "rnn-fuzz-{}-{}",
                     std::process::id(),
                     NEXT.fetch_add(1, Ordering::Relaxed)
