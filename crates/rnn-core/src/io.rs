@@ -150,8 +150,8 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], kind: FileKind, path: &Path) ->
     if crc32fast::hash(payload) != checksum {
         return Err(corrupt("checksum mismatch: the file is corrupted".into()));
     }
-    let (value, used) = decode_payload(payload)
-        .map_err(|e| corrupt(format!("payload does not decode: {e}")))?;
+    let (value, used) =
+        decode_payload(payload).map_err(|e| corrupt(format!("payload does not decode: {e}")))?;
     if used != payload.len() {
         return Err(corrupt("trailing bytes after the payload".into()));
     }

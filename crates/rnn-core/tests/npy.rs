@@ -501,7 +501,10 @@ fn a_header_longer_than_the_file_is_refused_before_reading_it() {
         }
         bytes.extend_from_slice(&good[10..]);
         std::fs::write(&path, &bytes).unwrap();
-        for result in [read_npy(&path).map(|_| ()), read_npy_shape(&path).map(|_| ())] {
+        for result in [
+            read_npy(&path).map(|_| ()),
+            read_npy_shape(&path).map(|_| ()),
+        ] {
             match result {
                 Err(CoreError::CorruptFile { reason, .. }) => {
                     assert!(reason.contains("truncated header"), "v{version}: {reason}")

@@ -62,11 +62,18 @@ fn a_grid_of_too_many_runs_is_a_typed_error() {
              rule = { name = \"rflo\", rates = 0.03 }\n",
         );
         for i in 0..axes {
-            doc.push_str(&format!("[[grid.axis]]\n\"training.seed\" = {values}\n# {i}\n"));
+            doc.push_str(&format!(
+                "[[grid.axis]]\n\"training.seed\" = {values}\n# {i}\n"
+            ));
         }
         GridFile::from_toml(&doc).unwrap()
     };
-    for (axes, values) in [(40, "[0, 1]"), (70, "[0, 1]"), (25, "[0, 1]"), (9, "[0, 1, 2, 3, 4, 5, 6]")] {
+    for (axes, values) in [
+        (40, "[0, 1]"),
+        (70, "[0, 1]"),
+        (25, "[0, 1]"),
+        (9, "[0, 1, 2, 3, 4, 5, 6]"),
+    ] {
         let file = grid(axes, values);
         assert!(file.run_count().is_err(), "{axes} axes");
         assert!(file.points().is_err(), "{axes} axes");

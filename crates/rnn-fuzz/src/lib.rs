@@ -316,7 +316,8 @@ pub fn fuzz(
             if report.failures.len() < 20 {
                 report.failures.push(failure);
             }
-        } else if outcome == Outcome::Accepted && (i as usize) >= seed_count && input.len() <= 4096 {
+        } else if outcome == Outcome::Accepted && (i as usize) >= seed_count && input.len() <= 4096
+        {
             // Keep some accepted mutants as seeds: they reach deeper code.
             if corpus.len() < CORPUS_CAP {
                 corpus.push(input);

@@ -134,7 +134,10 @@ fn main() {
     });
     let results = results.into_inner().unwrap();
     let total: u64 = results.iter().map(|(_, r, _)| r.inputs).sum();
-    let failed: u64 = results.iter().map(|(_, r, _)| r.panics + r.violations).sum();
+    let failed: u64 = results
+        .iter()
+        .map(|(_, r, _)| r.panics + r.violations)
+        .sum();
     println!("total: {total} inputs, {failed} failures");
     if failed > 0 {
         std::process::exit(1);
@@ -143,5 +146,7 @@ fn main() {
 
 /// A short name for a failing input (FNV-1a, 32 bits).
 fn crc32fast_like(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    bytes.iter().fold(0x811c_9dc5u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }

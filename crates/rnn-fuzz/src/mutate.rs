@@ -337,7 +337,8 @@ fn number_spans(text: &str) -> Vec<(usize, usize)> {
             let start = i;
             i += 1;
             while i < bytes.len()
-                && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'.' | b'_' | b'+' | b'-'))
+                && (bytes[i].is_ascii_alphanumeric()
+                    || matches!(bytes[i], b'.' | b'_' | b'+' | b'-'))
             {
                 i += 1;
             }

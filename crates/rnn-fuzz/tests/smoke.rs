@@ -17,7 +17,13 @@ fn every_target_survives_a_short_fixed_seed_run() {
             .failures
             .iter()
             .take(3)
-            .map(|f| format!("{} on input {:?}", f.what, String::from_utf8_lossy(&f.input)))
+            .map(|f| {
+                format!(
+                    "{} on input {:?}",
+                    f.what,
+                    String::from_utf8_lossy(&f.input)
+                )
+            })
             .collect();
         if !report.failures.is_empty() {
             failed.push(format!(

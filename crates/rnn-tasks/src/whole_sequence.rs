@@ -110,7 +110,10 @@ impl WholeSequenceConfig {
                 nonzero("start.n_units", *n_units)?;
                 // h(0) is drawn for a network of `n_units` units: a size no
                 // network may have is refused before it is allocated.
-                if rnn_core::NetworkConfig::new(*n_units, 1, 2).validate().is_err() {
+                if rnn_core::NetworkConfig::new(*n_units, 1, 2)
+                    .validate()
+                    .is_err()
+                {
                     return Err(TaskError::OutOfRange {
                         field: "start.n_units",
                         value: n_units.to_string(),

@@ -373,7 +373,10 @@ fn whole_sequence_sizes_that_cannot_exist_are_typed_errors() {
     config.shape.reach_len = 100;
     assert!(matches!(
         config.validate(),
-        Err(TaskError::OutOfRange { field: "shape.syllable_len", .. })
+        Err(TaskError::OutOfRange {
+            field: "shape.syllable_len",
+            ..
+        })
     ));
     assert_eq!(config.trial_len(), usize::MAX); // saturates, never panics
     let spec = TaskSpec::WholeSequence(config);
@@ -391,10 +394,17 @@ fn whole_sequence_sizes_that_cannot_exist_are_typed_errors() {
         assert!(
             matches!(
                 config.validate(),
-                Err(TaskError::OutOfRange { field: "start.n_units", .. })
+                Err(TaskError::OutOfRange {
+                    field: "start.n_units",
+                    ..
+                })
             ),
             "{n_units}"
         );
-        assert!(TaskSpec::WholeSequence(config).build(&mut seeded(0)).is_err());
+        assert!(
+            TaskSpec::WholeSequence(config)
+                .build(&mut seeded(0))
+                .is_err()
+        );
     }
 }
