@@ -522,7 +522,7 @@ fn sizes_beyond_max_weights_are_invalid_not_a_panic() {
     }
     // The largest square network within the bound is valid (not built here).
     assert!(NetworkConfig::new(16_000, 0, 1).validate().is_ok());
-    assert!(rnn_core::MAX_WEIGHTS >= 16_000 * 16_008);
+    const { assert!(rnn_core::MAX_WEIGHTS >= 16_000 * 16_008) };
 }
 
 /// Found by `rnn-fuzz` (network_values): a gain or scale near `f64::MAX` is

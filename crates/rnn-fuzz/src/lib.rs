@@ -77,6 +77,13 @@ pub const TARGETS: &[Target] = &[
         seeds: targets::checkpoint_seeds,
     },
     Target {
+        name: "store_record",
+        covers: "rnn-experiment store.rs: Store::get/put of a run record (framed bincode)",
+        format: Format::Framed,
+        run: targets::store_record,
+        seeds: targets::store_seeds,
+    },
+    Target {
         name: "npy_file",
         covers: "rnn-core npy.rs: read_npy, read_npy_shape, read_vector/matrix/matrices",
         format: Format::Npy,

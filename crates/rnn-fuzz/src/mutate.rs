@@ -391,16 +391,16 @@ impl<'a> Bytes<'a> {
         self.byte() & 1 == 1
     }
 
-    /// A size: mostly small (`0..=max_small`), sometimes huge (`2^16 + 1`
-    /// up to `usize::MAX`), so that both real allocations and overflowing
-    /// shapes are tried.
+    /// A size: mostly small (`0..=max_small`), sometimes huge (16385, just
+    /// past the largest square network, up to `usize::MAX`), so that both
+    /// real allocations and overflowing shapes are tried.
     pub fn size(&mut self, max_small: usize) -> usize {
         let b = self.byte();
         if b < 232 {
             b as usize % (max_small + 1)
         } else {
             const HUGE: [usize; 8] = [
-                65_537,
+                16_385,
                 1 << 25,
                 3_037_000_500, // about sqrt(2^63)
                 1 << 32,

@@ -237,6 +237,52 @@ pub fn checkpoint_seeds() -> Vec<Vec<u8>> {
     seeds
 }
 
+/// The run whose stored result the `store_record` target reads.
+fn store_spec() -> RunSpec {
+    let mut spec = RunSpec::new(checkpoint_task(), checkpoint_rule());
+    spec.network.n_units = 3;
+    spec.training = TrainingConfig::default().with_n_trials(2);
+    spec
+}
+
+/// A stored run record (rnn-experiment `store.rs`, framed bincode):
+/// `Store::get` of the record file of a fixed spec.
+///
+/// Valid → `put` → `get` → `put` writes the same bytes.
+pub fn store_record(data: &[u8]) -> Outcome {
+    let dir = scratch().join("store");
+    let store = must!(rnn_experiment::Store::open(&dir), "opening a store");
+    let spec = store_spec();
+    let path = dir.join("runs").join(format!("{}.run", spec.key()));
+    write(&path, data);
+    let Some(record) = accept!(store.get(&spec)) else {
+        return Outcome::Violation("the record file vanished".into());
+    };
+    ensure!(
+        record.network.check_finite().is_ok(),
+        "a stored network with bad weights"
+    );
+    must!(store.put(&spec, &record), "storing a record read back");
+    let first = must!(std::fs::read(&path), "reading the record file");
+    let back = must!(store.get(&spec), "reading it again");
+    let back = must!(back.ok_or("no record"), "reading it again");
+    must!(store.put(&spec, &back), "storing it again");
+    let second = must!(std::fs::read(&path), "reading the record file");
+    ensure!(first == second, "run record put/get is not bit-exact");
+    Outcome::Accepted
+}
+
+/// A valid record: the stored result of [`store_spec`]'s run.
+pub fn store_seeds() -> Vec<Vec<u8>> {
+    let dir = scratch().join("store-seed");
+    let store = rnn_experiment::Store::open(&dir).unwrap();
+    let spec = store_spec();
+    let record = rnn_experiment::run(&spec).unwrap();
+    store.put(&spec, &record).unwrap();
+    let path = dir.join("runs").join(format!("{}.run", spec.key()));
+    vec![std::fs::read(path).unwrap()]
+}
+
 // ---------------------------------------------------------------------------
 // .npy files.
 
@@ -534,7 +580,7 @@ pub fn trial_values(data: &[u8]) -> Outcome {
         (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)].is_finite()))
     };
     ensure!(
-        trial.len() >= 1 && trial.len() == len,
+        len >= 1 && trial.len() == len,
         "a trial of {} steps",
         trial.len()
     );
