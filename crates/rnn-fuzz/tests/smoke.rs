@@ -4,7 +4,7 @@
 use rnn_fuzz::{TARGETS, fuzz};
 
 /// Inputs per target in `cargo test` (seconds for the whole run).
-const ITERATIONS: u64 = 1_500;
+const ITERATIONS: u64 = 3_000;
 
 #[test]
 fn every_target_survives_a_short_fixed_seed_run() {
