@@ -13,8 +13,11 @@
 //! [`SLOW_INPUT`] are reported).
 //!
 //! `cargo test -p rnn-fuzz` runs a short fixed-seed pass over every target;
-//! `cargo xtask fuzz --iterations N` (or `cargo run --release -p rnn-fuzz --
-//! --iterations N`) the long one.
+//! `cargo xtask fuzz --iterations N` (or `cargo run -p rnn-fuzz --
+//! --iterations N`) the long one. Both use the dev profile, which this
+//! workspace optimises (`opt-level = 3`) and which keeps overflow checks and
+//! debug assertions on, so an arithmetic overflow is found as a panic
+//! instead of wrapping silently as in `--release`.
 
 pub mod alloc;
 pub mod mutate;
@@ -314,9 +317,8 @@ pub fn fuzz(
             Outcome::Violation(_) => report.violations += 1,
         }
         if let Some(failure) = failure {
-            if outcome != Outcome::Rejected && outcome != Outcome::Accepted {
-                // counted above
-            } else {
+            // Over-allocation and slowness (panics and violations are counted above).
+            if matches!(outcome, Outcome::Accepted | Outcome::Rejected) {
                 report.violations += 1;
             }
             on_failure(&failure);

@@ -152,8 +152,7 @@ impl Mutator {
         }
     }
 
-    /// An offset in `input` (0 for an empty input), biased for framed files
-    /// towards the payload.
+    /// An offset in `0..len` (0 when `len` is 0).
     fn offset(&mut self, len: usize) -> usize {
         self.below(len.max(1))
     }
