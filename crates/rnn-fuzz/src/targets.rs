@@ -272,7 +272,7 @@ pub fn store_record(data: &[u8]) -> Outcome {
     Outcome::Accepted
 }
 
-/// A valid record: the stored result of [`store_spec`]'s run.
+/// A valid record: the stored result of a small run (3 units, 2 trials).
 pub fn store_seeds() -> Vec<Vec<u8>> {
     let dir = scratch().join("store-seed");
     let store = rnn_experiment::Store::open(&dir).unwrap();
