@@ -89,9 +89,15 @@ impl MatrixData {
         }
     }
 
-    /// Rebuilds the matrix; `None` if the entry count does not match the shape.
+    /// Rebuilds the matrix; `None` if the entry count does not match the
+    /// shape, or if an empty matrix claims a side longer than 2^16 (a
+    /// non-empty matrix's sides are bounded by its entries; an empty one's
+    /// are not, and rebuilding a `0 × 10^15` matrix loops over its columns
+    /// for hours; no network has such a side, see [`crate::MAX_WEIGHTS`]).
     pub fn to_mat(&self) -> Option<Mat<f64>> {
-        (self.rows.checked_mul(self.cols) == Some(self.data.len()))
+        const MAX_EMPTY_SIDE: usize = 1 << 16;
+        let sides_fit = self.rows.max(self.cols) <= self.data.len().max(MAX_EMPTY_SIDE);
+        (sides_fit && self.rows.checked_mul(self.cols) == Some(self.data.len()))
             .then(|| Mat::from_fn(self.rows, self.cols, |i, j| self.data[i + j * self.rows]))
     }
 }

@@ -520,3 +520,37 @@ fn a_length_field_beyond_the_payload_is_refused_before_allocating() {
         assert_eq!(back, text);
     }
 }
+
+/// Found by `rnn-fuzz` (checkpoint_file, seed 1): a checkpoint whose pending
+/// update was a `0 × 913710005873866` matrix (no entries, so the count
+/// matched) made `to_mat` loop over its columns for hours. An empty matrix
+/// may now have sides up to 2^16 only (a network's are far shorter).
+#[test]
+fn an_empty_matrix_with_a_huge_side_is_refused_at_once() {
+    for (rows, cols) in [
+        (0, 913_710_005_873_866),
+        (1 << 40, 0),
+        (0, usize::MAX),
+        (0, 1 << 17),
+    ] {
+        let m = MatrixData {
+            rows,
+            cols,
+            data: Vec::new(),
+        };
+        assert!(m.to_mat().is_none(), "{rows} x {cols}");
+    }
+    for (rows, cols) in [(0, 0), (16_384, 0), (0, 1 << 16)] {
+        let m = MatrixData {
+            rows,
+            cols,
+            data: Vec::new(),
+        };
+        let mat = m.to_mat().unwrap();
+        assert_eq!((mat.nrows(), mat.ncols()), (rows, cols));
+    }
+    // A W_in with no inputs still round-trips.
+    let net = Network::random(&NetworkConfig::new(5, 0, 1), &mut seeded(2)).unwrap();
+    let back = MatrixData::from_mat(net.input()).to_mat().unwrap();
+    assert_eq!((back.nrows(), back.ncols()), (5, 0));
+}
