@@ -287,7 +287,23 @@ pub fn fuzz(
     target: &Target,
     iterations: u64,
     seed: u64,
+    on_failure: impl FnMut(&Failure),
+) -> Report {
+    fuzz_watched(target, iterations, seed, on_failure, None)
+}
+
+/// The input a fuzzing thread is running and since when, for a watchdog
+/// that reports an input that never finishes (a hang is not caught by
+/// timing inputs after they end).
+pub type Watch = std::sync::Mutex<Option<(Instant, Vec<u8>)>>;
+
+/// [`fuzz`], publishing each input to `watch` (if any) before running it.
+pub fn fuzz_watched(
+    target: &Target,
+    iterations: u64,
+    seed: u64,
     mut on_failure: impl FnMut(&Failure),
+    watch: Option<&Watch>,
 ) -> Report {
     const CORPUS_CAP: usize = 256;
     let mut corpus = (target.seeds)();
@@ -305,6 +321,9 @@ pub fn fuzz(
             mutator.mutant(&corpus, target.format)
         };
         input.truncate(MAX_INPUT);
+        if let Some(watch) = watch {
+            *watch.lock().unwrap() = Some((Instant::now(), input.clone()));
+        }
         let (outcome, failure, usage, elapsed) = check(target, &input);
         report.inputs += 1;
         report.max_peak = report.max_peak.max(usage.peak);

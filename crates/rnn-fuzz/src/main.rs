@@ -13,7 +13,10 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use rnn_fuzz::{Report, TARGETS, Target, fuzz};
+use rnn_fuzz::{Report, TARGETS, Target, Watch, fuzz_watched};
+
+/// An input still running after this long is reported as a hang and the run stops.
+const HANG: std::time::Duration = std::time::Duration::from_secs(60);
 
 struct Args {
     iterations: u64,
@@ -99,21 +102,57 @@ fn main() {
     );
     let queue = Mutex::new(targets.clone().into_iter());
     let results: Mutex<Vec<(&'static str, Report, f64)>> = Mutex::new(Vec::new());
+    let workers = args.threads.min(targets.len());
+    // Per worker: its target and the input it is running.
+    let watches: Vec<(Mutex<&'static str>, Watch)> = (0..workers)
+        .map(|_| (Mutex::new(""), Mutex::new(None)))
+        .collect();
+    let running = std::sync::atomic::AtomicUsize::new(workers);
     std::thread::scope(|s| {
-        for _ in 0..args.threads.min(targets.len()) {
-            s.spawn(|| {
+        // The watchdog: a hang never ends, so it is caught while it runs.
+        s.spawn(|| {
+            while running.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                for (name, watch) in &watches {
+                    let slot = watch.lock().unwrap();
+                    if let Some((since, input)) = slot.as_ref()
+                        && since.elapsed() > HANG
+                    {
+                        let name = *name.lock().unwrap();
+                        let _ = std::fs::create_dir_all(&args.out);
+                        let path = args
+                            .out
+                            .join(format!("{name}-hang-{:08x}.bin", crc32fast_like(input)));
+                        let _ = std::fs::write(&path, input);
+                        eprintln!(
+                            "HANG {name}: an input has run for {:?} (input saved to {})",
+                            since.elapsed(),
+                            path.display()
+                        );
+                        std::process::exit(1);
+                    }
+                }
+            }
+        });
+        for w in 0..workers {
+            let (watches, running, queue, results, args) =
+                (&watches, &running, &queue, &results, &args);
+            s.spawn(move || {
                 loop {
                     let Some(target) = queue.lock().unwrap().next() else {
                         break;
                     };
+                    *watches[w].0.lock().unwrap() = target.name;
                     let start = Instant::now();
-                    let report = fuzz(target, args.iterations, args.seed, |failure| {
+                    let on_failure = |failure: &rnn_fuzz::Failure| {
                         let _ = std::fs::create_dir_all(&args.out);
                         let hash = crc32fast_like(&failure.input);
                         let path = args.out.join(format!("{}-{hash:08x}.bin", target.name));
                         let _ = std::fs::write(&path, &failure.input);
                         eprintln!("FAIL {}: {} (input saved to {})", target.name, failure.what, path.display());
-                    });
+                    };
+                    let report = fuzz_watched(target, args.iterations, args.seed, on_failure, Some(&watches[w].1));
+                    *watches[w].1.lock().unwrap() = None;
                     let secs = start.elapsed().as_secs_f64();
                     println!(
                         "{:<16} {:>10} inputs  {:>9} valid  {:>9} rejected  {} panics  {} other failures  peak {:.1} MiB  slowest {:.0} ms  {:.0} s",
@@ -129,6 +168,7 @@ fn main() {
                     );
                     results.lock().unwrap().push((target.name, report, secs));
                 }
+                running.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
             });
         }
     });
