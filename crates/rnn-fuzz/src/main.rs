@@ -172,6 +172,7 @@ fn main() {
             });
         }
     });
+    rnn_fuzz::targets::remove_scratch();
     let results = results.into_inner().unwrap();
     let total: u64 = results.iter().map(|(_, r, _)| r.inputs).sum();
     let failed: u64 = results

@@ -66,6 +66,32 @@ thread_local! {
     static SCRATCH: RefCell<Option<Scratch>> = const { RefCell::new(None) };
 }
 
+/// Where scratch folders go: `$RNN_FUZZ_TMP`, else `/dev/shm` (RAM-backed,
+/// many small files), else the temp folder.
+fn scratch_base() -> PathBuf {
+    std::env::var_os("RNN_FUZZ_TMP")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let shm = Path::new("/dev/shm");
+            shm.is_dir().then(|| shm.to_path_buf())
+        })
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// Removes every scratch folder of this process (a thread's folder is
+/// removed when the thread ends, but not always that of a thread still
+/// alive at exit).
+pub fn remove_scratch() {
+    let prefix = format!("rnn-fuzz-{}-", std::process::id());
+    if let Ok(entries) = std::fs::read_dir(scratch_base()) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
 /// This thread's scratch folder (created on first use).
 fn scratch() -> PathBuf {
     SCRATCH.with(|s| {
@@ -73,15 +99,7 @@ fn scratch() -> PathBuf {
             .get_or_insert_with(|| {
                 use std::sync::atomic::{AtomicUsize, Ordering};
                 static NEXT: AtomicUsize = AtomicUsize::new(0);
-                // A RAM-backed folder when there is one (many small files).
-                let base = std::env::var_os("RNN_FUZZ_TMP")
-                    .map(PathBuf::from)
-                    .or_else(|| {
-                        let shm = Path::new("/dev/shm");
-                        shm.is_dir().then(|| shm.to_path_buf())
-                    })
-                    .unwrap_or_else(std::env::temp_dir);
-                let dir = base.join(format!(
+                let dir = scratch_base().join(format!(
                     "rnn-fuzz-{}-{}",
                     std::process::id(),
                     NEXT.fetch_add(1, Ordering::Relaxed)
