@@ -1,10 +1,12 @@
 //! `cargo xtask`: project automation — `figures` (the panel registry, plots,
-//! REPORT.md; `figures.rs`) and `sweep` (any grid file; `sweep.rs`). It only
+//! REPORT.md; `figures.rs`), `sweep` (any grid file; `sweep.rs`) and `fuzz`
+//! (the `rnn-fuzz` binary; `fuzz.rs`). It only
 //! orchestrates: the maths lives in the crates, the runs in `rnn-experiment`.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)] // a CLI reports to the terminal
 
 mod figures;
+mod fuzz;
 mod panels;
 mod plot;
 mod progress;
@@ -35,6 +37,8 @@ enum Command {
     Figures(figures::FiguresArgs),
     /// Run grids of run specs (sharded, resumable) and merge the shards.
     Sweep(sweep::SweepArgs),
+    /// Fuzz every decoder and boundary (rnn-fuzz): inputs tried and failures per target.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Figures(args) => figures::run(&args),
         Command::Sweep(args) => sweep::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
 
+/// The most weights a network may have, `2^28` (2 GiB of `f64`): `W`,
+/// `W_in`, `W_out` and `B` together, each column counted as stored (its
+/// length rounded up to a multiple of 8, one 64-byte line). Larger sizes are
+/// refused by [`NetworkConfig::validate`] instead of overflowing or aborting
+/// on allocation.
+pub const MAX_WEIGHTS: u64 = 1 << 28;
+
 /// How the readout `W_out` is initialised (docs/spec/MODEL.md §8).
 ///
 /// The paper's text and its example code disagree; both are expressible.
@@ -112,6 +119,13 @@ impl NetworkConfig {
         if self.n_outputs == 0 {
             return Err(invalid("n_outputs", self.n_outputs, "must be at least 1"));
         }
+        if self.weight_count() > u128::from(MAX_WEIGHTS) {
+            return Err(invalid(
+                "n_units, n_inputs, n_outputs",
+                (self.n_units, self.n_inputs, self.n_outputs),
+                "too large: more than 2^28 weights in W, W_in, W_out and B",
+            ));
+        }
         if !self.tau.is_finite() || self.tau < 1.0 {
             return Err(invalid(
                 "tau",
@@ -126,6 +140,25 @@ impl NetworkConfig {
             non_negative("readout_init.half_width", half_width)?;
         }
         Ok(())
+    }
+}
+
+impl NetworkConfig {
+    /// Entries of `W` (`N×N`), `W_in` (`N×N_x`), `W_out` (`N_y×N`) and `B`
+    /// (`N×N_y`) with each column's length rounded up to a multiple of 8
+    /// (as faer stores it), without overflow.
+    fn weight_count(&self) -> u128 {
+        let (n, nx, ny) = (
+            self.n_units as u128,
+            self.n_inputs as u128,
+            self.n_outputs as u128,
+        );
+        let padded = |rows: u128| rows.div_ceil(8) * 8;
+        // Each product is below 2^128; saturate the sums.
+        (padded(n) * n)
+            .saturating_add(padded(n) * nx)
+            .saturating_add(padded(ny) * n)
+            .saturating_add(padded(n) * ny)
     }
 }
 

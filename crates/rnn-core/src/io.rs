@@ -35,8 +35,12 @@ pub const MAGIC: [u8; 8] = *b"RFLORNN\0";
 /// Current container format version.
 pub const FORMAT_VERSION: u32 = 1;
 const HEADER_LEN: usize = 8 + 4 + 4 + 8 + 4;
-/// Largest payload accepted when decoding (guards allocations from hostile input).
-const DECODE_LIMIT: usize = 1 << 32;
+/// Memory the decoder may claim per payload byte. bincode's limit counts
+/// the in-memory size of what it decodes (8 bytes for a `usize` written as
+/// one varint byte, 16 for a `u128`, a string's length before its bytes are
+/// read), so a valid payload claims at most 16 bytes per byte; anything
+/// beyond is a length field larger than the data behind it.
+const CLAIM_PER_BYTE: usize = 16;
 
 /// What a file holds: a four-byte tag checked on read.
 ///
@@ -85,9 +89,15 @@ impl MatrixData {
         }
     }
 
-    /// Rebuilds the matrix; `None` if the entry count does not match the shape.
+    /// Rebuilds the matrix; `None` if the entry count does not match the
+    /// shape, or if an empty matrix claims a side longer than 2^16 (a
+    /// non-empty matrix's sides are bounded by its entries; an empty one's
+    /// are not, and rebuilding a `0 × 10^15` matrix loops over its columns
+    /// for hours; no network has such a side, see [`crate::MAX_WEIGHTS`]).
     pub fn to_mat(&self) -> Option<Mat<f64>> {
-        (self.rows.checked_mul(self.cols) == Some(self.data.len()))
+        const MAX_EMPTY_SIDE: usize = 1 << 16;
+        let sides_fit = self.rows.max(self.cols) <= self.data.len().max(MAX_EMPTY_SIDE);
+        (sides_fit && self.rows.checked_mul(self.cols) == Some(self.data.len()))
             .then(|| Mat::from_fn(self.rows, self.cols, |i, j| self.data[i + j * self.rows]))
     }
 }
@@ -146,13 +156,47 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], kind: FileKind, path: &Path) ->
     if crc32fast::hash(payload) != checksum {
         return Err(corrupt("checksum mismatch: the file is corrupted".into()));
     }
-    let config = bincode::config::standard().with_limit::<DECODE_LIMIT>();
-    let (value, used) = bincode::serde::decode_from_slice(payload, config)
-        .map_err(|e| corrupt(format!("payload does not decode: {e}")))?;
+    let (value, used) =
+        decode_payload(payload).map_err(|e| corrupt(format!("payload does not decode: {e}")))?;
     if used != payload.len() {
         return Err(corrupt("trailing bytes after the payload".into()));
     }
     Ok(value)
+}
+
+/// Decodes a bincode payload, letting the decoder claim (allocate) at most
+/// [`CLAIM_PER_BYTE`] bytes per payload byte, rounded up to a power of four
+/// (at least 4 KiB), so that a length field cannot make it reserve more
+/// memory than the payload justifies.
+///
+/// bincode takes its limit as a type parameter, hence the dispatch over a
+/// fixed ladder of limits.
+fn decode_payload<T: DeserializeOwned>(
+    payload: &[u8],
+) -> std::result::Result<(T, usize), bincode::error::DecodeError> {
+    fn with_limit<T: DeserializeOwned, const LIMIT: usize>(
+        payload: &[u8],
+    ) -> std::result::Result<(T, usize), bincode::error::DecodeError> {
+        let config = bincode::config::standard().with_limit::<LIMIT>();
+        bincode::serde::decode_from_slice(payload, config)
+    }
+    let need = payload.len().saturating_mul(CLAIM_PER_BYTE);
+    match need {
+        n if n <= 1 << 12 => with_limit::<T, { 1 << 12 }>(payload),
+        n if n <= 1 << 14 => with_limit::<T, { 1 << 14 }>(payload),
+        n if n <= 1 << 16 => with_limit::<T, { 1 << 16 }>(payload),
+        n if n <= 1 << 18 => with_limit::<T, { 1 << 18 }>(payload),
+        n if n <= 1 << 20 => with_limit::<T, { 1 << 20 }>(payload),
+        n if n <= 1 << 22 => with_limit::<T, { 1 << 22 }>(payload),
+        n if n <= 1 << 24 => with_limit::<T, { 1 << 24 }>(payload),
+        n if n <= 1 << 26 => with_limit::<T, { 1 << 26 }>(payload),
+        n if n <= 1 << 28 => with_limit::<T, { 1 << 28 }>(payload),
+        n if n <= 1 << 30 => with_limit::<T, { 1 << 30 }>(payload),
+        n if n <= 1 << 32 => with_limit::<T, { 1 << 32 }>(payload),
+        n if n <= 1 << 34 => with_limit::<T, { 1 << 34 }>(payload),
+        n if n <= 1 << 36 => with_limit::<T, { 1 << 36 }>(payload),
+        _ => with_limit::<T, { usize::MAX }>(payload),
+    }
 }
 
 /// Writes `value` to `path` atomically (temporary file, sync, rename).

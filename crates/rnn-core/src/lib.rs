@@ -62,7 +62,7 @@ pub mod rng;
 pub mod tanh;
 pub mod trial;
 
-pub use config::{NetworkConfig, ReadoutInit};
+pub use config::{MAX_WEIGHTS, NetworkConfig, ReadoutInit};
 pub use dynamics::{State, Trajectory, forward_step, masked_error};
 pub use error::{CoreError, Result};
 pub use network::{Network, Weights, check_matrix};

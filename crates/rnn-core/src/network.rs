@@ -42,6 +42,9 @@ impl Network {
     /// Draw order, fixed so that a seed always gives the same network:
     /// `W ~ N(0, g²/N)` column by column, then `W_in ~ U[-s, s]`, then
     /// `W_out ~ U[-w, w]` with `w` from [`crate::ReadoutInit`], then `B ~ N(0, σ_B²)`.
+    ///
+    /// A draw that overflows to infinity (scales near `f64::MAX`) is
+    /// [`CoreError::NonFinite`].
     pub fn random(config: &NetworkConfig, rng: &mut SeededRng) -> Result<Self> {
         config.validate()?;
         let (n, nx, ny) = (config.n_units, config.n_inputs, config.n_outputs);
@@ -49,14 +52,17 @@ impl Network {
         let input = uniform_matrix(n, nx, config.input_scale, rng);
         let readout = uniform_matrix(ny, n, config.readout_init.half_width(n), rng);
         let feedback = normal_matrix(n, ny, config.feedback_scale, rng);
+        let weights = Weights {
+            recurrent,
+            input,
+            readout,
+            feedback,
+        };
+        // Scales near f64::MAX are valid but can draw an infinite weight.
+        check_weights(config, &weights)?;
         Ok(Self {
             config: config.clone(),
-            weights: Weights {
-                recurrent,
-                input,
-                readout,
-                feedback,
-            },
+            weights,
         })
     }
 

@@ -437,8 +437,9 @@ fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
     index
 }
 
-/// Rejects a header whose axis lengths overflow `u64` when multiplied
-/// (npyz would panic). Headers this scan cannot read are left to npyz.
+/// Rejects a header longer than the file and a header whose axis lengths
+/// overflow `u64` when multiplied (npyz would reserve the length, or panic
+/// on the product). Headers this scan cannot read are left to npyz.
 fn check_shape_fits(bytes: &[u8], path: &Path) -> Result<()> {
     // Magic (6), version (2), header length (2 bytes in v1, 4 in v2/v3), header.
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
@@ -452,8 +453,16 @@ fn check_shape_fits(bytes: &[u8], path: &Path) -> Result<()> {
         ),
         _ => return Ok(()),
     };
+    // npyz reserves the declared header length before reading it: a short
+    // file must not make it reserve gigabytes.
     let Some(text) = bytes.get(start..start.saturating_add(len)) else {
-        return Ok(());
+        return Err(corrupt(
+            path,
+            format!(
+                "truncated header: it declares {len} bytes, the file holds {}",
+                bytes.len() - start
+            ),
+        ));
     };
     let text = String::from_utf8_lossy(text);
     let Some(after) = text.split("'shape'").nth(1) else {

@@ -485,3 +485,72 @@ fn matrix_data_round_trip() {
     };
     assert!(short.to_mat().is_none());
 }
+
+/// Found by `rnn-fuzz` (checkpoint_file): a 400-byte file whose string
+/// length field claimed 2 GiB made the decoder reserve 2 GiB before finding
+/// the bytes missing. The decoder may now claim only a small multiple of the
+/// payload's size: such a length is refused before anything is reserved.
+#[test]
+fn a_length_field_beyond_the_payload_is_refused_before_allocating() {
+    let path = Path::new("claims.bin");
+    for claimed in [3u32 << 30, 1 << 20, 4096] {
+        // bincode varint: 252 then a u32; then a few bytes, not `claimed`.
+        let mut payload = vec![252u8];
+        payload.extend_from_slice(&claimed.to_le_bytes());
+        payload.extend_from_slice(b"abc");
+        let mut framed = MAGIC.to_vec();
+        framed.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        framed.extend_from_slice(b"NETW");
+        framed.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        framed.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        framed.extend_from_slice(&payload);
+        let result = rnn_core::io::decode::<String>(&framed, FileKind::NETWORK, path);
+        match result {
+            Err(CoreError::CorruptFile { reason, .. }) => {
+                assert!(reason.contains("LimitExceeded"), "{claimed}: {reason}")
+            }
+            other => panic!("{claimed}: {other:?}"),
+        }
+    }
+    // A string that is there still decodes, large or small.
+    for len in [0usize, 3, 100_000] {
+        let text = "x".repeat(len);
+        let framed = encode(FileKind::NETWORK, &text).unwrap();
+        let back: String = rnn_core::io::decode(&framed, FileKind::NETWORK, path).unwrap();
+        assert_eq!(back, text);
+    }
+}
+
+/// Found by `rnn-fuzz` (checkpoint_file, seed 1): a checkpoint whose pending
+/// update was a `0 × 913710005873866` matrix (no entries, so the count
+/// matched) made `to_mat` loop over its columns for hours. An empty matrix
+/// may now have sides up to 2^16 only (a network's are far shorter).
+#[test]
+fn an_empty_matrix_with_a_huge_side_is_refused_at_once() {
+    for (rows, cols) in [
+        (0, 913_710_005_873_866),
+        (1 << 40, 0),
+        (0, usize::MAX),
+        (0, 1 << 17),
+    ] {
+        let m = MatrixData {
+            rows,
+            cols,
+            data: Vec::new(),
+        };
+        assert!(m.to_mat().is_none(), "{rows} x {cols}");
+    }
+    for (rows, cols) in [(0, 0), (16_384, 0), (0, 1 << 16)] {
+        let m = MatrixData {
+            rows,
+            cols,
+            data: Vec::new(),
+        };
+        let mat = m.to_mat().unwrap();
+        assert_eq!((mat.nrows(), mat.ncols()), (rows, cols));
+    }
+    // A W_in with no inputs still round-trips.
+    let net = Network::random(&NetworkConfig::new(5, 0, 1), &mut seeded(2)).unwrap();
+    let back = MatrixData::from_mat(net.input()).to_mat().unwrap();
+    assert_eq!((back.nrows(), back.ncols()), (5, 0));
+}

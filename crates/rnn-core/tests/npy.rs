@@ -482,3 +482,37 @@ fn the_shape_reads_from_the_header_alone() {
         Err(CoreError::Io { .. })
     ));
 }
+
+/// Found by `rnn-fuzz` (npy_file): a 274-byte file whose header length
+/// field (format 2, 4 bytes) claimed 632 MiB made npyz reserve it before
+/// reading. A header longer than the file is now refused first.
+#[test]
+fn a_header_longer_than_the_file_is_refused_before_reading_it() {
+    let dir = temp_dir("long-header");
+    let path = dir.join("a.npy");
+    let good = raw_npy("<f8", false, &[2], &le_bytes(&[1.0, 2.0]));
+    for (version, claimed) in [(2u8, 662_372_352u32), (3, u32::MAX), (1, 60_000)] {
+        let mut bytes = b"\x93NUMPY".to_vec();
+        bytes.extend_from_slice(&[version, 0]);
+        if version == 1 {
+            bytes.extend_from_slice(&(claimed as u16).to_le_bytes());
+        } else {
+            bytes.extend_from_slice(&claimed.to_le_bytes());
+        }
+        bytes.extend_from_slice(&good[10..]);
+        std::fs::write(&path, &bytes).unwrap();
+        for result in [
+            read_npy(&path).map(|_| ()),
+            read_npy_shape(&path).map(|_| ()),
+        ] {
+            match result {
+                Err(CoreError::CorruptFile { reason, .. }) => {
+                    assert!(reason.contains("truncated header"), "v{version}: {reason}")
+                }
+                other => panic!("v{version}: {other:?}"),
+            }
+        }
+    }
+    std::fs::write(&path, &good).unwrap();
+    assert_eq!(read_vector(&path).unwrap(), vec![1.0, 2.0]);
+}

@@ -483,3 +483,72 @@ fn trial_accessors_follow_layout() {
     .unwrap();
     assert_eq!(cols, trial);
 }
+
+/// Found by `rnn-fuzz` (network_values): sizes whose matrices cannot be
+/// allocated made faer panic (capacity overflow) or abort (a 1×3037000500
+/// `W_in` is 194 GB as stored). They are now an invalid config.
+#[test]
+fn sizes_beyond_max_weights_are_invalid_not_a_panic() {
+    let field = "n_units, n_inputs, n_outputs";
+    for (n, nx, ny) in [
+        (usize::MAX, 0, 1),
+        (1 << 32, 1, 1),
+        (65_537, 0, 1),
+        (1, 3_037_000_500, 1),
+        (1, 0, usize::MAX),
+        (usize::MAX, usize::MAX, usize::MAX),
+    ] {
+        let config = NetworkConfig::new(n, nx, ny);
+        for result in [
+            config.validate(),
+            Network::random(&config, &mut seeded(0)).map(|_| ()),
+            // Matrices of the config's shapes cannot exist: small ones.
+            Network::from_weights(
+                &config,
+                Weights {
+                    recurrent: Mat::zeros(1, 1),
+                    input: Mat::zeros(1, 0),
+                    readout: Mat::zeros(1, 1),
+                    feedback: Mat::zeros(1, 1),
+                },
+            )
+            .map(|_| ()),
+        ] {
+            match result {
+                Err(CoreError::InvalidConfig { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{config:?}: {other:?}"),
+            }
+        }
+    }
+    // The largest square network within the bound is valid (not built here).
+    assert!(NetworkConfig::new(16_000, 0, 1).validate().is_ok());
+    const { assert!(rnn_core::MAX_WEIGHTS >= 16_000 * 16_008) };
+}
+
+/// Found by `rnn-fuzz` (network_values): a gain or scale near `f64::MAX` is
+/// finite, hence valid, but its draws overflow to infinity; `random` gave a
+/// network with infinite weights. It is now a typed error.
+#[test]
+fn a_draw_that_overflows_is_a_non_finite_error() {
+    let mut feedback = NetworkConfig::new(1, 1, 1);
+    feedback.feedback_scale = f64::MAX;
+    for (config, what) in [
+        (NetworkConfig::new(1, 1, 1).with_gain(f64::MAX), "W"),
+        (feedback, "B"),
+    ] {
+        assert!(config.validate().is_ok());
+        // N(0, MAX^2) overflows when |z| > 1: about one draw in three.
+        let mut refused = 0;
+        for seed in 0..20 {
+            match Network::random(&config, &mut seeded(seed)) {
+                Ok(net) => assert!(net.check_finite().is_ok()),
+                Err(CoreError::NonFinite { what: w, .. }) => {
+                    assert_eq!(w, what);
+                    refused += 1;
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert!(refused > 0, "{what}: no draw overflowed");
+    }
+}

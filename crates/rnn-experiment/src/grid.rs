@@ -31,6 +31,12 @@ use toml::{Table, Value};
 use crate::error::{ExperimentError, Result};
 use crate::spec::RunSpec;
 
+/// The most runs a grid file may expand to (all its grids together): far
+/// beyond any sweep, and small enough that counting and listing the runs of
+/// a short file cannot overflow or exhaust memory (a few axes of a few values
+/// each multiply quickly: 40 axes of 2 values are 2^40 runs).
+pub const MAX_RUNS: usize = 1 << 24;
+
 /// A file of grids (`[[grid]]` tables).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +138,19 @@ impl Grid {
         self
     }
 
+    /// The number of runs (the product of the axes' lengths), checked:
+    /// more than [`MAX_RUNS`] is an error.
+    pub fn run_count(&self) -> Result<usize> {
+        let mut total: usize = 1;
+        for axis in &self.axes {
+            total = total
+                .checked_mul(axis.len(&self.name)?)
+                .filter(|&t| t <= MAX_RUNS)
+                .ok_or_else(|| too_many_runs(&self.name))?;
+        }
+        Ok(total)
+    }
+
     /// The grid's runs in order (indices from 0).
     pub fn points(&self) -> Result<Vec<Point>> {
         let lens: Vec<usize> = self
@@ -139,8 +158,9 @@ impl Grid {
             .iter()
             .map(|a| a.len(&self.name))
             .collect::<Result<_>>()?;
-        let total: usize = lens.iter().product();
-        let mut points = Vec::with_capacity(total);
+        let total = self.run_count()?;
+        // Each point is validated as it is built: reserve little up front.
+        let mut points = Vec::with_capacity(total.min(1024));
         for index in 0..total {
             // Mixed-radix digits of `index`, first axis most significant.
             let mut rest = index;
@@ -209,8 +229,22 @@ impl GridFile {
         toml::to_string(self).map_err(|e| ExperimentError::Grid(e.to_string()))
     }
 
+    /// The number of runs of all the grids, checked: more than
+    /// [`MAX_RUNS`] is an error.
+    pub fn run_count(&self) -> Result<usize> {
+        let mut total: usize = 0;
+        for grid in &self.grids {
+            total = total
+                .checked_add(grid.run_count()?)
+                .filter(|&t| t <= MAX_RUNS)
+                .ok_or_else(|| too_many_runs("(all grids of the file)"))?;
+        }
+        Ok(total)
+    }
+
     /// Every run of every grid, numbered in file order.
     pub fn points(&self) -> Result<Vec<Point>> {
+        self.run_count()?;
         let mut all = Vec::new();
         for grid in &self.grids {
             for mut point in grid.points()? {
@@ -229,6 +263,12 @@ pub fn describe(coords: &[(String, Value)]) -> String {
         .map(|(p, v)| format!("{p}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+fn too_many_runs(grid: &str) -> ExperimentError {
+    ExperimentError::Grid(format!(
+        "grid `{grid}`: more than {MAX_RUNS} runs (the product of the axes' lengths)"
+    ))
 }
 
 fn set_path(table: &mut Table, path: &str, value: Value) -> std::result::Result<(), String> {

@@ -48,3 +48,38 @@ fn shards_partition_the_runs_and_bad_specs_are_refused() {
         assert!(bad.parse::<Shard>().is_err(), "{bad}");
     }
 }
+
+/// Found by `rnn-fuzz` (grid_toml): a short grid file with many axes
+/// multiplied past `usize` (a panic on overflow) or into an allocation of
+/// 2^40 points (an abort). The run count is now checked and capped.
+#[test]
+fn a_grid_of_too_many_runs_is_a_typed_error() {
+    use rnn_experiment::GridFile;
+    use rnn_experiment::grid::MAX_RUNS;
+    let grid = |axes: usize, values: &str| {
+        let mut doc = String::from(
+            "[[grid]]\nname = \"big\"\n[grid.base]\ntask = { name = \"periodic\" }\n\
+             rule = { name = \"rflo\", rates = 0.03 }\n",
+        );
+        for i in 0..axes {
+            doc.push_str(&format!(
+                "[[grid.axis]]\n\"training.seed\" = {values}\n# {i}\n"
+            ));
+        }
+        GridFile::from_toml(&doc).unwrap()
+    };
+    for (axes, values) in [
+        (40, "[0, 1]"),
+        (70, "[0, 1]"),
+        (25, "[0, 1]"),
+        (9, "[0, 1, 2, 3, 4, 5, 6]"),
+    ] {
+        let file = grid(axes, values);
+        assert!(file.run_count().is_err(), "{axes} axes");
+        assert!(file.points().is_err(), "{axes} axes");
+    }
+    assert!(7usize.pow(9) > MAX_RUNS && 2usize.pow(24) == MAX_RUNS);
+    let file = grid(3, "[0, 1]");
+    assert_eq!(file.run_count().unwrap(), 8);
+    assert_eq!(file.points().unwrap().len(), 8);
+}

@@ -211,6 +211,18 @@ impl<R: LearningRule> Trainer<R> {
                 what: "the checkpoint was written with another training config",
             });
         }
+        // Resuming replays `trials_done` trials: that count must be the
+        // history's (one entry per trial done) and within the run, so that a
+        // corrupted count cannot make the replay run for ever.
+        let done = checkpoint.trials_done;
+        if done > config.n_trials
+            || checkpoint.history.loss.len() != done
+            || checkpoint.history.feedback_alignment.len() != done
+        {
+            return Err(LearnError::CheckpointMismatch {
+                what: "the trials done disagree with the history or exceed the run's n_trials",
+            });
+        }
         let mut net = checkpoint.network()?;
         let mut trainer = Trainer::new(rule, &mut net, config)?;
         trainer.pending = WeightUpdate {

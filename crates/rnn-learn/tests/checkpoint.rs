@@ -233,3 +233,36 @@ fn alignment_measurements_leave_rules_with_memory_unchanged() {
         }
     }
 }
+
+/// Found by `rnn-fuzz` (checkpoint_file): a checkpoint whose trial count was
+/// corrupted to a huge number made `resume` replay the trial source for
+/// ever. The count must match the history and fit in the run.
+#[test]
+fn a_trial_count_beyond_the_history_or_the_run_is_refused_before_replaying() {
+    let rule = Rflo::new(LearningRates::uniform(0.05)).unwrap();
+    let mut net = network();
+    let mut trainer = Trainer::new(rule.clone(), &mut net, config()).unwrap();
+    let mut task = source();
+    for _ in 0..2 {
+        trainer.train_trial(&mut net, &mut task).unwrap();
+    }
+    let good = serde_json::to_value(trainer.checkpoint(&net)).unwrap();
+    for (field, value) in [
+        ("trials_done", serde_json::json!(1u64 << 60)),
+        ("trials_done", serde_json::json!(3)),
+        ("trials_done", serde_json::json!(12)),
+    ] {
+        let mut bad = good.clone();
+        bad[field] = value;
+        let checkpoint: Checkpoint = serde_json::from_value(bad).unwrap();
+        let result = Trainer::resume(rule.clone(), config(), &checkpoint, &mut source());
+        assert!(
+            matches!(result, Err(LearnError::CheckpointMismatch { .. })),
+            "{field}: {:?}",
+            result.err()
+        );
+    }
+    // The untouched checkpoint still resumes.
+    let checkpoint: Checkpoint = serde_json::from_value(good).unwrap();
+    assert!(Trainer::resume(rule, config(), &checkpoint, &mut source()).is_ok());
+}

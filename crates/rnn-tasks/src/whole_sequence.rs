@@ -89,6 +89,18 @@ impl WholeSequenceConfig {
         for (position, &syllable) in self.sequence.iter().enumerate() {
             self.shape.check_syllable(syllable, Some(position))?;
         }
+        if self
+            .sequence
+            .len()
+            .checked_mul(self.shape.syllable_len)
+            .is_none()
+        {
+            return Err(TaskError::OutOfRange {
+                field: "shape.syllable_len",
+                value: self.shape.syllable_len.to_string(),
+                reason: "the trial length len(sequence) * syllable_len overflows",
+            });
+        }
         finite("input_value", self.input_value)?;
         match &self.start {
             SequenceStart::Uniform {
@@ -96,6 +108,18 @@ impl WholeSequenceConfig {
                 half_width,
             } => {
                 nonzero("start.n_units", *n_units)?;
+                // h(0) is drawn for a network of `n_units` units: a size no
+                // network may have is refused before it is allocated.
+                if rnn_core::NetworkConfig::new(*n_units, 1, 2)
+                    .validate()
+                    .is_err()
+                {
+                    return Err(TaskError::OutOfRange {
+                        field: "start.n_units",
+                        value: n_units.to_string(),
+                        reason: "larger than any network (rnn_core::MAX_WEIGHTS)",
+                    });
+                }
                 finite("start.half_width", *half_width)?;
                 if *half_width < 0.0 {
                     return Err(TaskError::OutOfRange {
@@ -118,9 +142,10 @@ impl WholeSequenceConfig {
         Ok(())
     }
 
-    /// Trial length `T = len(sequence) · D`.
+    /// Trial length `T = len(sequence) · D` (saturating; [`validate`](Self::validate)
+    /// refuses a product that overflows).
     pub fn trial_len(&self) -> usize {
-        self.sequence.len() * self.shape.syllable_len
+        self.sequence.len().saturating_mul(self.shape.syllable_len)
     }
 }
 

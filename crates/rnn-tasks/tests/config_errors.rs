@@ -359,3 +359,52 @@ fn task_errors_cross_the_trial_source_seam() {
     let task: TaskError = CoreError::EmptyTrial.into();
     assert!(matches!(task, TaskError::Core(CoreError::EmptyTrial)));
 }
+
+/// Found by `rnn-fuzz` (run_spec_toml, task_spec_toml): a syllable length
+/// whose product with the sequence length overflows panicked in
+/// `trial_len` (through `TaskSpec::steps_per_trial`), and a uniform `h(0)`
+/// for `usize::MAX` units aborted on allocation in `WholeSequence::new`.
+/// Both are now typed errors from `validate`.
+#[test]
+fn whole_sequence_sizes_that_cannot_exist_are_typed_errors() {
+    use rnn_tasks::TaskSpec;
+    let mut config = WholeSequenceConfig::default();
+    config.shape.syllable_len = usize::MAX;
+    config.shape.reach_len = 100;
+    assert!(matches!(
+        config.validate(),
+        Err(TaskError::OutOfRange {
+            field: "shape.syllable_len",
+            ..
+        })
+    ));
+    assert_eq!(config.trial_len(), usize::MAX); // saturates, never panics
+    let spec = TaskSpec::WholeSequence(config);
+    assert!(spec.steps_per_trial().is_err());
+    assert!(spec.build(&mut seeded(0)).is_err());
+
+    for n_units in [usize::MAX, 1 << 40, 1 << 20] {
+        let config = WholeSequenceConfig {
+            start: SequenceStart::Uniform {
+                n_units,
+                half_width: 1.0,
+            },
+            ..WholeSequenceConfig::default()
+        };
+        assert!(
+            matches!(
+                config.validate(),
+                Err(TaskError::OutOfRange {
+                    field: "start.n_units",
+                    ..
+                })
+            ),
+            "{n_units}"
+        );
+        assert!(
+            TaskSpec::WholeSequence(config)
+                .build(&mut seeded(0))
+                .is_err()
+        );
+    }
+}
