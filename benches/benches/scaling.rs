@@ -4,7 +4,7 @@
 //! with like. `cargo run --release -p rnn-bench --bin bench-report` turns
 //! the results into slopes and the performance ratios.
 //!
-//! In criterion's test mode (`-- --test`, the CI smoke run) sizes `N >= 512`
+//! In criterion's test mode (`-- --test`, the smoke run) sizes `N >= 512`
 //! are skipped so that the run takes seconds.
 
 use std::hint::black_box;
