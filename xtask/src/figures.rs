@@ -42,6 +42,10 @@ pub struct FiguresArgs {
     /// Only train shard i of n of the runs into the store (1-based); no report.
     #[arg(long, value_name = "i/n")]
     pub shard: Option<String>,
+    /// Also the runs too long for the default job (e.g. Fig 2 at 50,000
+    /// trials, about an hour on 2 cores); their report sections say so.
+    #[arg(long)]
+    pub extended: bool,
     /// Print the panel ids, one per line, and exit.
     #[arg(long)]
     pub list: bool,
@@ -64,6 +68,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
     let scale = Scale {
         quick: args.quick,
         seeds: args.seeds,
+        extended: args.extended,
     };
     let out = args.out.clone().unwrap_or_else(|| {
         workspace_root().join(if args.quick {
@@ -90,6 +95,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         .build()?;
     let mut report = Report {
         quick: args.quick,
+        extended: args.extended,
         command: std::iter::once("cargo xtask figures".to_string())
             .chain(std::env::args().skip(2))
             .collect::<Vec<_>>()
@@ -116,6 +122,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         let records =
             progress::run(&runner, panel.id, &specs).map_err(|e| format!("{}: {e}", panel.id))?;
         let mut section = Section::new(panel.id, panel.title, panel.claim);
+        section.part = panel.part;
         section.trained = trained;
         if !points.is_empty() {
             section.grids = grids.to_toml()?;

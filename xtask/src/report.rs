@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::panels::Part;
+
 /// One checked part of a panel's claim: the part, the criterion as computed
 /// in the code, what was measured, and whether it holds.
 #[derive(Debug, Clone)]
@@ -36,6 +38,7 @@ impl Verdict {
 /// many of its distinct runs this job trained, of all (the rest came from the store).
 #[derive(Debug, Clone, Default)]
 pub struct Section {
+    pub part: Part,
     pub panel: String,
     pub title: String,
     pub claim: String,
@@ -89,6 +92,7 @@ impl Section {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub quick: bool,
+    pub extended: bool,
     pub command: String,
     pub threads: usize,
     pub sections: Vec<Section>,
@@ -134,71 +138,115 @@ impl Report {
                 self.pending.join(", ")
             );
         }
-        s.push_str(
-            "## Summary\n\n| panel | claim | verdict | wall time (runs trained now / all) |\n",
-        );
-        s.push_str("|---|---|---|---|\n");
-        for sec in &self.sections {
-            let parts: Vec<String> = sec
-                .verdicts
-                .iter()
-                .map(|v| format!("{}: {}", v.claim, verdict_word(v.holds)))
-                .collect();
-            let _ = writeln!(
-                s,
-                "| [{}](#{}) | {} | **{}** ({}) | {:.1} s ({}/{}) |",
-                sec.panel,
-                sec.panel,
-                sec.claim,
-                verdict_word(sec.holds()),
-                parts.join("; "),
-                sec.seconds,
-                sec.trained.0,
-                sec.trained.1
+        let paper: Vec<&Section> = self
+            .sections
+            .iter()
+            .filter(|x| x.part == Part::Paper)
+            .collect();
+        let beyond: Vec<&Section> = self
+            .sections
+            .iter()
+            .filter(|x| x.part == Part::Beyond)
+            .collect();
+        s.push_str("## Summary\n\n");
+        summary_table(&mut s, &paper);
+        if !beyond.is_empty() {
+            s.push_str("Beyond the paper (the rules of docs/spec/MODEL.md §10–§16 on the paper's tasks; these claims are ours, not the paper's):\n\n");
+            summary_table(&mut s, &beyond);
+        }
+        if !self.extended {
+            s.push_str(
+                "Not run: the extended runs (`cargo xtask figures --extended`); the panels that \
+                 have them say so.\n\n",
             );
         }
-        s.push('\n');
-        for sec in &self.sections {
-            let (panel, title, claim) = (&sec.panel, &sec.title, &sec.claim);
-            let _ = writeln!(s, "## {panel}\n\n**{title}**\n\nClaim (paper): {claim}\n");
-            if self.quick {
-                let _ = writeln!(s, "*Quick run: reduced scale.*\n");
-            }
-            let _ = writeln!(s, "Files: {}\n", sec.files.join(", "));
-            if !sec.grids.is_empty() {
-                let _ = writeln!(
-                    s,
-                    "Runs: the grid file below; `cargo xtask sweep run` on it reproduces \
-                     `{}_runs.csv` exactly.\n\n```toml\n{}\n```\n",
-                    sec.panel,
-                    sec.grids.trim_end()
-                );
-            }
-            s.push_str(&sec.body);
-            s.push('\n');
+        for sec in &paper {
+            self.render_section(&mut s, sec);
+        }
+        if !beyond.is_empty() {
             s.push_str(
-                "### Verdicts\n\n| claim | criterion | measured | verdict |\n|---|---|---|---|\n",
+                "# Beyond the paper\n\nThe rules of docs/spec/MODEL.md §10–§16 (SnAp-1, UORO, \
+                 KF-RTRL, REINFORCE, FORCE) on the paper's tasks, beside RFLO and the exact rules. \
+                 The claims of this part are the library's own (docs/spec/FIGURES.md, last table), \
+                 measured the same way.\n\n",
             );
-            for v in &sec.verdicts {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | **{}** |",
-                    v.claim,
-                    v.criterion,
-                    v.measured,
-                    verdict_word(v.holds)
-                );
+            for sec in &beyond {
+                self.render_section(&mut s, sec);
             }
-            let _ = writeln!(
-                s,
-                "\nPanel verdict: **{}**. Wall time {:.1} s; {} of its {} runs trained by this job, \
-                 the others read from the store.\n",
-                verdict_word(sec.holds()),
-                sec.seconds,
-                sec.trained.0,
-                sec.trained.1
-            );
         }
         s
     }
+
+    /// One panel's section.
+    fn render_section(&self, s: &mut String, sec: &Section) {
+        let (panel, title, claim) = (&sec.panel, &sec.title, &sec.claim);
+        let whose = match sec.part {
+            Part::Paper => "Claim (paper)",
+            Part::Beyond => "Claim (ours, beyond the paper)",
+        };
+        let _ = writeln!(s, "## {panel}\n\n**{title}**\n\n{whose}: {claim}\n");
+        if self.quick {
+            let _ = writeln!(s, "*Quick run: reduced scale.*\n");
+        }
+        let _ = writeln!(s, "Files: {}\n", sec.files.join(", "));
+        if !sec.grids.is_empty() {
+            let _ = writeln!(
+                s,
+                "Runs: the grid file below; `cargo xtask sweep run` on it reproduces \
+                 `{}_runs.csv` exactly.\n\n```toml\n{}\n```\n",
+                sec.panel,
+                sec.grids.trim_end()
+            );
+        }
+        s.push_str(&sec.body);
+        s.push('\n');
+        s.push_str(
+            "### Verdicts\n\n| claim | criterion | measured | verdict |\n|---|---|---|---|\n",
+        );
+        for v in &sec.verdicts {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | **{}** |",
+                v.claim,
+                v.criterion,
+                v.measured,
+                verdict_word(v.holds)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nPanel verdict: **{}**. Wall time {:.1} s; {} of its {} runs trained by this job, \
+             the others read from the store.\n",
+            verdict_word(sec.holds()),
+            sec.seconds,
+            sec.trained.0,
+            sec.trained.1
+        );
+    }
+}
+
+/// The summary table of `sections`: claim, verdict, wall time.
+fn summary_table(s: &mut String, sections: &[&Section]) {
+    s.push_str("| panel | claim | verdict | wall time (runs trained now / all) |\n");
+    s.push_str("|---|---|---|---|\n");
+    for sec in sections {
+        let parts: Vec<String> = sec
+            .verdicts
+            .iter()
+            .map(|v| format!("{}: {}", v.claim, verdict_word(v.holds)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| [{}](#{}) | {} | **{}** ({}) | {:.1} s ({}/{}) |",
+            sec.panel,
+            sec.panel,
+            sec.claim,
+            verdict_word(sec.holds()),
+            parts.join("; "),
+            sec.seconds,
+            sec.trained.0,
+            sec.trained.1
+        );
+    }
+    s.push('\n');
 }

@@ -20,6 +20,7 @@ fn args(out: &Path, only: &str) -> FiguresArgs {
         seeds: None,
         threads: Some(2),
         shard: None,
+        extended: false,
         list: false,
         trial_budget: None,
     }

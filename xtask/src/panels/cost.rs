@@ -10,7 +10,7 @@ use rnn_experiment::GridFile;
 use rnn_experiment::stats::{fmt_num, line_fit};
 use rnn_learn::{AnyRule, LearningRule, RuleSpec, WeightUpdate};
 
-use super::{Panel, PanelRun, cols};
+use super::{Panel, PanelRun, Part, cols};
 use crate::plot::{self, Series, Style, colors};
 use crate::report::Verdict;
 use crate::table::Table;
@@ -18,6 +18,7 @@ use crate::{Res, row};
 
 /// The cost panel.
 pub const COST: Panel = Panel {
+    part: Part::Paper,
     id: "cost",
     title: "Time per step vs N for RFLO, BPTT, RTRL (trial-end update of one trial, in-process, minimum over repeats)",
     claim: "slopes on log–log ≈ 2, 2, 4 (fit at large N)",

@@ -8,7 +8,7 @@ use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{DaleLaw, Frozen, LearningRates, RuleSpec, TrainingConfig, feedback_alignment};
 use rnn_tasks::{PeriodicConfig, TaskSpec};
 
-use super::{APPROX_FACTOR, LEARNS_FRACTION, Panel, PanelRun, Run, Scale, loss_curves};
+use super::{APPROX_FACTOR, LEARNS_FRACTION, Panel, PanelRun, Part, Run, Scale, loss_curves};
 use super::{approx, completed, curve_indices, final_losses, initial_losses, tau_label};
 use crate::Res;
 use crate::plot::{self, Series, Style, colors};
@@ -203,6 +203,7 @@ pub fn condition_table(p: &mut PanelRun<'_>, groups: &[Group<'_>]) {
 
 /// fig2c: readout–feedback alignment during RFLO training.
 pub const FIG2C: Panel = Panel {
+    part: Part::Paper,
     id: "fig2c",
     title: "Readout–feedback alignment A = Tr(W_out B)/(|W_out| |B|) during RFLO training",
     claim: "A grows from ≈0 to clearly positive",
@@ -264,6 +265,7 @@ fn fig2c(p: &mut PanelRun<'_>) -> Res<()> {
 
 /// fig2a: loss per trial, BPTT vs RFLO, T = 20τ and 160τ; final output vs target.
 pub const FIG2A: Panel = Panel {
+    part: Part::Paper,
     id: "fig2a",
     title: "Periodic task: loss per trial, BPTT vs RFLO, T = 20τ and 160τ; final output vs target",
     claim: "both learn; at 20τ RFLO ≈ BPTT",
@@ -380,6 +382,7 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
 
 /// fig2b: final loss vs period for BPTT, RFLO and the untrained network.
 pub const FIG2B: Panel = Panel {
+    part: Part::Paper,
     id: "fig2b",
     title: "Final loss vs period T: BPTT, RFLO, untrained",
     claim: FIG2B_CLAIM,
@@ -455,6 +458,7 @@ pub fn fig2b_verdicts(
 
 /// fig2d: T = 80τ, BPTT vs RFLO vs LocalSymmetric vs NonlocalRandom.
 pub const FIG2D: Panel = Panel {
+    part: Part::Paper,
     id: "fig2d",
     title: "T = 80τ: BPTT, RFLO, LocalSymmetric (local, symmetric feedback), NonlocalRandom (nonlocal, random feedback)",
     claim: "the local approximation accounts for the gap (LocalSymmetric ≈ RFLO); random feedback alone costs little (NonlocalRandom ≈ BPTT)",
@@ -492,6 +496,7 @@ fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
 
 /// fig2s1: RFLO with and without Dale's law.
 pub const FIG2S1: Panel = Panel {
+    part: Part::Paper,
     id: "fig2s1",
     title: "RFLO with Dale's law vs without, T = 20τ",
     claim: "Dale-constrained RFLO still learns",
@@ -529,6 +534,7 @@ fn fig2s1(p: &mut PanelRun<'_>) -> Res<()> {
 
 /// fig2s2: W and W_out vs readout-only vs recurrent-only.
 pub const FIG2S2: Panel = Panel {
+    part: Part::Paper,
     id: "fig2s2",
     title: "Which weights learn: W and W_out vs readout-only (readout fed back via B) vs recurrent-only, T = 20τ",
     claim: "both > readout-only; recurrent-only fails (≈ untrained)",
@@ -588,6 +594,7 @@ fn fig2s2(p: &mut PanelRun<'_>) -> Res<()> {
 
 /// fig2s3: final loss vs network size N (RFLO).
 pub const FIG2S3: Panel = Panel {
+    part: Part::Paper,
     id: "fig2s3",
     title: "Final loss vs network size N (RFLO, T = 20τ)",
     claim: "larger networks do better",

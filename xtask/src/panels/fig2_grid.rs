@@ -11,7 +11,7 @@ use super::fig2::{
     paper_eta, period,
 };
 use super::replicated;
-use super::{Panel, PanelRun, Run, Scale, tau_label};
+use super::{Panel, PanelRun, Part, Run, Scale, tau_label};
 use crate::Res;
 use crate::plot::colors::{BLUE, GREEN, GREY, LOCAL_SYMMETRIC, ORANGE};
 use crate::plot::{self, Series, Style};
@@ -20,6 +20,7 @@ use crate::table::Table;
 
 /// fig2b_grid: the paper's eta grid at our budget; fig2b's claim with the best rates.
 pub const FIG2B_GRID: Panel = Panel {
+    part: Part::Paper,
     id: "fig2b_grid",
     title: "The paper's learning-rate grid at our trial budget: final loss vs eta per rule and T; \
             fig2b re-stated with the best rates",

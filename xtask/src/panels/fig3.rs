@@ -7,7 +7,7 @@ use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{RuleSpec, Schedule, TrainingConfig};
 use rnn_tasks::{ReadySetGo, ReadySetGoConfig, TaskSpec, produced_interval};
 
-use super::{Panel, PanelRun, Run, Scale, band_at, binned_median_band, cols, curve_indices};
+use super::{Panel, PanelRun, Part, Run, Scale, band_at, binned_median_band, cols, curve_indices};
 use super::{failed_of, loss_curves, replicated, trend_text};
 use crate::Res;
 use crate::plot::{self, Series, Style, colors};
@@ -199,6 +199,7 @@ fn tracks(claim: &str, c: &[Summary]) -> Verdict {
 
 /// fig3b: RFLO trained with `T_delay ≤ 15τ` and `≤ 20τ`.
 pub const FIG3B: Panel = Panel {
+    part: Part::Paper,
     id: "fig3b",
     title: "Ready–Set–Go, RFLO trained with T_delay ≤ 15τ and ≤ 20τ: output peak time vs delay",
     claim: "tracks the identity for ≤ 15τ; worse for ≤ 20τ",
@@ -225,6 +226,7 @@ fn fig3b(p: &mut PanelRun<'_>) -> Res<()> {
 
 /// fig3c: BPTT trained with `T_delay ≤ 25τ`.
 pub const FIG3C: Panel = Panel {
+    part: Part::Paper,
     id: "fig3c",
     title: "Ready–Set–Go, BPTT trained with T_delay ≤ 25τ: output peak time vs delay",
     claim: "tracks the identity",

@@ -9,7 +9,9 @@ use rnn_learn::{RuleSpec, TrainingConfig};
 use rnn_loop::{LoopConfig, Sequencer, mean_squared_distance};
 use rnn_tasks::{ReachConfig, ReachSyllables, TaskSpec, WholeSequence, WholeSequenceConfig};
 
-use super::{Panel, PanelRun, Run, Scale, band_at, binned_median_band, cols, completed, grid};
+use super::{
+    Panel, PanelRun, Part, Run, Scale, band_at, binned_median_band, cols, completed, grid,
+};
 use super::{curve_indices, failed_of, fig2::loss_series, loss_curves, replicated, trend_text};
 use crate::plot::{self, Series, Style, colors};
 use crate::report::Verdict;
@@ -80,6 +82,7 @@ fn syllable_paths(run: &Run, reach: &ReachConfig) -> Res<Vec<(Path2, Path2)>> {
 
 /// fig4a: four reach syllables after RFLO training.
 pub const FIG4A: Panel = Panel {
+    part: Part::Paper,
     id: "fig4a",
     title: "Four reach syllables after RFLO training: cursor paths (each syllable from the origin)",
     claim: "four distinct reaches in the four directions",
@@ -163,6 +166,7 @@ fn fig4a(p: &mut PanelRun<'_>) -> Res<()> {
 
 /// fig4c: the 8-syllable sequence with the loop vs without (RFLO, BPTT).
 pub const FIG4C: Panel = Panel {
+    part: Part::Paper,
     id: "fig4c",
     title: "8-syllable (160τ) sequence: sequencing loop vs no-loop RFLO vs no-loop BPTT",
     claim: "the loop produces the exact syllable sequence and the lowest trajectory error",

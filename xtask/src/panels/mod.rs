@@ -20,11 +20,22 @@ pub use common::*;
 use crate::Res;
 use crate::report::Section;
 
-/// One figure panel: its id (file names, `--only`, report anchors), what it
+/// Where a panel belongs: the paper's figures, or the report's separate
+/// section on the rules beyond the paper (docs/spec/FIGURES.md, last table),
+/// whose verdicts are not the paper's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Part {
+    #[default]
+    Paper,
+    Beyond,
+}
+
+/// One figure panel: its part of the report, its id (file names, `--only`, report anchors), what it
 /// shows, the paper's claim it checks, its training runs as grids (empty for
 /// panels that train nothing), and its evaluator (reads the runs, writes its
 /// CSV and SVG, fills the section's body and verdicts).
 pub struct Panel {
+    pub part: Part,
     pub id: &'static str,
     pub title: &'static str,
     pub claim: &'static str,
@@ -49,12 +60,16 @@ pub const PANELS: &[Panel] = &[
     cost::COST,
 ];
 
-/// The scale of a figures job: `--quick` (reduced trials, seeds and grids)
-/// and `--seeds N` (replicates of every panel).
+/// The scale of a figures job: `--quick` (reduced trials, seeds and grids),
+/// `--seeds N` (replicates of every panel) and `--extended` (the runs too
+/// long for the default job's time budget, e.g. Fig 2's larger trial budget;
+/// a panel adds them to its grids when `extended` is set).
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
     pub quick: bool,
     pub seeds: Option<usize>,
+    #[expect(dead_code, reason = "the Fig 2 long-period panels of #16 read it")]
+    pub extended: bool,
 }
 
 impl Scale {
