@@ -175,7 +175,7 @@ fn checkpoint_rule() -> RuleSpec {
 fn checkpoint_task() -> TaskSpec {
     TaskSpec::Periodic(PeriodicConfig {
         period: 6,
-        initial_value: 0.1,
+        start: rnn_tasks::FixedStart::Constant(0.1),
     })
 }
 
@@ -865,6 +865,10 @@ pub fn task_spec_seeds() -> Vec<Vec<u8>> {
         .map(|t| toml::to_string(t).unwrap())
         .collect();
     seeds.push("name = \"periodic\"\nperiod = 7\ninitial_value = -0.5\n".into());
+    seeds.push(
+        "name = \"periodic\"\nperiod = 7\nstart = { uniform = { n_units = 5, half_width = 1.0 } }\n"
+            .into(),
+    );
     seeds.push("name = \"ready_set_go\"\nmin_delay = 3\nmax_delay = 5\n".into());
     seeds.push("name = \"files\"\ntargets = \"y.npy\"\ninitial_state = \"carry_over\"\n".into());
     seeds.into_iter().map(String::into_bytes).collect()

@@ -75,6 +75,7 @@ pub mod periodic;
 pub mod reach;
 pub mod ready_set_go;
 pub mod registry;
+pub mod start;
 pub mod whole_sequence;
 
 pub use error::{Result, TaskError};
@@ -88,7 +89,8 @@ pub use ready_set_go::{
     IntervalReadout, ReadySetGo, ReadySetGoConfig, TrialLength, gaussian_pulse, produced_interval,
 };
 pub use registry::TaskSpec;
-pub use whole_sequence::{SequenceStart, WholeSequence, WholeSequenceConfig};
+pub use start::FixedStart;
+pub use whole_sequence::{WholeSequence, WholeSequenceConfig};
 
 use rnn_core::{SeededRng, Trial, TrialSource};
 

@@ -3,17 +3,20 @@
 //! One trial is one period of `T` steps, no input, one output with target
 //! `y*(t) = sin(2πt/T) + 0.5 sin(4πt/T) + 0.25 sin(8πt/T)` for `t = 1..T`
 //! (stored at step index `s = t - 1`, so the last step, `t = T`, is back at 0).
-//! Every trial starts from the same fixed state `h(0) = 0.1` (every unit);
-//! nothing carries over.
+//! Every trial starts from the same fixed state: `h(0) = 0.1` on every unit
+//! by default (the paper's example code), or a vector drawn once per network
+//! from `U[-1, 1)` (the paper's text: "a specified initial activity vector");
+//! see [`FixedStart`]. Nothing carries over.
 
 use std::f64::consts::PI;
 
 use faer::Mat;
-use rnn_core::{InitialState, SeededRng, Trial};
+use rnn_core::{SeededRng, Trial};
 use serde::{Deserialize, Serialize};
 
 use crate::Task;
-use crate::error::{Result, finite, nonzero};
+use crate::error::{Result, nonzero};
+use crate::start::FixedStart;
 
 /// Configuration of the periodic task.
 ///
@@ -29,16 +32,19 @@ pub struct PeriodicConfig {
     /// Period `T` in steps = trial length; `>= 1`. Default 200 (= 20τ, the
     /// shortest of the paper's `{200, 400, 800, 1600}`).
     pub period: usize,
-    /// The value of every unit of `h(0)` at each trial start; finite.
-    /// Default 0.1 (the paper's example code; `h(0) = 0` would stay at 0).
-    pub initial_value: f64,
+    /// The `h(0)` of every trial. Default `0.1` on every unit (the paper's
+    /// example code; `h(0) = 0` would stay at 0); `{ uniform = { n_units = N,
+    /// half_width = 1.0 } }` draws it once per network. Read as
+    /// `initial_value = 0.1` too (the field's former name).
+    #[serde(alias = "initial_value")]
+    pub start: FixedStart,
 }
 
 impl Default for PeriodicConfig {
     fn default() -> Self {
         Self {
             period: 200,
-            initial_value: 0.1,
+            start: FixedStart::Constant(0.1),
         }
     }
 }
@@ -53,12 +59,10 @@ impl PeriodicConfig {
     }
 
     /// Checks every field: [`TaskError::Zero`](crate::TaskError::Zero) for
-    /// `period = 0`, [`TaskError::NonFinite`](crate::TaskError::NonFinite)
-    /// for a non-finite `initial_value`.
+    /// `period = 0`, and [`FixedStart::validate`] for the start.
     pub fn validate(&self) -> Result<()> {
         nonzero("period", self.period)?;
-        finite("initial_value", self.initial_value)?;
-        Ok(())
+        self.start.validate()
     }
 }
 
@@ -75,13 +79,14 @@ pub fn periodic_target(t: usize, period: usize) -> f64 {
     phase.sin() + 0.5 * (2.0 * phase).sin() + 0.25 * (4.0 * phase).sin()
 }
 
-/// The periodic-output task (docs/spec/TASKS.md §1). Deterministic: every trial is the same.
+/// The periodic-output task (docs/spec/TASKS.md §1). Deterministic after
+/// construction: every trial is the same.
 ///
 /// ```
 /// use rnn_core::{InitialState, TrialSource, seeded};
 /// use rnn_tasks::{Periodic, PeriodicConfig, Task};
 ///
-/// let mut task = Periodic::new(PeriodicConfig::with_period(200))?;
+/// let mut task = Periodic::new(PeriodicConfig::with_period(200), &mut seeded(9))?;
 /// assert_eq!((task.n_inputs(), task.n_outputs()), (0, 1));
 /// let trial = task.next_trial(&mut seeded(0))?;
 /// assert_eq!(trial.len(), 200);
@@ -97,18 +102,14 @@ pub struct Periodic {
 }
 
 impl Periodic {
-    /// The task for a validated `config`.
-    pub fn new(config: PeriodicConfig) -> Result<Self> {
+    /// The task for a validated `config`. With [`FixedStart::Uniform`] `h(0)`
+    /// is drawn here from `rng` (exactly `N` draws); otherwise nothing is drawn.
+    pub fn new(config: PeriodicConfig, rng: &mut SeededRng) -> Result<Self> {
         config.validate()?;
         let period = config.period;
         let inputs = Mat::<f64>::zeros(0, period);
         let targets = Mat::from_fn(1, period, |_, s| periodic_target(s + 1, period));
-        let trial = Trial::from_columns(
-            inputs,
-            targets,
-            None,
-            InitialState::Constant(config.initial_value),
-        )?;
+        let trial = Trial::from_columns(inputs, targets, None, config.start.draw(rng))?;
         Ok(Self { config, trial })
     }
 

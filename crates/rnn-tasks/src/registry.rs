@@ -109,14 +109,14 @@ impl TaskSpec {
     }
 
     /// The task, validated. `rng` serves only draws made once at
-    /// construction (the whole-sequence task's `h(0)` with
-    /// [`SequenceStart::Uniform`](crate::SequenceStart::Uniform)); the
+    /// construction (a fixed `h(0)` drawn with
+    /// [`FixedStart::Uniform`](crate::FixedStart::Uniform)); the
     /// trials' own draws come from the generator passed to each
     /// `next_trial`. Built this way, a task gives the same trials as the
     /// same task constructed directly with the same generators.
     pub fn build(&self, rng: &mut SeededRng) -> Result<Box<dyn Task + Send>> {
         Ok(match self {
-            TaskSpec::Periodic(c) => Box::new(Periodic::new(c.clone())?),
+            TaskSpec::Periodic(c) => Box::new(Periodic::new(c.clone(), rng)?),
             TaskSpec::ReadySetGo(c) => Box::new(ReadySetGo::new(c.clone())?),
             TaskSpec::Reach(c) => Box::new(ReachSyllables::new(c.clone())?),
             TaskSpec::WholeSequence(c) => Box::new(WholeSequence::new(c.clone(), rng)?),

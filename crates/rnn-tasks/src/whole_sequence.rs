@@ -6,40 +6,21 @@
 //! per network (at construction) and reused for every trial.
 
 use faer::Mat;
-use rand::RngExt;
 use rnn_core::{InitialState, SeededRng, Trial};
 use serde::{Deserialize, Serialize};
 
 use crate::Task;
-use crate::error::{Result, TaskError, finite, nonzero};
+use crate::error::{Result, TaskError, finite};
 use crate::reach::SyllableShape;
-
-/// How the fixed `h(0)` of [`WholeSequence`] is obtained.
-///
-/// In TOML: `start = { uniform = { n_units = 100, half_width = 1.0 } }` or
-/// `start = { given = [0.1, -0.2, ...] }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum SequenceStart {
-    /// Drawn once at construction, every unit i.i.d. `U[-half_width, half_width)`
-    /// (**choice**; `half_width = 1` spans the range of a tanh unit).
-    Uniform {
-        /// Number of units `N`; `>= 1`.
-        n_units: usize,
-        /// Half-width of the interval; finite, `>= 0`.
-        half_width: f64,
-    },
-    /// A given state vector (length `N`, finite entries).
-    Given(Vec<f64>),
-}
+use crate::start::FixedStart;
 
 /// Configuration of the whole-sequence task.
 ///
 /// ```
-/// use rnn_tasks::{SequenceStart, WholeSequenceConfig};
+/// use rnn_tasks::{FixedStart, WholeSequenceConfig};
 /// let config = WholeSequenceConfig {
 ///     sequence: vec![0, 2, 1, 3],
-///     start: SequenceStart::Given(vec![0.0; 100]),
+///     start: FixedStart::Given(vec![0.0; 100]),
 ///     ..WholeSequenceConfig::default()
 /// };
 /// config.validate()?;
@@ -57,7 +38,7 @@ pub struct WholeSequenceConfig {
     pub input_value: f64,
     /// The fixed `h(0)`. Default `Uniform { n_units: 100, half_width: 1.0 }`
     /// (**choice**).
-    pub start: SequenceStart,
+    pub start: FixedStart,
 }
 
 impl Default for WholeSequenceConfig {
@@ -66,7 +47,7 @@ impl Default for WholeSequenceConfig {
             shape: SyllableShape::default(),
             sequence: vec![0, 1, 2, 3, 0, 1, 2, 3],
             input_value: 1.0,
-            start: SequenceStart::Uniform {
+            start: FixedStart::Uniform {
                 n_units: 100,
                 half_width: 1.0,
             },
@@ -102,43 +83,10 @@ impl WholeSequenceConfig {
             });
         }
         finite("input_value", self.input_value)?;
-        match &self.start {
-            SequenceStart::Uniform {
-                n_units,
-                half_width,
-            } => {
-                nonzero("start.n_units", *n_units)?;
-                // h(0) is drawn for a network of `n_units` units: a size no
-                // network may have is refused before it is allocated.
-                if rnn_core::NetworkConfig::new(*n_units, 1, 2)
-                    .validate()
-                    .is_err()
-                {
-                    return Err(TaskError::OutOfRange {
-                        field: "start.n_units",
-                        value: n_units.to_string(),
-                        reason: "larger than any network (rnn_core::MAX_WEIGHTS)",
-                    });
-                }
-                finite("start.half_width", *half_width)?;
-                if *half_width < 0.0 {
-                    return Err(TaskError::OutOfRange {
-                        field: "start.half_width",
-                        value: half_width.to_string(),
-                        reason: "must be >= 0",
-                    });
-                }
-            }
-            SequenceStart::Given(h0) => {
-                nonzero("start (given h(0) length)", h0.len())?;
-                if let Some(index) = h0.iter().position(|v| !v.is_finite()) {
-                    return Err(TaskError::NonFiniteTrace {
-                        what: "given h(0)",
-                        index,
-                    });
-                }
-            }
+        if let FixedStart::Constant(_) = self.start {
+            return Err(constant_start_refused());
         }
+        self.start.validate()?;
         Ok(())
     }
 
@@ -146,6 +94,15 @@ impl WholeSequenceConfig {
     /// refuses a product that overflows).
     pub fn trial_len(&self) -> usize {
         self.sequence.len().saturating_mul(self.shape.syllable_len)
+    }
+}
+
+/// The task's `h0()` is a vector of `N` values; a constant start has no `N`.
+fn constant_start_refused() -> TaskError {
+    TaskError::OutOfRange {
+        field: "start",
+        value: "a constant".into(),
+        reason: "the whole-sequence task needs `uniform` or `given` (its h(0) has N entries)",
     }
 }
 
@@ -173,19 +130,13 @@ pub struct WholeSequence {
 }
 
 impl WholeSequence {
-    /// The task for a validated `config`. With [`SequenceStart::Uniform`]
+    /// The task for a validated `config`. With [`FixedStart::Uniform`]
     /// `h(0)` is drawn here from `rng` (exactly `N` draws); with
-    /// [`SequenceStart::Given`] nothing is drawn.
+    /// [`FixedStart::Given`] nothing is drawn.
     pub fn new(config: WholeSequenceConfig, rng: &mut SeededRng) -> Result<Self> {
         config.validate()?;
-        let h0 = match &config.start {
-            SequenceStart::Uniform {
-                n_units,
-                half_width,
-            } => (0..*n_units)
-                .map(|_| half_width * (2.0 * rng.random::<f64>() - 1.0))
-                .collect(),
-            SequenceStart::Given(h0) => h0.clone(),
+        let InitialState::Given(h0) = config.start.draw(rng) else {
+            return Err(constant_start_refused());
         };
         let targets = config.shape.sequence_velocity(&config.sequence)?;
         let inputs = Mat::from_fn(1, targets.ncols(), |_, _| config.input_value);

@@ -2,27 +2,58 @@
 
 use rnn_core::{CoreError, seeded};
 use rnn_tasks::{
-    Periodic, PeriodicConfig, ReachConfig, ReachSyllables, ReadySetGo, ReadySetGoConfig,
-    SequenceStart, SyllableShape, TaskError, TrialLength, WholeSequence, WholeSequenceConfig,
+    FixedStart, Periodic, PeriodicConfig, ReachConfig, ReachSyllables, ReadySetGo,
+    ReadySetGoConfig, SyllableShape, TaskError, TrialLength, WholeSequence, WholeSequenceConfig,
 };
 
 #[test]
 fn periodic_errors() {
     assert!(matches!(
-        Periodic::new(PeriodicConfig::with_period(0)),
+        Periodic::new(PeriodicConfig::with_period(0), &mut seeded(0)),
         Err(TaskError::Zero { field: "period" })
     ));
     let config = PeriodicConfig {
-        initial_value: f64::NAN,
+        start: FixedStart::Constant(f64::NAN),
         ..PeriodicConfig::default()
     };
     assert!(matches!(
-        Periodic::new(config),
-        Err(TaskError::NonFinite {
-            field: "initial_value",
-            ..
-        })
+        Periodic::new(config, &mut seeded(0)),
+        Err(TaskError::NonFinite { field: "start", .. })
     ));
+    for (start, field) in [
+        (
+            FixedStart::Uniform {
+                n_units: 0,
+                half_width: 1.0,
+            },
+            "start.n_units",
+        ),
+        (
+            FixedStart::Uniform {
+                n_units: 3,
+                half_width: -1.0,
+            },
+            "start.half_width",
+        ),
+        (
+            FixedStart::Uniform {
+                n_units: 3,
+                half_width: f64::INFINITY,
+            },
+            "start.half_width",
+        ),
+        (
+            FixedStart::Uniform {
+                n_units: usize::MAX,
+                half_width: 1.0,
+            },
+            "start.n_units",
+        ),
+    ] {
+        let config = PeriodicConfig { start, period: 10 };
+        let error = Periodic::new(config, &mut seeded(0)).map(drop).unwrap_err();
+        assert!(error.to_string().contains(field), "{error}");
+    }
     assert!(PeriodicConfig::default().validate().is_ok());
 }
 
@@ -305,7 +336,7 @@ fn whole_sequence_errors() {
     ));
     assert!(matches!(
         err(WholeSequenceConfig {
-            start: SequenceStart::Uniform {
+            start: FixedStart::Uniform {
                 n_units: 0,
                 half_width: 1.0
             },
@@ -317,7 +348,7 @@ fn whole_sequence_errors() {
     ));
     assert!(matches!(
         err(WholeSequenceConfig {
-            start: SequenceStart::Uniform {
+            start: FixedStart::Uniform {
                 n_units: 10,
                 half_width: -1.0
             },
@@ -330,14 +361,14 @@ fn whole_sequence_errors() {
     ));
     assert!(matches!(
         err(WholeSequenceConfig {
-            start: SequenceStart::Given(vec![]),
+            start: FixedStart::Given(vec![]),
             ..base()
         }),
         TaskError::Zero { .. }
     ));
     assert!(matches!(
         err(WholeSequenceConfig {
-            start: SequenceStart::Given(vec![0.0, f64::NAN]),
+            start: FixedStart::Given(vec![0.0, f64::NAN]),
             ..base()
         }),
         TaskError::NonFiniteTrace { index: 1, .. }
@@ -385,7 +416,7 @@ fn whole_sequence_sizes_that_cannot_exist_are_typed_errors() {
 
     for n_units in [usize::MAX, 1 << 40, 1 << 20] {
         let config = WholeSequenceConfig {
-            start: SequenceStart::Uniform {
+            start: FixedStart::Uniform {
                 n_units,
                 half_width: 1.0,
             },

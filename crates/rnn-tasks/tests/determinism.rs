@@ -60,6 +60,6 @@ fn whole_sequence_is_reproducible() {
 
 #[test]
 fn periodic_is_reproducible() {
-    let make = || Periodic::new(PeriodicConfig::default()).unwrap();
+    let make = || Periodic::new(PeriodicConfig::default(), &mut seeded(0)).unwrap();
     assert_eq!(run(&mut make(), 1, 3), run(&mut make(), 2, 3));
 }

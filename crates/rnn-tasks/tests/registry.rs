@@ -7,8 +7,8 @@ use faer::Mat;
 use rnn_core::export::{write_npy, write_npy_vector};
 use rnn_core::{CoreError, InitialState, Trial, TrialSource, seeded};
 use rnn_tasks::{
-    Periodic, PeriodicConfig, ReachConfig, ReachSyllables, ReadySetGo, ReadySetGoConfig,
-    SequenceStart, TaskError, TaskSpec, TrialFiles, TrialLength, WholeSequence,
+    FixedStart, Periodic, PeriodicConfig, ReachConfig, ReachSyllables, ReadySetGo,
+    ReadySetGoConfig, TaskError, TaskSpec, TrialFiles, TrialLength, WholeSequence,
     WholeSequenceConfig,
 };
 
@@ -49,7 +49,7 @@ fn every_variant_changed() -> Vec<TaskSpec> {
     vec![
         TaskSpec::Periodic(PeriodicConfig {
             period: 400,
-            initial_value: 0.25,
+            start: FixedStart::Constant(0.25),
         }),
         TaskSpec::ReadySetGo(ReadySetGoConfig {
             sigma: 10.0,
@@ -70,7 +70,7 @@ fn every_variant_changed() -> Vec<TaskSpec> {
             shape,
             sequence: vec![3, 2, 1],
             input_value: 0.5,
-            start: SequenceStart::Given(vec![0.1, -0.2, 0.3]),
+            start: FixedStart::Given(vec![0.1, -0.2, 0.3]),
         }),
         TaskSpec::Files(
             TrialFiles::new("y.npy")
@@ -152,7 +152,7 @@ fn a_partial_table_takes_the_defaults() {
     assert_eq!(c.sequence, [0, 1]);
     assert_eq!(
         c.start,
-        SequenceStart::Uniform {
+        FixedStart::Uniform {
             n_units: 30,
             half_width: 0.5
         }
@@ -227,7 +227,7 @@ fn build_gives_the_trials_of_direct_construction() {
     {
         let mut built = spec.build(&mut seeded(7)).unwrap();
         let mut direct: Box<dyn TrialSource> = match &spec {
-            TaskSpec::Periodic(c) => Box::new(Periodic::new(c.clone()).unwrap()),
+            TaskSpec::Periodic(c) => Box::new(Periodic::new(c.clone(), &mut seeded(0)).unwrap()),
             TaskSpec::ReadySetGo(c) => Box::new(ReadySetGo::new(c.clone()).unwrap()),
             TaskSpec::Reach(c) => Box::new(ReachSyllables::new(c.clone()).unwrap()),
             TaskSpec::WholeSequence(c) => {

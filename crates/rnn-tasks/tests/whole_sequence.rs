@@ -2,7 +2,7 @@
 
 use rnn_core::{InitialState, TrialSource, seeded};
 use rnn_tasks::{
-    ReachConfig, ReachSyllables, SequenceStart, Task, WholeSequence, WholeSequenceConfig,
+    FixedStart, ReachConfig, ReachSyllables, Task, WholeSequence, WholeSequenceConfig,
     integrate_velocity,
 };
 
@@ -73,7 +73,7 @@ fn fixed_initial_state_is_drawn_once_or_given() {
 
     let given = vec![0.25; 30];
     let config = WholeSequenceConfig {
-        start: SequenceStart::Given(given.clone()),
+        start: FixedStart::Given(given.clone()),
         input_value: 0.5,
         ..WholeSequenceConfig::default()
     };
