@@ -71,6 +71,13 @@ impl GradientAlignment {
             self.exact_update.recurrent.as_ref(),
         ))
     }
+
+    /// `‖∂L/∂W‖_F`, the Frobenius norm of the exact recurrent gradient of the
+    /// last [`measure`](Self::measure) (BPTT at unit rate gives `-∂L/∂W`):
+    /// the quantity to watch for exploding gradients at long `T`.
+    pub fn exact_gradient_norm(&self) -> f64 {
+        self.exact_update.recurrent.norm_l2()
+    }
 }
 
 /// Every rule's trial-end update on one network, trial and start state, and

@@ -184,6 +184,9 @@ pub struct AlignmentPoint {
     pub trial: usize,
     /// Cosine between the rule's `dW` and the exact `dW`.
     pub cosine: f64,
+    /// `‖∂L/∂W‖_F` of the exact gradient on that trial
+    /// ([`GradientAlignment::exact_gradient_norm`](crate::GradientAlignment::exact_gradient_norm)).
+    pub exact_gradient_norm: f64,
 }
 
 /// What a training run recorded, one entry per trial.
@@ -198,18 +201,21 @@ pub struct History {
 }
 
 impl History {
-    /// The history as CSV: `trial,loss,feedback_alignment,gradient_alignment`,
-    /// one row per trial (empty gradient alignment where not measured).
-    /// Floats use Rust's shortest round-trip form, so the text is lossless.
+    /// The history as CSV: `trial,loss,feedback_alignment,gradient_alignment,
+    /// exact_gradient_norm`, one row per trial (the last two empty where not
+    /// measured). Floats use Rust's shortest round-trip form, so the text is lossless.
     pub fn to_csv(&self) -> String {
         let mut gradient = self.gradient_alignment.iter().peekable();
-        let mut csv = String::from("trial,loss,feedback_alignment,gradient_alignment\n");
+        let mut csv =
+            String::from("trial,loss,feedback_alignment,gradient_alignment,exact_gradient_norm\n");
         for (trial, (loss, alignment)) in self.loss.iter().zip(&self.feedback_alignment).enumerate()
         {
-            let cosine = gradient
+            let measured = gradient
                 .next_if(|point| point.trial == trial)
-                .map_or(String::new(), |point| point.cosine.to_string());
-            csv.push_str(&format!("{trial},{loss},{alignment},{cosine}\n"));
+                .map_or(",".to_string(), |point| {
+                    format!("{},{}", point.cosine, point.exact_gradient_norm)
+                });
+            csv.push_str(&format!("{trial},{loss},{alignment},{measured}\n"));
         }
         csv
     }
@@ -305,6 +311,7 @@ impl<R: LearningRule> Trainer<R> {
             self.history.gradient_alignment.push(AlignmentPoint {
                 trial: index,
                 cosine,
+                exact_gradient_norm: alignment.exact_gradient_norm(),
             });
         }
         let diverged = |what| LearnError::Diverged { trial: index, what };

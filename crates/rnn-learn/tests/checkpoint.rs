@@ -190,7 +190,10 @@ fn history_csv_is_lossless_and_has_a_row_per_trial() {
     let history = rnn_learn::train(&mut net, rule, &mut source(), &config).unwrap();
     let csv = history.to_csv();
     let rows: Vec<&str> = csv.lines().collect();
-    assert_eq!(rows[0], "trial,loss,feedback_alignment,gradient_alignment");
+    assert_eq!(
+        rows[0],
+        "trial,loss,feedback_alignment,gradient_alignment,exact_gradient_norm"
+    );
     assert_eq!(rows.len(), 8);
     for (trial, row) in rows[1..].iter().enumerate() {
         let fields: Vec<&str> = row.split(',').collect();
@@ -200,6 +203,7 @@ fn history_csv_is_lossless_and_has_a_row_per_trial() {
             history.loss[trial].to_bits()
         );
         assert_eq!(fields[3].is_empty(), trial % 3 != 0, "row {row}");
+        assert_eq!(fields[4].is_empty(), trial % 3 != 0, "row {row}");
     }
 }
 

@@ -60,7 +60,8 @@ class History:
     ``loss[k]`` is trial ``k``'s loss with the weights in force as it ran;
     ``feedback_alignment[k]`` the readout-feedback alignment at its start;
     ``gradient_alignment[i]`` the cosine with BPTT's update measured at trial
-    ``gradient_alignment_trial[i]``. ``interrupted`` is True when Ctrl-C
+    ``gradient_alignment_trial[i]``, and ``exact_gradient_norm[i]`` the
+    Frobenius norm of BPTT's gradient dL/dW there. ``interrupted`` is True when Ctrl-C
     stopped the run (every computed update is applied, so the network equals
     that of a run of ``len(loss)`` trials)."""
 
@@ -68,6 +69,7 @@ class History:
     feedback_alignment: np.ndarray
     gradient_alignment_trial: np.ndarray
     gradient_alignment: np.ndarray
+    exact_gradient_norm: np.ndarray
     interrupted: bool = False
 
     @classmethod
@@ -77,6 +79,7 @@ class History:
             feedback_alignment=d["feedback_alignment"],
             gradient_alignment_trial=np.asarray(d["gradient_alignment_trial"], dtype=np.int64),
             gradient_alignment=d["gradient_alignment"],
+            exact_gradient_norm=d["exact_gradient_norm"],
             interrupted=interrupted,
         )
 

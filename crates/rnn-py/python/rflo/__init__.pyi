@@ -121,6 +121,7 @@ class History:
     feedback_alignment: np.ndarray
     gradient_alignment_trial: np.ndarray
     gradient_alignment: np.ndarray
+    exact_gradient_norm: np.ndarray
     interrupted: bool = False
     def __len__(self) -> int: ...
 

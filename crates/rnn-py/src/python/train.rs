@@ -119,8 +119,14 @@ pub fn history_dict<'py>(py: Python<'py>, history: &History) -> PyResult<Bound<'
         .iter()
         .map(|p| p.cosine)
         .collect();
+    let norms: Vec<f64> = history
+        .gradient_alignment
+        .iter()
+        .map(|p| p.exact_gradient_norm)
+        .collect();
     dict.set_item("gradient_alignment_trial", trials)?;
     dict.set_item("gradient_alignment", vector_to_numpy(py, &cosines))?;
+    dict.set_item("exact_gradient_norm", vector_to_numpy(py, &norms))?;
     Ok(dict)
 }
 
