@@ -179,6 +179,29 @@ pub fn band(curves: &[&[f64]], indices: &[usize]) -> Vec<(usize, Summary)> {
         .collect()
 }
 
+/// The 95 % Wilson score interval `(low, high)` of a proportion with
+/// `successes` of `n` (`z = 1.959964`, no continuity correction):
+/// `(p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)` with `p = successes/n`.
+/// Unlike the normal interval it stays inside `[0, 1]` and is not empty at
+/// 0 of 9 or 9 of 9. `(0, 1)` when `n = 0`.
+pub fn wilson_interval(successes: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    const Z: f64 = 1.959_963_984_540_054;
+    let (k, n) = (successes.min(n) as f64, n as f64);
+    let p = k / n;
+    let z2 = Z * Z;
+    let denominator = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denominator;
+    let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
+    // At k = 0 (k = n) the bound is 0 (1) exactly; rounding could leave it
+    // a hair inside, above the estimate p.
+    let low = if k == 0.0 { 0.0 } else { (centre - half).max(0.0) };
+    let high = if k == n { 1.0 } else { (centre + half).min(1.0) };
+    (low, high)
+}
+
 /// Of groups of values (one group per candidate setting), the index of the
 /// group with the lowest median (failures as `+inf`); ties go to the first.
 /// `None` when every median is infinite (no candidate works).

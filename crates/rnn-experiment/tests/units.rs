@@ -1,7 +1,7 @@
 //! Unit checks of the statistics vocabulary and the shard arithmetic.
 
 use rnn_experiment::Shard;
-use rnn_experiment::stats::{Summary, best_by_median, line_fit, median, quantile};
+use rnn_experiment::stats::{Summary, best_by_median, line_fit, median, quantile, wilson_interval};
 
 #[test]
 fn quantiles_interpolate_and_count_failures_as_worst() {
@@ -82,4 +82,38 @@ fn a_grid_of_too_many_runs_is_a_typed_error() {
     let file = grid(3, "[0, 1]");
     assert_eq!(file.run_count().unwrap(), 8);
     assert_eq!(file.points().unwrap().len(), 8);
+}
+
+/// Published values: Newcombe (1998, Stat. Med. 17:857, Table I, method 3)
+/// gives 0/10 -> [0, 0.2775] and 81/263 -> [0.2553, 0.3662]; the others follow
+/// from the formula by hand (4/9: p = 0.4444, centre 0.4610, half-width 0.2723).
+#[test]
+fn wilson_intervals_match_published_values_and_are_symmetric() {
+    let close =
+        |(a, b): (f64, f64), (x, y): (f64, f64)| (a - x).abs() < 1e-4 && (b - y).abs() < 1e-4;
+    assert!(
+        close(wilson_interval(0, 10), (0.0, 0.2775)),
+        "{:?}",
+        wilson_interval(0, 10)
+    );
+    assert!(
+        close(wilson_interval(81, 263), (0.2553, 0.3662)),
+        "{:?}",
+        wilson_interval(81, 263)
+    );
+    assert!(
+        close(wilson_interval(4, 9), (0.1887, 0.7333)),
+        "{:?}",
+        wilson_interval(4, 9)
+    );
+    for n in 1..20 {
+        for k in 0..=n {
+            let (lo, hi) = wilson_interval(k, n);
+            let (lo2, hi2) = wilson_interval(n - k, n);
+            assert!((lo - (1.0 - hi2)).abs() < 1e-12 && (hi - (1.0 - lo2)).abs() < 1e-12);
+            let p = k as f64 / n as f64;
+            assert!(0.0 <= lo && lo <= p && p <= hi && hi <= 1.0);
+        }
+    }
+    assert_eq!(wilson_interval(0, 0), (0.0, 1.0));
 }
