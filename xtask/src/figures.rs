@@ -114,33 +114,12 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
     );
     for panel in selected {
         let t0 = Instant::now();
-        let grids = (panel.grids)(&scale)?;
-        let points = grids.points()?;
-        let specs: Vec<_> = points.iter().map(|p| p.spec.clone()).collect();
-        let distinct: std::collections::HashSet<_> = specs.iter().map(|s| s.key()).collect();
-        let trained = (runner.pending(&specs)?.len(), distinct.len());
-        let records =
-            progress::run(&runner, panel.id, &specs).map_err(|e| format!("{}: {e}", panel.id))?;
         let mut section = Section::new(panel.id, panel.title, panel.claim);
         section.part = panel.part;
+        let grids = (panel.grids)(&scale)?;
+        let (runs, trained) = train_grids(&runner, &out, panel.id, &grids, &mut section)?;
         section.trained = trained;
-        if !points.is_empty() {
-            section.grids = grids.to_toml()?;
-            let table = RunsTable::new(
-                &RunsTable::axis_paths(&points),
-                &points.iter().collect::<Vec<_>>(),
-                &records.iter().map(|r| r.as_ref()).collect::<Vec<_>>(),
-            );
-            let name = format!("{}_runs.csv", panel.id);
-            rnn_core::io::write_atomic(&out.join(&name), table.to_csv()?.as_bytes())?;
-            section.files.push(name);
-        }
-        let runs = points
-            .into_iter()
-            .zip(records)
-            .map(|(point, record)| Run { point, record })
-            .collect();
-        let mut panel_run = PanelRun::new(scale, section, runs, &out, &pool);
+        let mut panel_run = PanelRun::new(scale, section, runs, &out, &pool, &runner);
         (panel.evaluate)(&mut panel_run).map_err(|e| format!("{}: {e}", panel.id))?;
         let mut section = panel_run.section;
         section.seconds = t0.elapsed().as_secs_f64();
@@ -157,6 +136,41 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         out.join("REPORT.md").display()
     );
     Ok(())
+}
+
+/// Trains (or reads from the store) the runs of `grids` for the panel or
+/// stage `name`: writes `<name>_runs.csv` (when there are runs) and the grid
+/// file into `section`; returns the runs in grid order and `(trained now,
+/// distinct)`.
+pub(crate) fn train_grids(
+    runner: &Runner,
+    out: &Path,
+    name: &str,
+    grids: &rnn_experiment::GridFile,
+    section: &mut Section,
+) -> Res<(Vec<Run>, (usize, usize))> {
+    let points = grids.points()?;
+    let specs: Vec<_> = points.iter().map(|p| p.spec.clone()).collect();
+    let distinct: std::collections::HashSet<_> = specs.iter().map(|s| s.key()).collect();
+    let trained = (runner.pending(&specs)?.len(), distinct.len());
+    let records = progress::run(runner, name, &specs).map_err(|e| format!("{name}: {e}"))?;
+    if !points.is_empty() {
+        let table = RunsTable::new(
+            &RunsTable::axis_paths(&points),
+            &points.iter().collect::<Vec<_>>(),
+            &records.iter().map(|r| r.as_ref()).collect::<Vec<_>>(),
+        );
+        let file = format!("{name}_runs.csv");
+        rnn_core::io::write_atomic(&out.join(&file), table.to_csv()?.as_bytes())?;
+        section.grids.push((file.clone(), grids.to_toml()?));
+        section.files.push(file);
+    }
+    let runs = points
+        .into_iter()
+        .zip(records)
+        .map(|(point, record)| Run { point, record })
+        .collect();
+    Ok((runs, trained))
 }
 
 /// Trains shard `shard` of the distinct runs of `selected` into the store.

@@ -29,6 +29,8 @@ pub enum Style {
     /// Targets and references.
     Dashed,
     LinePoints,
+    /// Unconnected points (one per network).
+    Points,
 }
 
 /// One series of a panel: points `(x, y)` in data units, an optional band
@@ -242,6 +244,9 @@ fn draw_panel(
             }
             Style::LinePoints => {
                 chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))?;
+                chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?
+            }
+            Style::Points => {
                 chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, color.filled())))?
             }
         };

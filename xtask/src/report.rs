@@ -32,8 +32,9 @@ impl Verdict {
     }
 }
 
-/// A panel's section of the report: id, title and claim; its runs as a grid
-/// file (TOML; empty if it trains nothing); a free Markdown body (tables,
+/// A panel's section of the report: id, title and claim; its runs as grid
+/// files (each with the runs table it reproduces: the panel's own, then any
+/// later stage's; none if it trains nothing); a free Markdown body (tables,
 /// notes); verdicts; the files written; its wall time in seconds; and how
 /// many of its distinct runs this job trained, of all (the rest came from the store).
 #[derive(Debug, Clone, Default)]
@@ -42,7 +43,7 @@ pub struct Section {
     pub panel: String,
     pub title: String,
     pub claim: String,
-    pub grids: String,
+    pub grids: Vec<(String, String)>,
     pub body: String,
     pub verdicts: Vec<Verdict>,
     pub files: Vec<String>,
@@ -189,13 +190,17 @@ impl Report {
             let _ = writeln!(s, "*Quick run: reduced scale.*\n");
         }
         let _ = writeln!(s, "Files: {}\n", sec.files.join(", "));
-        if !sec.grids.is_empty() {
+        for (i, (table, grids)) in sec.grids.iter().enumerate() {
+            let which = if i == 0 {
+                "Runs"
+            } else {
+                "Runs chosen from the results of the runs above"
+            };
             let _ = writeln!(
                 s,
-                "Runs: the grid file below; `cargo xtask sweep run` on it reproduces \
-                 `{}_runs.csv` exactly.\n\n```toml\n{}\n```\n",
-                sec.panel,
-                sec.grids.trim_end()
+                "{which}: the grid file below; `cargo xtask sweep run` on it reproduces \
+                 `{table}` exactly.\n\n```toml\n{}\n```\n",
+                grids.trim_end()
             );
         }
         s.push_str(&sec.body);

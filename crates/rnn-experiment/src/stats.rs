@@ -197,8 +197,16 @@ pub fn wilson_interval(successes: usize, n: usize) -> (f64, f64) {
     let half = Z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
     // At k = 0 (k = n) the bound is 0 (1) exactly; rounding could leave it
     // a hair inside, above the estimate p.
-    let low = if k == 0.0 { 0.0 } else { (centre - half).max(0.0) };
-    let high = if k == n { 1.0 } else { (centre + half).min(1.0) };
+    let low = if k == 0.0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let high = if k == n {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
     (low, high)
 }
 

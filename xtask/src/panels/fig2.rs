@@ -6,7 +6,7 @@ use plotters::style::RGBColor;
 use rnn_experiment::stats::{Summary, band, fmt_num, line_fit, median};
 use rnn_experiment::{Axis, Grid, GridFile, NetworkSpec, RunSpec};
 use rnn_learn::{DaleLaw, Frozen, LearningRates, RuleSpec, TrainingConfig, feedback_alignment};
-use rnn_tasks::{PeriodicConfig, TaskSpec};
+use rnn_tasks::{FixedStart, PeriodicConfig, TaskSpec};
 
 use super::{APPROX_FACTOR, LEARNS_FRACTION, Panel, PanelRun, Part, Run, Scale, loss_curves};
 use super::{approx, completed, curve_indices, final_losses, initial_losses, tau_label};
@@ -30,18 +30,96 @@ pub fn curve_points(scale: &Scale) -> usize {
     scale.pick(150, 400)
 }
 
-/// The base spec of a Fig 2 run: periodic task of `period` steps, N = 30,
-/// `rule`, per-trial updates, 10,000 trials (600 at `--quick`).
+/// The base spec of a Fig 2 run: periodic task of `period` steps from the
+/// fixed `h(0) = 0.1`, N = 30, `rule`, per-trial updates, 10,000 trials (600
+/// at `--quick`), the gradient alignment with BPTT and BPTT's gradient norm
+/// measured every [`alignment_every`] trials.
 pub fn base(scale: &Scale, rule: RuleSpec, period: usize) -> RunSpec {
     let task = TaskSpec::Periodic(PeriodicConfig::with_period(period));
     let mut spec = RunSpec::new(task, rule);
     spec.network = NetworkSpec::with_units(N_UNITS);
-    spec.training = TrainingConfig::default().with_n_trials(scale.pick(600, 10_000));
+    spec.training = TrainingConfig::default()
+        .with_n_trials(scale.pick(600, 10_000))
+        .with_gradient_alignment_every(alignment_every(scale));
     spec
 }
 
+/// Trials between gradient measurements (each costs about one extra BPTT trial).
+pub fn alignment_every(scale: &Scale) -> usize {
+    scale.pick(20, 100)
+}
+
+/// The two conventions for the periodic task's `h(0)` (docs/spec/TASKS.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convention {
+    /// `h(0) = 0.1` on every unit, every trial (the paper's example code).
+    Fixed,
+    /// `h(0)` drawn once per network from `U[-1, 1)`, kept for every trial (the paper's text).
+    Random,
+}
+
+/// Both conventions, in report order.
+pub const CONVENTIONS: [Convention; 2] = [Convention::Fixed, Convention::Random];
+
+impl Convention {
+    /// The convention's name in tables and verdicts.
+    pub fn label(self) -> &'static str {
+        match self {
+            Convention::Fixed => "fixed 0.1",
+            Convention::Random => "random per network",
+        }
+    }
+
+    /// The task's `start` for `n_units` units.
+    pub fn start(self, n_units: usize) -> FixedStart {
+        match self {
+            Convention::Fixed => FixedStart::Constant(0.1),
+            Convention::Random => FixedStart::Uniform {
+                n_units,
+                half_width: 1.0,
+            },
+        }
+    }
+
+    /// The convention of a periodic run (fixed for any other start).
+    pub fn of(run: &Run) -> Self {
+        match &run.point.spec.task {
+            TaskSpec::Periodic(c) if matches!(c.start, FixedStart::Uniform { .. }) => {
+                Convention::Random
+            }
+            _ => Convention::Fixed,
+        }
+    }
+}
+
+/// Adds the axis `task.start` over both conventions (N = 30).
+pub fn with_conventions(grid: Grid) -> Res<Grid> {
+    let values: Vec<toml::Value> = CONVENTIONS
+        .iter()
+        .map(|c| toml::Value::try_from(c.start(N_UNITS)))
+        .collect::<Result<_, _>>()?;
+    Ok(grid.axis(Axis::new("task.start", values)))
+}
+
+/// The runs of `runs` with convention `conv`.
+pub fn of_convention<'r>(runs: &[&'r Run], conv: Convention) -> Vec<&'r Run> {
+    runs.iter()
+        .copied()
+        .filter(|r| Convention::of(r) == conv)
+        .collect()
+}
+
+/// `verdicts` with the convention appended to each claim.
+pub fn labelled(verdicts: Vec<Verdict>, conv: Convention) -> Vec<Verdict> {
+    let label = |mut v: Verdict| {
+        v.claim = format!("{} [{}]", v.claim, conv.label());
+        v
+    };
+    verdicts.into_iter().map(label).collect()
+}
+
 /// The replicate axis: 9 networks as in the paper (3 at `--quick`).
-fn replicated(grid: Grid, scale: &Scale) -> Grid {
+pub fn replicated(grid: Grid, scale: &Scale) -> Grid {
     super::replicated(grid, scale, scale.pick(3, 9))
 }
 
@@ -282,27 +360,32 @@ const OUTPUT_STREAM: u64 = 4;
 
 /// BPTT and RFLO at the paper's rates over `periods` (axis `task.period` zipped with
 /// `rule.rates`), replicated: one grid per rule (fig2a's runs are fig2b's).
-fn bptt_rflo_grids(scale: &Scale, periods: &[usize]) -> Res<GridFile> {
+pub fn bptt_rflo_grids(scale: &Scale, periods: &[usize]) -> Res<GridFile> {
     let grid = |rule: RuleSpec, etas: &[f64; 4]| -> Res<Grid> {
         let rates = periods.iter().map(|&t| paper_eta(etas, t));
         let axis = Axis::new("task.period", periods.iter().map(|&t| t as i64));
         let grid = Grid::new(rule.label(), &base(scale, rule, periods[0]))?;
-        Ok(replicated(grid.axis(axis.zip("rule.rates", rates)), scale))
+        let grid = with_conventions(grid.axis(axis.zip("rule.rates", rates)))?;
+        Ok(replicated(grid, scale))
     };
     let bptt = grid(RuleSpec::bptt(BPTT_ETA[0]), &BPTT_ETA)?;
     let grids = vec![bptt, grid(RuleSpec::rflo(RFLO_ETA[0]), &RFLO_ETA)?];
     Ok(GridFile { grids })
 }
 
-/// The runs of grid `rule` at period `t`.
-fn at<'r>(runs: &'r [Run], rule: &str, t: usize) -> Vec<&'r Run> {
+/// The runs of grid `rule` at period `t` with convention `conv`.
+fn at<'r>(runs: &'r [Run], rule: &str, t: usize, conv: Convention) -> Vec<&'r Run> {
     let runs = super::grid(runs, rule).into_iter();
-    runs.filter(|r| period(r) == t).collect()
+    let runs = runs.filter(|r| period(r) == t && Convention::of(r) == conv);
+    runs.collect()
 }
 
-/// BPTT and RFLO at each of `periods`.
-fn rule_groups<'r>(runs: &'r [Run], periods: &[usize]) -> Vec<Group<'r>> {
-    let group = |t: usize, (r, c): Cond| (format!("{r}, {}", tau_label(t)), c, at(runs, r, t));
+/// BPTT and RFLO at each of `periods`, convention `conv`.
+fn rule_groups<'r>(runs: &'r [Run], periods: &[usize], conv: Convention) -> Vec<Group<'r>> {
+    let group = |t: usize, (r, c): Cond| {
+        let name = format!("{r}, {}, {}", tau_label(t), conv.label());
+        (name, c, at(runs, r, t, conv))
+    };
     let groups = periods
         .iter()
         .flat_map(|&t| RULES.map(|rule| group(t, rule)));
@@ -340,29 +423,38 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
         y.iter().zip(target).map(row).collect()
     };
     runs_csv(p, "fig2a_output.csv", "t,output,target", rows)?;
-    let groups = rule_groups(&all, &FIG2A_PERIODS);
     let mut panels = Vec::new();
-    for (t, pair) in FIG2A_PERIODS.iter().zip(groups.chunks(2)) {
-        let title = format!("Loss, {}", tau_label(*t));
-        panels.push(loss_panel(&title, pair, points));
-        let title = format!("Output after training, {}", tau_label(*t));
-        let mut panel = plot::Panel::new(title, "time t (steps)", "output y(t)");
-        for (_, color, runs) in pair {
-            let Some(r) = median_run(runs) else { continue };
-            let [y, target] = traces[r.point.index].clone();
-            if panel.series.is_empty() {
-                panel = panel.with(Series::new("target", colors::GREY, Style::Dashed, target));
+    for conv in CONVENTIONS {
+        let groups = rule_groups(&all, &FIG2A_PERIODS, conv);
+        for (t, pair) in FIG2A_PERIODS.iter().zip(groups.chunks(2)) {
+            let title = format!("Loss, {}, h(0) {}", tau_label(*t), conv.label());
+            panels.push(loss_panel(&title, pair, points));
+            let title = format!("Output after training, {}, {}", tau_label(*t), conv.label());
+            let mut panel = plot::Panel::new(title, "time t (steps)", "output y(t)");
+            for (_, color, runs) in pair {
+                let Some(r) = median_run(runs) else { continue };
+                let [y, target] = traces[r.point.index].clone();
+                if panel.series.is_empty() {
+                    panel = panel.with(Series::new("target", colors::GREY, Style::Dashed, target));
+                }
+                let label = format!("{} (median seed {})", r.grid(), r.seed());
+                panel = panel.with(Series::new(label, *color, Style::Line, y));
             }
-            let label = format!("{} (median seed {})", r.grid(), r.seed());
-            panel = panel.with(Series::new(label, *color, Style::Line, y));
+            panels.push(panel);
         }
-        panels.push(panel);
+        condition_table(p, &groups);
+        let verdicts = fig2a_verdicts(&groups);
+        p.section.verdicts.extend(labelled(verdicts, conv));
     }
     svg(p, "Fig 2a: periodic output, N = 30", 2, &panels)?;
-    condition_table(p, &groups);
+    Ok(())
+}
+
+/// fig2a's verdicts for the groups of one convention (BPTT, RFLO at 20τ, then at 160τ).
+fn fig2a_verdicts(groups: &[Group<'_>]) -> Vec<Verdict> {
     // "learns": median final ≤ LEARNS_FRACTION × median untrained, and fewer than half failed.
     let (mut holds, mut measured) = (true, Vec::new());
-    for (name, _, runs) in &groups {
+    for (name, _, runs) in groups {
         let (f, u) = (med(runs), initial_losses(runs).median);
         let failed = runs.iter().filter(|r| !r.ok()).count();
         holds &= f <= LEARNS_FRACTION * u && failed * 2 < runs.len();
@@ -372,12 +464,12 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
     let criterion = format!(
         "median final loss ≤ {LEARNS_FRACTION} × median untrained loss, and fewer than half the runs failed"
     );
-    let v = &mut p.section.verdicts;
     let (claim, measured) = ("both learn (20τ and 160τ)", measured.join("; "));
-    v.push(Verdict::new(claim, criterion, measured, holds));
     let [b, f] = [0, 1].map(|i| (RULES[i].0, med(&groups[i].2)));
-    v.push(approx_verdict("at 20τ RFLO ≈ BPTT", f, b));
-    Ok(())
+    vec![
+        Verdict::new(claim, criterion, measured, holds),
+        approx_verdict("at 20τ RFLO ≈ BPTT", f, b),
+    ]
 }
 
 /// fig2b: final loss vs period for BPTT, RFLO and the untrained network.
@@ -401,22 +493,26 @@ pub const FAR_BELOW_FRACTION: f64 = 0.2;
 fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
     finals_csv(p)?;
-    let untrained = |t: usize| initial_losses(&at(&all, "BPTT", t));
-    let series = |(rule, color): Cond, of: &dyn Fn(usize) -> Summary| {
-        let pts: Vec<_> = PERIODS.iter().map(|&t| ((t / 10) as f64, of(t))).collect();
-        summary_series(rule, color, Style::LinePoints, &pts)
-    };
-    let mut panel = plot::Panel::new("Final loss vs period", "period T (τ)", "final loss L");
-    for rule in RULES {
-        panel = panel.with(series(rule, &|t| final_losses(&at(&all, rule.0, t))));
+    let mut panels = Vec::new();
+    for conv in CONVENTIONS {
+        let untrained = |t: usize| initial_losses(&at(&all, "BPTT", t, conv));
+        let series = |(rule, color): Cond, of: &dyn Fn(usize) -> Summary| {
+            let pts: Vec<_> = PERIODS.iter().map(|&t| ((t / 10) as f64, of(t))).collect();
+            summary_series(rule, color, Style::LinePoints, &pts)
+        };
+        let title = format!("Final loss vs period, h(0) {}", conv.label());
+        let mut panel = plot::Panel::new(title, "period T (τ)", "final loss L");
+        for rule in RULES {
+            panel = panel.with(series(rule, &|t| final_losses(&at(&all, rule.0, t, conv))));
+        }
+        let panel = panel.with(series(("untrained", colors::GREY), &untrained));
+        panels.push(panel.log_x().log_y());
+        condition_table(p, &rule_groups(&all, &PERIODS, conv));
+        let med = |rule: &str, t| med(&at(&all, rule, t, conv));
+        let verdicts = fig2b_verdicts(&PERIODS, med, |t| untrained(t).median);
+        p.section.verdicts.extend(labelled(verdicts, conv));
     }
-    let panel = panel.with(series(("untrained", colors::GREY), &untrained));
-    let title = "Fig 2b: loss at the end of training";
-    svg(p, title, 1, &[panel.log_x().log_y()])?;
-    condition_table(p, &rule_groups(&all, &PERIODS));
-    let med = |rule: &str, t| med(&at(&all, rule, t));
-    let verdicts = fig2b_verdicts(&PERIODS, med, |t| untrained(t).median);
-    p.section.verdicts.extend(verdicts);
+    svg(p, "Fig 2b: loss at the end of training", 2, &panels)?;
     Ok(())
 }
 
@@ -463,8 +559,12 @@ pub const FIG2D: Panel = Panel {
     title: "T = 80τ: BPTT, RFLO, LocalSymmetric (local, symmetric feedback), NonlocalRandom (nonlocal, random feedback)",
     claim: "the local approximation accounts for the gap (LocalSymmetric ≈ RFLO); random feedback alone costs little (NonlocalRandom ≈ BPTT)",
     grids: |s| {
-        let specs = fig2d_rules().map(|(rule, _)| (rule.label(), base(s, rule, 800)));
-        conditions(s, specs.to_vec())
+        let mut grids = Vec::new();
+        for (rule, _) in fig2d_rules() {
+            let grid = with_conventions(Grid::new(rule.label(), &base(s, rule, 800))?)?;
+            grids.push(replicated(grid, s));
+        }
+        Ok(GridFile { grids })
     },
     evaluate: fig2d,
 };
@@ -482,15 +582,30 @@ fn fig2d_rules() -> [(RuleSpec, RGBColor); 4] {
 }
 
 fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
-    let all = p.runs();
+    let (all, points) = (p.runs(), curve_points(&p.scale));
+    loss_csv(p)?;
     let conds = fig2d_rules().map(|(rule, color)| (rule.label(), color));
-    let groups = compare(p, &all, &conds, "Fig 2d: which approximation costs")?;
-    let [b, f, l, n] = [0, 1, 2, 3].map(|i| (conds[i].0, med(&groups[i].2)));
-    let gaps = [f, l, n].map(|(name, x)| format!("{name}/BPTT = {}", fmt_num(x / b.1)));
-    p.section.line(format!("Gap {}.", gaps.join("; ")));
-    let v = &mut p.section.verdicts;
-    v.push(approx_verdict("LocalSymmetric ≈ RFLO", l, f));
-    v.push(approx_verdict("NonlocalRandom ≈ BPTT", n, b));
+    let mut panels = Vec::new();
+    for conv in CONVENTIONS {
+        let group = |&(name, c): &Cond| {
+            let runs = of_convention(&super::grid(&all, name), conv);
+            (format!("{name}, {}", conv.label()), c, runs)
+        };
+        let groups: Vec<_> = conds.iter().map(group).collect();
+        let title = format!("{}, h(0) {}", tau_label(800), conv.label());
+        panels.push(loss_panel(&title, &groups, points));
+        condition_table(p, &groups);
+        let [b, f, l, n] = [0, 1, 2, 3].map(|i| (conds[i].0, med(&groups[i].2)));
+        let gaps = [f, l, n].map(|(name, x)| format!("{name}/BPTT = {}", fmt_num(x / b.1)));
+        p.section
+            .line(format!("Gap, {}: {}.", conv.label(), gaps.join("; ")));
+        let verdicts = vec![
+            approx_verdict("LocalSymmetric ≈ RFLO", l, f),
+            approx_verdict("NonlocalRandom ≈ BPTT", n, b),
+        ];
+        p.section.verdicts.extend(labelled(verdicts, conv));
+    }
+    svg(p, "Fig 2d: which approximation costs", 2, &panels)?;
     Ok(())
 }
 

@@ -7,8 +7,8 @@ use rnn_experiment::{Axis, Grid, GridFile};
 use rnn_learn::RuleSpec;
 
 use super::fig2::{
-    BPTT_ETA, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base, condition_table, fig2b_verdicts,
-    paper_eta, period,
+    BPTT_ETA, CONVENTIONS, Convention, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base,
+    condition_table, fig2b_verdicts, labelled, paper_eta, period, with_conventions,
 };
 use super::replicated;
 use super::{Panel, PanelRun, Part, Run, Scale, tau_label};
@@ -40,12 +40,12 @@ const BAR: f64 = 1.6;
 const X_LABEL: &str = "learning rate η (bar: paper's; dashed: untrained)";
 
 /// The paper's rate of `rule` at period `t`.
-fn paper_rate(rule: &str, t: usize) -> f64 {
+pub fn paper_rate(rule: &str, t: usize) -> f64 {
     paper_eta(if rule == "RFLO" { &RFLO_ETA } else { &BPTT_ETA }, t)
 }
 
 /// The periods, and the rates: the grid and the paper's rates at these periods, ascending.
-fn periods_etas(scale: &Scale) -> (Vec<usize>, Vec<f64>) {
+pub fn periods_etas(scale: &Scale) -> (Vec<usize>, Vec<f64>) {
     let periods = scale.pick(vec![PERIODS[0], PERIODS[3]], PERIODS.to_vec());
     let mut etas = scale.pick(QUICK_ETA_GRID.to_vec(), ETA_GRID.to_vec());
     for &t in &periods {
@@ -56,40 +56,55 @@ fn periods_etas(scale: &Scale) -> (Vec<usize>, Vec<f64>) {
     (periods, etas)
 }
 
-/// One grid per rule (base: the paper's rate at 20τ): axes `task.period`, `rule.rates`, seeds.
-fn grids(scale: &Scale) -> Res<GridFile> {
-    // The first Fig 2 seeds: 3 (2 at `--quick`).
-    let ((periods, etas), n) = (periods_etas(scale), scale.pick(2, 3));
+/// One grid per rule (base: the paper's rate at 20τ): axes `task.period`,
+/// `rule.rates`, `task.start` (both conventions), seeds.
+pub fn grids(scale: &Scale) -> Res<GridFile> {
+    let (periods, etas) = periods_etas(scale);
+    search_grids(scale, &periods, &etas)
+}
+
+/// The search over `etas` at `periods` (both conventions, the first Fig 2
+/// seeds: 3, 2 at `--quick`); shared with fig2_long, whose runs at the same
+/// specs are these very runs.
+pub fn search_grids(scale: &Scale, periods: &[usize], etas: &[f64]) -> Res<GridFile> {
+    let n = scale.pick(2, 3);
     let mut grids = Vec::new();
     for rule in [RuleSpec::rflo(RFLO_ETA[0]), RuleSpec::bptt(BPTT_ETA[0])] {
         let grid = Grid::new(rule.label(), &base(scale, rule, PERIODS[0]))?;
         let periods = Axis::new("task.period", periods.iter().map(|&t| t as i64));
-        let rates = Axis::new("rule.rates", etas.clone());
-        grids.push(replicated(grid.axis(periods).axis(rates), scale, n));
+        let rates = Axis::new("rule.rates", etas.to_vec());
+        let grid = with_conventions(grid.axis(periods).axis(rates))?;
+        grids.push(replicated(grid, scale, n));
     }
     Ok(GridFile { grids })
 }
 
 /// One (rule, T) of the search: per rate, ascending, its final losses and runs;
 /// the cells of the paper's rate and of the best (`None`: every median failed).
-struct Search<'r> {
-    rule: &'static str,
-    t: usize,
-    cells: Vec<(f64, Summary, Vec<&'r Run>)>,
-    paper: usize,
-    best: Option<usize>,
-    untrained: f64,
+pub struct Search<'r> {
+    pub rule: &'static str,
+    pub t: usize,
+    pub conv: Convention,
+    pub cells: Vec<(f64, Summary, Vec<&'r Run>)>,
+    pub paper: usize,
+    pub best: Option<usize>,
+    pub untrained: f64,
 }
 
 impl Search<'_> {
     /// Median final loss at the best rate (`best`) or at the paper's; +inf if none.
-    fn med(&self, best: bool) -> f64 {
+    pub fn med(&self, best: bool) -> f64 {
         let i = if best { self.best } else { Some(self.paper) };
         i.map_or(f64::INFINITY, |i| self.cells[i].1.median)
     }
 
     fn name(&self) -> String {
-        format!("{} {}", self.rule, tau_label(self.t))
+        format!("{} {}, {}", self.rule, tau_label(self.t), self.conv.label())
+    }
+
+    /// The best rate, or the paper's when every median failed.
+    pub fn best_eta(&self) -> f64 {
+        self.cells[self.best.unwrap_or(self.paper)].0
     }
 
     /// A table cell: median, **bold** if best, (p) if the paper's rate, failures.
@@ -103,11 +118,21 @@ impl Search<'_> {
     }
 }
 
-fn search<'r>(all: &'r [Run], rule: &'static str, t: usize, etas: &[f64]) -> Search<'r> {
-    let runs = super::grid(all, rule);
+/// The search of `rule` at period `t` and convention `conv` among `runs` (its grid's runs).
+pub fn search<'r>(
+    runs: &[&'r Run],
+    rule: &'static str,
+    t: usize,
+    conv: Convention,
+    etas: &[f64],
+) -> Search<'r> {
     let (mut cells, mut losses) = (Vec::new(), Vec::new());
     for &eta in etas {
-        let at = |r: &&Run| period(r) == t && r.point.spec.rule.rates().recurrent == eta;
+        let at = |r: &&Run| {
+            period(r) == t
+                && Convention::of(r) == conv
+                && r.point.spec.rule.rates().recurrent == eta
+        };
         let g: Vec<&Run> = runs.iter().copied().filter(at).collect();
         losses.push(g.iter().map(|r| r.record.final_loss_or_inf()).collect());
         cells.push((eta, super::final_losses(&g), g));
@@ -118,6 +143,7 @@ fn search<'r>(all: &'r [Run], rule: &'static str, t: usize, etas: &[f64]) -> Sea
     Search {
         rule,
         t,
+        conv,
         cells,
         paper: paper.unwrap_or(0),
         best,
@@ -127,22 +153,29 @@ fn search<'r>(all: &'r [Run], rule: &'static str, t: usize, etas: &[f64]) -> Sea
 
 fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let (all, (periods, etas)) = (p.runs(), periods_etas(&p.scale));
-    let pairs = RULES
-        .iter()
-        .flat_map(|r| periods.iter().map(move |&t| (r, t)));
-    let searches: Vec<Search<'_>> = pairs.map(|(r, t)| search(&all, r, t, &etas)).collect();
+    let cases = CONVENTIONS.iter().flat_map(|&c| {
+        let periods = &periods;
+        RULES
+            .iter()
+            .flat_map(move |r| periods.iter().map(move |&t| (r, t, c)))
+    });
+    let of = |r: &str| super::grid(&all, r);
+    let searches: Vec<Search<'_>> = cases
+        .map(|(r, t, c)| search(&of(r), r, t, c, &etas))
+        .collect();
     let header =
-        "rule,period_steps,eta,seed,paper_eta,best_eta,final_loss,initial_loss,status,failure";
+        "rule,period_steps,h0,eta,seed,paper_eta,best_eta,final_loss,initial_loss,status,failure";
     let mut csv = Table::new(&header.split(',').collect::<Vec<_>>());
     for s in &searches {
         for (i, (eta, _, g)) in s.cells.iter().enumerate() {
             let (rule, t, eta, paper, best) = (s.rule, s.t, *eta, i == s.paper, s.best == Some(i));
+            let h0 = s.conv.label();
             for r in g {
                 let (seed, loss, init) = (r.seed(), r.record.final_loss, r.record.initial_loss);
                 let status = if r.ok() { "ok" } else { "failed" };
                 let failure = r.record.failure.as_ref().map_or("", |f| f.message.as_str());
                 csv.row(row![
-                    rule, t, eta, seed, paper, best, loss, init, status, failure
+                    rule, t, h0, eta, seed, paper, best, loss, init, status, failure
                 ]);
             }
         }
@@ -153,10 +186,10 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let spec = &all.first().ok_or("fig2b_grid has no runs")?.point.spec;
     let trials = spec.training.n_trials;
     let mut panels = Vec::new();
-    for rule in RULES {
-        let title = format!("{rule}, {trials} trials");
+    for (conv, rule) in CONVENTIONS.iter().flat_map(|&c| RULES.map(|r| (c, r))) {
+        let title = format!("{rule}, {trials} trials, h(0) {}", conv.label());
         let mut panel = plot::Panel::new(title, X_LABEL, "final loss L (median over seeds)");
-        for s in searches.iter().filter(|s| s.rule == rule) {
+        for s in searches.iter().filter(|s| s.rule == rule && s.conv == conv) {
             let k = PERIODS.iter().position(|&q| q == s.t).unwrap_or(0);
             let c = [BLUE, GREEN, ORANGE, LOCAL_SYMMETRIC][k];
             let (pe, pm) = (etas[s.paper], s.med(false));
@@ -214,23 +247,29 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     condition_table(p, &conditions);
 
     // fig2b's verdicts at the best rates; at the paper's rates in their measured text.
-    let find = |rule: &str, t| searches.iter().find(|s| s.rule == rule && s.t == t);
-    let at = |best| move |rule: &str, t| find(rule, t).map_or(f64::NAN, |s| s.med(best));
-    let untrained = |t| find("RFLO", t).map_or(f64::NAN, |s| s.untrained);
-    let paper = fig2b_verdicts(&periods, at(false), untrained);
-    let mut verdicts = fig2b_verdicts(&periods, at(true), untrained);
-    for (v, w) in verdicts.iter_mut().zip(paper) {
-        let (b, q) = (&v.measured, &w.measured);
-        let word = ["does not hold", "holds"][usize::from(w.holds)];
-        v.measured = format!("best rates: {b}; paper's rates: {q} ({word})");
+    for conv in CONVENTIONS {
+        let find = |rule: &str, t| {
+            let same = |s: &&Search<'_>| s.rule == rule && s.t == t && s.conv == conv;
+            searches.iter().find(same)
+        };
+        let at = |best| move |rule: &str, t| find(rule, t).map_or(f64::NAN, |s| s.med(best));
+        let untrained = |t| find("RFLO", t).map_or(f64::NAN, |s| s.untrained);
+        let paper = fig2b_verdicts(&periods, at(false), untrained);
+        let mut verdicts = fig2b_verdicts(&periods, at(true), untrained);
+        for (v, w) in verdicts.iter_mut().zip(paper) {
+            let (b, q) = (&v.measured, &w.measured);
+            let word = ["does not hold", "holds"][usize::from(w.holds)];
+            v.measured = format!("best rates: {b}; paper's rates: {q} ({word})");
+        }
+        p.section.verdicts.extend(labelled(verdicts, conv));
     }
-    p.section.verdicts = verdicts;
     if !far.is_empty() {
         p.section.line(format!(
             "\n**Investigation.** No rate of the grid brings these below {FAR_BELOW_FRACTION} × the untrained \
-             loss within {trials} trials (best / untrained): {}. Every trial starts from the same fixed h(0) \
+             loss within {trials} trials (best / untrained): {}. Every trial starts from the same h(0) \
              with no input (docs/spec/TASKS.md §1), so a long period is generated autonomously from one state; the \
-             paper's trial budget is not stated (the end trend above says whether more trials would help).",
+             paper's trial budget is not stated (fig2_long decides the long-period claims with nine networks, \
+             both conventions and a larger budget).",
             far.join("; ")
         ));
     }

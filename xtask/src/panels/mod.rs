@@ -7,13 +7,14 @@ mod common;
 mod cost;
 mod fig2;
 mod fig2_grid;
+mod fig2_long;
 mod fig3;
 mod fig4;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rnn_experiment::{GridFile, Point, RunRecord};
+use rnn_experiment::{GridFile, Point, RunRecord, Runner};
 
 pub use common::*;
 
@@ -48,6 +49,7 @@ pub const PANELS: &[Panel] = &[
     fig2::FIG2A,
     fig2::FIG2B,
     fig2_grid::FIG2B_GRID,
+    fig2_long::FIG2_LONG,
     fig2::FIG2C,
     fig2::FIG2D,
     fig2::FIG2S1,
@@ -68,7 +70,6 @@ pub const PANELS: &[Panel] = &[
 pub struct Scale {
     pub quick: bool,
     pub seeds: Option<usize>,
-    #[expect(dead_code, reason = "the Fig 2 long-period panels of #16 read it")]
     pub extended: bool,
 }
 
@@ -92,6 +93,7 @@ pub struct PanelRun<'a> {
     runs: Arc<Vec<Run>>,
     out: &'a Path,
     pool: &'a rayon::ThreadPool,
+    runner: &'a Runner,
 }
 
 /// One run of a panel: its grid point (with its spec) and its record.
@@ -123,6 +125,7 @@ impl<'a> PanelRun<'a> {
         runs: Vec<Run>,
         out: &'a Path,
         pool: &'a rayon::ThreadPool,
+        runner: &'a Runner,
     ) -> Self {
         Self {
             scale,
@@ -130,7 +133,22 @@ impl<'a> PanelRun<'a> {
             runs: Arc::new(runs),
             out,
             pool,
+            runner,
         }
+    }
+
+    /// A second stage of runs whose specs depend on the first stage's
+    /// results (e.g. nine networks at the best rate of a grid search):
+    /// trained by the same runner and store, written to
+    /// `<panel>_<stage>_runs.csv`, its grid file printed in the report
+    /// beside the panel's own; returns its runs in grid order.
+    pub fn train(&mut self, stage: &str, grids: &GridFile) -> Res<Vec<Run>> {
+        let name = format!("{}_{stage}", self.section.panel);
+        let (runs, trained) =
+            crate::figures::train_grids(self.runner, self.out, &name, grids, &mut self.section)?;
+        self.section.trained.0 += trained.0;
+        self.section.trained.1 += trained.1;
+        Ok(runs)
     }
 
     /// The panel's runs in the grid file's order (a shared handle, so that
