@@ -111,3 +111,35 @@ def test_every_registered_rule_runs_from_python(rng):
         assert rule.name == name and rule.label == label
         for block in rule.update(net, trial):
             assert np.all(np.isfinite(block))
+
+
+def test_history_reports_the_exact_gradient_norm(rng):
+    """history.exact_gradient_norm[0] (measured at trial 0, before any update)
+    is the Frobenius norm of dL/dW by central finite differences."""
+    trial = make_trial(rng, n_x=2, n_y=2, masked=False)
+    net = rflo.Network(6, 2, 2, seed=5, tau=2.0)
+    eps, fd = 1e-6, np.zeros((6, 6))
+    for i in range(6):
+        for j in range(6):
+            fd[i, j] = (loss_with(net, trial, "W", i, j, eps) - loss_with(net, trial, "W", i, j, -eps)) / (2 * eps)
+    history = rflo.train(net, rflo.rules.RFLO(0.05), trial, trials=4, gradient_alignment_every=2, progress=False)
+    assert list(history.gradient_alignment_trial) == [0, 2]
+    assert history.exact_gradient_norm.shape == (2,)
+    assert history.exact_gradient_norm[0] == pytest.approx(np.linalg.norm(fd), rel=1e-7)
+
+
+def test_the_periodic_task_draws_a_random_h0_once_per_network():
+    """start = {"uniform": ...}: h(0) ~ U[-1, 1)^N drawn from the task's seed, the same every trial."""
+    start = {"uniform": {"n_units": 400, "half_width": 1.0}}
+    task = rflo.tasks.Periodic(period=20, start=start, seed=3)
+    first, second = task.trials(2, seed=0)
+    h0 = np.asarray(first.h0)
+    assert h0.shape == (400,) and np.all((-1 <= h0) & (h0 < 1))
+    np.testing.assert_array_equal(h0, second.h0)
+    # Mean 0, variance 1/3: five standard errors (0.029 and 0.015 at n = 400).
+    assert abs(h0.mean()) < 5 * np.sqrt(1 / 3 / 400)
+    assert abs(h0.var() - 1 / 3) < 5 * np.sqrt(4 / 45 / 400)
+    other = rflo.tasks.Periodic(period=20, start=start, seed=4).trials(1)[0]
+    assert not np.array_equal(h0, other.h0)
+    assert rflo.tasks.Periodic(period=20, start=0.25).trials(1)[0].h0 == 0.25
+    assert rflo.tasks.Periodic(period=20, initial_value=0.25).trials(1)[0].h0 == 0.25
