@@ -459,8 +459,10 @@ fn plots(p: &mut PanelRun<'_>, cells: &[Cell<'_>], budgets: &[usize]) -> Res<()>
     }
     if panels.iter().any(|p| !p.series.is_empty()) {
         let svg = p.file("fig2_long_gradient.svg");
-        let title = "BPTT's gradient norm over training, T = 160τ (measured every 100 trials)";
-        plot::render(&svg, title, 2, (560, 400), &panels)?;
+        let every = super::fig2::alignment_every(&p.scale);
+        let title =
+            format!("BPTT's gradient norm over training, T = 160τ (measured every {every} trials)");
+        plot::render(&svg, &title, 2, (560, 400), &panels)?;
     }
     Ok(())
 }
