@@ -9,6 +9,8 @@ mod fig2;
 mod fig2_grid;
 mod fig3;
 mod fig4;
+mod zoo;
+mod zoo_control;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -58,6 +60,11 @@ pub const PANELS: &[Panel] = &[
     fig4::FIG4A,
     fig4::FIG4C,
     cost::COST,
+    zoo::ZOO_ALIGNMENT,
+    zoo::ZOO_LOSS,
+    zoo_control::REINFORCE,
+    zoo_control::FORCE,
+    cost::COST_ZOO,
 ];
 
 /// The scale of a figures job: `--quick` (reduced trials, seeds and grids),
@@ -68,7 +75,6 @@ pub const PANELS: &[Panel] = &[
 pub struct Scale {
     pub quick: bool,
     pub seeds: Option<usize>,
-    #[expect(dead_code, reason = "the Fig 2 long-period panels of #16 read it")]
     pub extended: bool,
 }
 
