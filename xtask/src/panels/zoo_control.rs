@@ -191,6 +191,7 @@ fn force(p: &mut PanelRun<'_>) -> Res<()> {
     csv.write(&p.file("force.csv"))?;
     // FORCE per seed: the shortest training after which the free-running loss is ≤ THRESHOLD × untrained.
     let mut seeds: Vec<u64> = force_runs.iter().map(|r| r.seed()).collect();
+    seeds.sort_unstable();
     seeds.dedup();
     let force_counts: Vec<Option<usize>> = seeds
         .iter()
