@@ -1,8 +1,8 @@
 //! Shared pieces of the panels: curve sampling, median bands, the report's
 //! criteria words, and a standard run table.
 
-use rnn_experiment::stats::{Summary, band, end_trend, fmt_num, mean, median};
 use plotters::style::RGBColor;
+use rnn_experiment::stats::{Summary, band, end_trend, fmt_num, mean, median};
 use rnn_experiment::{Axis, Grid};
 
 use crate::plot::colors;

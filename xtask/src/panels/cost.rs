@@ -76,10 +76,14 @@ fn timed(spec: RuleSpec) -> Timed {
 }
 
 fn paper_rules() -> Vec<Timed> {
-    [RuleSpec::rflo(RATE), RuleSpec::bptt(RATE), RuleSpec::rtrl(RATE)]
-        .into_iter()
-        .map(timed)
-        .collect()
+    [
+        RuleSpec::rflo(RATE),
+        RuleSpec::bptt(RATE),
+        RuleSpec::rtrl(RATE),
+    ]
+    .into_iter()
+    .map(timed)
+    .collect()
 }
 
 /// Every registered rule in its default form ([`RuleSpec::every_rule`]).
@@ -154,7 +158,10 @@ fn measure(p: &mut PanelRun<'_>, rules: &[Timed]) -> Res<()> {
     csv.write(&p.file(&format!("{id}.csv")))?;
     let header = cols("rule|N: µs per step|fit on N|slope|expected");
     p.section.table(&header, &rows);
-    let specs: Vec<String> = rules.iter().map(|r| format!("`{}`", r.spec.name())).collect();
+    let specs: Vec<String> = rules
+        .iter()
+        .map(|r| format!("`{}`", r.spec.name()))
+        .collect();
     p.section.line(format!(
         "Timings are wall-clock on a shared machine (other processes may add noise; minima over repeats). \
          In a dev-profile build (`cargo xtask`) absolute times are higher than in release; the slopes are what is checked. \

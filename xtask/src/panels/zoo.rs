@@ -11,8 +11,8 @@ use rnn_learn::{RuleSpec, mean_gradient_alignment};
 
 use super::fig2::{PERIODS, RFLO_ETA, base};
 use super::fig2_grid::ETA_GRID;
-use super::{Panel, PanelRun, Part, Run, Scale, approx, cols, rule_color, tau_label};
 use super::{APPROX_FACTOR, final_losses, initial_losses};
+use super::{Panel, PanelRun, Part, Run, Scale, approx, cols, rule_color, tau_label};
 use crate::plot::{self, Series, Style};
 use crate::report::Verdict;
 use crate::table::Table;
@@ -139,7 +139,9 @@ fn loss_periods(scale: &Scale) -> Vec<usize> {
 
 fn loss_grids(scale: &Scale) -> Res<GridFile> {
     let periods = loss_periods(scale);
-    let grids = loss_rules(scale).into_iter().map(|r| rate_grid(scale, r, &periods));
+    let grids = loss_rules(scale)
+        .into_iter()
+        .map(|r| rate_grid(scale, r, &periods));
     Ok(GridFile {
         grids: grids.collect::<Res<_>>()?,
     })
@@ -152,7 +154,8 @@ fn zoo_loss(p: &mut PanelRun<'_>) -> Res<()> {
     let mut csv = Table::new(&header.split(',').collect::<Vec<_>>());
     let (mut panels, mut rows) = (Vec::new(), Vec::new());
     for t in loss_periods(&p.scale) {
-        let searches: Vec<Search<'_>> = rules.iter().map(|r| best_rate(&all, r, t, &etas)).collect();
+        let searches: Vec<Search<'_>> =
+            rules.iter().map(|r| best_rate(&all, r, t, &etas)).collect();
         let title = format!("{}, {} trials", tau_label(t), p.scale.pick(600, 10_000));
         let x = "learning rate η";
         let mut panel = plot::Panel::new(title, x, "final loss L (median over seeds)");
@@ -182,22 +185,37 @@ fn zoo_loss(p: &mut PanelRun<'_>) -> Res<()> {
             let untrained = initial_losses(runs).median;
             let (f, ratio) = (final_losses(runs), fmt_num(m / bptt_median));
             let trend = super::trend_text(&super::loss_curves(runs)).1;
-            let cells = [s.best_eta(), fmt_num(untrained), f.to_string(), ratio.clone(), trend];
+            let cells = [
+                s.best_eta(),
+                fmt_num(untrained),
+                f.to_string(),
+                ratio.clone(),
+                trend,
+            ];
             let mut row = vec![s.rule.clone(), tau_label(t)];
             row.extend(cells);
             row.push(super::failed_of(runs));
             rows.push(row);
             if s.rule != "BPTT" {
-                let claim = format!("{} within a factor {APPROX_FACTOR} of BPTT at {}", s.rule, tau_label(t));
+                let claim = format!(
+                    "{} within a factor {APPROX_FACTOR} of BPTT at {}",
+                    s.rule,
+                    tau_label(t)
+                );
                 let criterion = format!(
                     "median final loss at the rule's best rate / BPTT's at its best rate within [1/{APPROX_FACTOR}, {APPROX_FACTOR}]"
                 );
                 let measured = format!("{} / {} = {ratio}", fmt_num(*m), fmt_num(bptt_median));
                 let holds = approx(*m, bptt_median);
-                p.section.verdicts.push(Verdict::new(claim, criterion, measured, holds));
+                p.section
+                    .verdicts
+                    .push(Verdict::new(claim, criterion, measured, holds));
             }
         }
-        let names: Vec<String> = order.iter().map(|(m, s)| format!("{} ({})", s.rule, fmt_num(*m))).collect();
+        let names: Vec<String> = order
+            .iter()
+            .map(|(m, s)| format!("{} ({})", s.rule, fmt_num(*m)))
+            .collect();
         p.section.line(format!(
             "Ordering at {} (median final loss at each rule's best rate, lowest first): {}.",
             tau_label(t),
@@ -205,7 +223,8 @@ fn zoo_loss(p: &mut PanelRun<'_>) -> Res<()> {
         ));
     }
     csv.write(&p.file("zoo_loss.csv"))?;
-    let header = "rule|T|best η|untrained loss|final loss|÷ BPTT|end trend (last 10% / previous 10%)|failed";
+    let header =
+        "rule|T|best η|untrained loss|final loss|÷ BPTT|end trend (last 10% / previous 10%)|failed";
     p.section.table(&cols(header), &rows);
     let n = search_seeds(&p.scale).len();
     p.section.line(format!(
@@ -221,7 +240,13 @@ fn zoo_loss(p: &mut PanelRun<'_>) -> Res<()> {
         }
     ));
     let svg = p.file("zoo_loss.svg");
-    plot::render(&svg, "Rule zoo: final loss vs learning rate", panels.len(), (560, 420), &panels)?;
+    plot::render(
+        &svg,
+        "Rule zoo: final loss vs learning rate",
+        panels.len(),
+        (560, 420),
+        &panels,
+    )?;
     Ok(())
 }
 
@@ -262,11 +287,35 @@ const RANDOM: [&str; 3] = ["UORO", "KF-RTRL", "REINFORCE"];
 fn spec_of(label: &str, seed: u64) -> RuleSpec {
     let r = 1.0;
     let with_seed = |spec: RuleSpec| match spec {
-        RuleSpec::Uoro { rates, projection, .. } => RuleSpec::Uoro { rates, projection, seed },
-        RuleSpec::KfRtrl { rates, projection, .. } => RuleSpec::KfRtrl { rates, projection, seed },
-        RuleSpec::Reinforce { rates, sigma, baseline, learn_readout, filtered, .. } => {
-            RuleSpec::Reinforce { rates, sigma, baseline, learn_readout, filtered, seed }
-        }
+        RuleSpec::Uoro {
+            rates, projection, ..
+        } => RuleSpec::Uoro {
+            rates,
+            projection,
+            seed,
+        },
+        RuleSpec::KfRtrl {
+            rates, projection, ..
+        } => RuleSpec::KfRtrl {
+            rates,
+            projection,
+            seed,
+        },
+        RuleSpec::Reinforce {
+            rates,
+            sigma,
+            baseline,
+            learn_readout,
+            filtered,
+            ..
+        } => RuleSpec::Reinforce {
+            rates,
+            sigma,
+            baseline,
+            learn_readout,
+            filtered,
+            seed,
+        },
         other => other,
     };
     with_seed(match label {
@@ -297,14 +346,27 @@ const TRIAL_STREAM: u64 = 5;
 fn measure(run: &Run, trained: bool, t: usize, ks: &[usize]) -> Res<Vec<Cos>> {
     let mut spec: RunSpec = run.point.spec.clone();
     spec.task = rnn_tasks::TaskSpec::Periodic(rnn_tasks::PeriodicConfig::with_period(t));
-    let net = if trained { run.record.network.clone() } else { spec.initial_network()? };
-    let trial = spec.build_task()?.next_trial(&mut spec.stream(TRIAL_STREAM))?;
+    let net = if trained {
+        run.record.network.clone()
+    } else {
+        spec.initial_network()?
+    };
+    let trial = spec
+        .build_task()?
+        .next_trial(&mut spec.stream(TRIAL_STREAM))?;
     let start = State::initial(&net, &trial, None)?;
     let seed = run.seed();
     let mut out = Vec::new();
     let mut push = |rule, k, specs: Vec<RuleSpec>| -> Res<()> {
         let cosine = mean_gradient_alignment(&net, &trial, &start, &specs)?;
-        out.push(Cos { seed, trained, t, rule, k, cosine });
+        out.push(Cos {
+            seed,
+            trained,
+            t,
+            rule,
+            k,
+            cosine,
+        });
         Ok(())
     };
     for rule in DETERMINISTIC {
@@ -312,7 +374,9 @@ fn measure(run: &Run, trained: bool, t: usize, ks: &[usize]) -> Res<Vec<Cos>> {
     }
     for rule in RANDOM {
         for &k in ks {
-            let specs = (0..k as u64).map(|d| spec_of(rule, 1000 * seed + d)).collect();
+            let specs = (0..k as u64)
+                .map(|d| spec_of(rule, 1000 * seed + d))
+                .collect();
             push(rule, k, specs)?;
         }
     }
@@ -335,7 +399,11 @@ fn zoo_alignment(p: &mut PanelRun<'_>) -> Res<()> {
     }
     let mut csv = Table::new(&cols("seed|network|period_steps|rule|draws|cosine"));
     for c in &cos {
-        let net = if c.trained { "RFLO-trained" } else { "untrained" };
+        let net = if c.trained {
+            "RFLO-trained"
+        } else {
+            "untrained"
+        };
         csv.row(row![c.seed, net, c.t, c.rule, c.k, c.cosine]);
     }
     csv.write(&p.file("zoo_alignment.csv"))?;
@@ -349,7 +417,11 @@ fn zoo_alignment(p: &mut PanelRun<'_>) -> Res<()> {
     };
     // Table: one row per (rule, K), one column per period (untrained), then trained at 20τ.
     let mut header = vec!["rule".to_string(), "K".to_string()];
-    header.extend(periods.iter().map(|&t| format!("untrained, {}", tau_label(t))));
+    header.extend(
+        periods
+            .iter()
+            .map(|&t| format!("untrained, {}", tau_label(t))),
+    );
     header.push(format!("RFLO-trained, {}", tau_label(PERIODS[0])));
     let measures: Vec<(&str, usize)> = DETERMINISTIC
         .iter()
@@ -367,20 +439,49 @@ fn zoo_alignment(p: &mut PanelRun<'_>) -> Res<()> {
     p.section.table(&header, &rows);
 
     // Plot: median cosine vs T (untrained), and vs K at 20τ.
-    let mut by_t = plot::Panel::new("Untrained networks", "period T (τ)", "cosine with BPTT's dW (median)");
+    let mut by_t = plot::Panel::new(
+        "Untrained networks",
+        "period T (τ)",
+        "cosine with BPTT's dW (median)",
+    );
     for &(rule, k) in measures.iter().filter(|m| m.1 == 1) {
-        let line = periods.iter().map(|&t| ((t / 10) as f64, of(false, t, rule, k).median)).collect();
-        let label = if RANDOM.contains(&rule) { format!("{rule} (1 draw)") } else { rule.to_string() };
-        by_t = by_t.with(Series::new(label, rule_color(rule), Style::LinePoints, line));
+        let line = periods
+            .iter()
+            .map(|&t| ((t / 10) as f64, of(false, t, rule, k).median))
+            .collect();
+        let label = if RANDOM.contains(&rule) {
+            format!("{rule} (1 draw)")
+        } else {
+            rule.to_string()
+        };
+        by_t = by_t.with(Series::new(
+            label,
+            rule_color(rule),
+            Style::LinePoints,
+            line,
+        ));
     }
     let t0 = PERIODS[0];
-    let mut by_k = plot::Panel::new(format!("Mean of K draws, untrained, {}", tau_label(t0)), "draws K", "cosine with BPTT's dW (median)");
+    let mut by_k = plot::Panel::new(
+        format!("Mean of K draws, untrained, {}", tau_label(t0)),
+        "draws K",
+        "cosine with BPTT's dW (median)",
+    );
     for rule in RANDOM {
-        let line = ks.iter().map(|&k| (k as f64, of(false, t0, rule, k).median)).collect();
+        let line = ks
+            .iter()
+            .map(|&k| (k as f64, of(false, t0, rule, k).median))
+            .collect();
         by_k = by_k.with(Series::new(rule, rule_color(rule), Style::LinePoints, line));
     }
     let svg = p.file("zoo_alignment.svg");
-    plot::render(&svg, "Rule zoo: alignment with the exact gradient", 2, (560, 420), &[by_t.log_x(), by_k.log_x()])?;
+    plot::render(
+        &svg,
+        "Rule zoo: alignment with the exact gradient",
+        2,
+        (560, 420),
+        &[by_t.log_x(), by_k.log_x()],
+    )?;
 
     // Verdicts.
     let k_max = *ks.last().unwrap_or(&1);
@@ -391,7 +492,11 @@ fn zoo_alignment(p: &mut PanelRun<'_>) -> Res<()> {
             let rising = meds.windows(2).all(|w| w[1] > w[0]);
             let last = meds[meds.len() - 1];
             holds &= rising && last >= MEAN_ALIGNS_MIN;
-            let text: Vec<String> = ks.iter().zip(&meds).map(|(k, m)| format!("K={k}: {}", fmt_num(*m))).collect();
+            let text: Vec<String> = ks
+                .iter()
+                .zip(&meds)
+                .map(|(k, m)| format!("K={k}: {}", fmt_num(*m)))
+                .collect();
             measured.push(format!("{rule} {}: {}", tau_label(t), text.join(", ")));
         }
     }
@@ -408,7 +513,13 @@ fn zoo_alignment(p: &mut PanelRun<'_>) -> Res<()> {
     for &t in &periods {
         let [s, l, r] = DETERMINISTIC.map(|rule| of(false, t, rule, 1).median);
         holds &= s >= l && l >= r;
-        measured.push(format!("{}: {} / {} / {}", tau_label(t), fmt_num(s), fmt_num(l), fmt_num(r)));
+        measured.push(format!(
+            "{}: {} / {} / {}",
+            tau_label(t),
+            fmt_num(s),
+            fmt_num(l),
+            fmt_num(r)
+        ));
     }
     p.section.verdicts.push(Verdict::new(
         "SnAp-1 ≥ LocalSymmetric ≥ RFLO before alignment grows",
@@ -417,7 +528,11 @@ fn zoo_alignment(p: &mut PanelRun<'_>) -> Res<()> {
         holds,
     ));
     let before_after = |r: &&Run| {
-        let find = |trained| cos.iter().find(|c| c.seed == r.seed() && c.trained == trained && c.t == t0 && c.rule == "RFLO");
+        let find = |trained| {
+            cos.iter().find(|c| {
+                c.seed == r.seed() && c.trained == trained && c.t == t0 && c.rule == "RFLO"
+            })
+        };
         Some(find(true)?.cosine - find(false)?.cosine)
     };
     let gains: Vec<f64> = runs.iter().filter_map(before_after).collect();
@@ -425,8 +540,14 @@ fn zoo_alignment(p: &mut PanelRun<'_>) -> Res<()> {
     let (b, a) = (of(false, t0, "RFLO", 1), of(true, t0, "RFLO", 1));
     p.section.verdicts.push(Verdict::new(
         "RFLO's alignment grows with training",
-        format!("{}: median over networks of cosine(RFLO-trained) − cosine(untrained) ≥ {GROWS_MIN}", tau_label(t0)),
-        format!("untrained {b}; trained {a}; median increase {}", fmt_num(gain)),
+        format!(
+            "{}: median over networks of cosine(RFLO-trained) − cosine(untrained) ≥ {GROWS_MIN}",
+            tau_label(t0)
+        ),
+        format!(
+            "untrained {b}; trained {a}; median increase {}",
+            fmt_num(gain)
+        ),
         gain >= GROWS_MIN,
     ));
     let failed = all.len() - runs.len();

@@ -29,13 +29,20 @@ fn trials_to_threshold(run: &Run) -> Option<usize> {
 
 /// Median of per-run counts, a run that never reaches the threshold as +inf.
 fn median_count(counts: &[Option<usize>]) -> f64 {
-    let v: Vec<f64> = counts.iter().map(|c| c.map_or(f64::INFINITY, |n| n as f64)).collect();
+    let v: Vec<f64> = counts
+        .iter()
+        .map(|c| c.map_or(f64::INFINITY, |n| n as f64))
+        .collect();
     median(&v)
 }
 
 /// A count as text: `> budget` when not reached.
 fn count_text(m: f64, budget: usize) -> String {
-    if m.is_finite() { fmt_num(m) } else { format!("> {budget}") }
+    if m.is_finite() {
+        fmt_num(m)
+    } else {
+        format!("> {budget}")
+    }
 }
 
 /// reinforce: trials to 0.1 × the untrained loss, REINFORCE vs RFLO vs BPTT.
@@ -56,7 +63,9 @@ fn reinforce_rules() -> [RuleSpec; 3] {
 }
 
 fn reinforce_grids(scale: &Scale) -> Res<GridFile> {
-    let grids = reinforce_rules().into_iter().map(|r| rate_grid(scale, r, &PERIODS[..1]));
+    let grids = reinforce_rules()
+        .into_iter()
+        .map(|r| rate_grid(scale, r, &PERIODS[..1]));
     Ok(GridFile {
         grids: grids.collect::<Res<_>>()?,
     })
@@ -68,9 +77,14 @@ const SLOWER_FACTOR: f64 = 10.0;
 fn reinforce(p: &mut PanelRun<'_>) -> Res<()> {
     let (all, etas, t) = (p.runs(), etas(&p.scale), PERIODS[0]);
     let labels = reinforce_rules().map(|r| r.label());
-    let searches: Vec<Search<'_>> = labels.iter().map(|l| best_rate(&all, l, t, &etas)).collect();
+    let searches: Vec<Search<'_>> = labels
+        .iter()
+        .map(|l| best_rate(&all, l, t, &etas))
+        .collect();
     let budget = all.first().map_or(0, |r| r.point.spec.training.n_trials);
-    let mut csv = Table::new(&cols("rule|eta|seed|untrained_loss|final_loss|trials_to_threshold"));
+    let mut csv = Table::new(&cols(
+        "rule|eta|seed|untrained_loss|final_loss|trials_to_threshold",
+    ));
     let (mut rows, mut medians, mut groups) = (Vec::new(), Vec::new(), Vec::<Group<'_>>::new());
     for s in &searches {
         let runs = s.best_runs();
@@ -78,12 +92,24 @@ fn reinforce(p: &mut PanelRun<'_>) -> Res<()> {
         for (r, c) in runs.iter().zip(&counts) {
             let eta = r.point.spec.rule.rates().recurrent;
             let count = c.map_or(String::new(), |n| n.to_string());
-            csv.row(row![s.rule.as_str(), eta, r.seed(), r.record.initial_loss, r.record.final_loss, count]);
+            csv.row(row![
+                s.rule.as_str(),
+                eta,
+                r.seed(),
+                r.record.initial_loss,
+                r.record.final_loss,
+                count
+            ]);
         }
         let m = median_count(&counts);
         let reached = counts.iter().filter(|c| c.is_some()).count();
         let f = super::final_losses(runs).to_string();
-        let cells = [s.best_eta(), count_text(m, budget), format!("{reached}/{}", runs.len()), f];
+        let cells = [
+            s.best_eta(),
+            count_text(m, budget),
+            format!("{reached}/{}", runs.len()),
+            f,
+        ];
         rows.push([vec![s.rule.clone()], cells.to_vec()].concat());
         medians.push(m);
         groups.push((s.rule.clone(), rule_color(&s.rule), runs.to_vec()));
@@ -95,7 +121,13 @@ fn reinforce(p: &mut PanelRun<'_>) -> Res<()> {
     let points = p.scale.pick(150, 400);
     let svg = p.file("reinforce.svg");
     let title = format!("{}, best rates", tau_label(t));
-    plot::render(&svg, "REINFORCE vs supervised rules", 1, (560, 420), &[loss_panel(&title, &groups, points)])?;
+    plot::render(
+        &svg,
+        "REINFORCE vs supervised rules",
+        1,
+        (560, 420),
+        &[loss_panel(&title, &groups, points)],
+    )?;
 
     // Factor REINFORCE / supervised; a REINFORCE median beyond the budget gives a lower bound.
     let (mut holds, mut measured) = (true, Vec::new());
@@ -160,7 +192,10 @@ fn force_grids(scale: &Scale) -> Res<GridFile> {
     let mut spec = base(scale, RuleSpec::force(1.0), PERIODS[0]);
     spec.network.readout_feedback = true;
     spec.training.schedule = Schedule::Online;
-    let trials = Axis::new("training.n_trials", force_trials(scale).into_iter().map(|k| k as i64));
+    let trials = Axis::new(
+        "training.n_trials",
+        force_trials(scale).into_iter().map(|k| k as i64),
+    );
     let force = super::replicated(Grid::new("FORCE", &spec)?.axis(trials), scale, n);
     let rflo = base(scale, RuleSpec::rflo(RFLO_ETA[0]), PERIODS[0]);
     let rflo = super::replicated(Grid::new("RFLO", &rflo)?, scale, n);
@@ -178,15 +213,31 @@ fn force(p: &mut PanelRun<'_>) -> Res<()> {
     let (force_runs, rflo_runs) = (super::grid(&all, "FORCE"), super::grid(&all, "RFLO"));
     let lengths = force_trials(&p.scale);
     let max_len = *lengths.last().unwrap_or(&0);
-    let mut csv = Table::new(&cols("rule|seed|trials_trained|free_running_loss|untrained_loss"));
+    let mut csv = Table::new(&cols(
+        "rule|seed|trials_trained|free_running_loss|untrained_loss",
+    ));
     for r in &force_runs {
         let (rec, k) = (&r.record, r.point.spec.training.n_trials);
-        csv.row(row!["FORCE", r.seed(), k, rec.final_loss_or_inf(), rec.initial_loss]);
+        csv.row(row![
+            "FORCE",
+            r.seed(),
+            k,
+            rec.final_loss_or_inf(),
+            rec.initial_loss
+        ]);
     }
-    let budget = rflo_runs.first().map_or(0, |r| r.point.spec.training.n_trials);
+    let budget = rflo_runs
+        .first()
+        .map_or(0, |r| r.point.spec.training.n_trials);
     for r in &rflo_runs {
         let rec = &r.record;
-        csv.row(row!["RFLO", r.seed(), budget, rec.final_loss_or_inf(), rec.initial_loss]);
+        csv.row(row![
+            "RFLO",
+            r.seed(),
+            budget,
+            rec.final_loss_or_inf(),
+            rec.initial_loss
+        ]);
     }
     csv.write(&p.file("force.csv"))?;
     // FORCE per seed: the shortest training after which the free-running loss is ≤ THRESHOLD × untrained.
@@ -198,25 +249,44 @@ fn force(p: &mut PanelRun<'_>) -> Res<()> {
         .map(|&s| {
             let mut of_seed: Vec<&&Run> = force_runs.iter().filter(|r| r.seed() == s).collect();
             of_seed.sort_by_key(|r| r.point.spec.training.n_trials);
-            let reached = |r: &&&Run| r.record.final_loss_or_inf() <= THRESHOLD * r.record.initial_loss;
-            of_seed.into_iter().find(reached).map(|r| r.point.spec.training.n_trials)
+            let reached =
+                |r: &&&Run| r.record.final_loss_or_inf() <= THRESHOLD * r.record.initial_loss;
+            of_seed
+                .into_iter()
+                .find(reached)
+                .map(|r| r.point.spec.training.n_trials)
         })
         .collect();
-    let rflo_counts: Vec<Option<usize>> = rflo_runs.iter().map(|r| trials_to_threshold(r)).collect();
+    let rflo_counts: Vec<Option<usize>> =
+        rflo_runs.iter().map(|r| trials_to_threshold(r)).collect();
     let (fm, rm) = (median_count(&force_counts), median_count(&rflo_counts));
     let at = |k: usize| {
-        let runs: Vec<&Run> = force_runs.iter().copied().filter(|r| r.point.spec.training.n_trials == k).collect();
+        let runs: Vec<&Run> = force_runs
+            .iter()
+            .copied()
+            .filter(|r| r.point.spec.training.n_trials == k)
+            .collect();
         super::final_losses(&runs)
     };
     let mut rows: Vec<Vec<String>> = lengths
         .iter()
         .map(|&k| vec![format!("FORCE, {k} periods"), at(k).to_string()])
         .collect();
-    rows.push(vec![format!("RFLO (η = {}), {budget} periods", RFLO_ETA[0]), super::final_losses(&rflo_runs).to_string()]);
+    rows.push(vec![
+        format!("RFLO (η = {}), {budget} periods", RFLO_ETA[0]),
+        super::final_losses(&rflo_runs).to_string(),
+    ]);
     let fu = super::initial_losses(&force_runs);
-    rows.push(vec!["untrained, FORCE's networks (readout fed back)".into(), fu.to_string()]);
-    rows.push(vec!["untrained, RFLO's networks".into(), super::initial_losses(&rflo_runs).to_string()]);
-    p.section.table(&cols("condition|free-running loss after training"), &rows);
+    rows.push(vec![
+        "untrained, FORCE's networks (readout fed back)".into(),
+        fu.to_string(),
+    ]);
+    rows.push(vec![
+        "untrained, RFLO's networks".into(),
+        super::initial_losses(&rflo_runs).to_string(),
+    ]);
+    p.section
+        .table(&cols("condition|free-running loss after training"), &rows);
     p.section.line(format!(
         "Median periods to reach {THRESHOLD} × the untrained loss: FORCE {} (runs reaching it within {max_len}: {}/{}), \
          RFLO {} ({}/{} within {budget}).",
@@ -232,28 +302,51 @@ fn force(p: &mut PanelRun<'_>) -> Res<()> {
     let force_pts: Vec<(f64, Summary)> = lengths.iter().map(|&k| (k as f64, at(k))).collect();
     let line = force_pts.iter().map(|(x, s)| (*x, s.median)).collect();
     let band = force_pts.iter().map(|(x, s)| (*x, s.q25, s.q75)).collect();
-    let mut panel = plot::Panel::new(tau_label(PERIODS[0]), "periods trained", "free-running loss L");
-    panel = panel.with(Series::new("FORCE", rule_color("FORCE"), Style::LinePoints, line).with_band(band));
+    let mut panel = plot::Panel::new(
+        tau_label(PERIODS[0]),
+        "periods trained",
+        "free-running loss L",
+    );
+    panel = panel
+        .with(Series::new("FORCE", rule_color("FORCE"), Style::LinePoints, line).with_band(band));
     let curves = super::loss_curves(&rflo_runs);
     let n = curves.iter().map(|c| c.len()).max().unwrap_or(0);
-    let idx: Vec<usize> = super::curve_indices(n, p.scale.pick(150, 400)).into_iter().filter(|&i| i > 0).collect();
+    let idx: Vec<usize> = super::curve_indices(n, p.scale.pick(150, 400))
+        .into_iter()
+        .filter(|&i| i > 0)
+        .collect();
     let (line, band) = super::median_band(&curves, &idx);
     // median_band draws at index + 1; loss[i] is after i trials: shift back.
     let line = line.into_iter().map(|(x, y)| (x - 1.0, y)).collect();
-    let band = band.into_iter().map(|(x, lo, hi)| (x - 1.0, lo, hi)).collect();
+    let band = band
+        .into_iter()
+        .map(|(x, lo, hi)| (x - 1.0, lo, hi))
+        .collect();
     panel = panel.with(Series::new("RFLO", rule_color("RFLO"), Style::Line, line).with_band(band));
     let svg = p.file("force.svg");
-    plot::render(&svg, "FORCE vs RFLO", 1, (560, 420), &[panel.log_x().log_y()])?;
+    plot::render(
+        &svg,
+        "FORCE vs RFLO",
+        1,
+        (560, 420),
+        &[panel.log_x().log_y()],
+    )?;
 
     let criterion = format!(
         "median over seeds of the periods trained until the free-running loss is ≤ {THRESHOLD} × the untrained loss \
          (FORCE: the shortest of its training lengths {lengths:?}; RFLO: its trial losses, each a free run from h(0) \
          with the weights in force; never: +inf): FORCE < {FORCE_TENS}, RFLO ≥ {RFLO_THOUSANDS}"
     );
-    let measured = format!("FORCE {}; RFLO {}", count_text(fm, max_len), count_text(rm, budget));
+    let measured = format!(
+        "FORCE {}; RFLO {}",
+        count_text(fm, max_len),
+        count_text(rm, budget)
+    );
     let holds = fm < FORCE_TENS && rm >= RFLO_THOUSANDS;
     let claim = "FORCE learns in tens of periods where RFLO needs thousands";
-    p.section.verdicts.push(Verdict::new(claim, criterion, measured, holds));
+    p.section
+        .verdicts
+        .push(Verdict::new(claim, criterion, measured, holds));
     p.section.line(
         "\nThe nonlocal cost: FORCE's update of each readout weight uses `P h(t)` with the N×N inverse correlation \
          estimate `P` (MODEL.md §15): every weight's change depends on every unit's activity, O(N²) per step \
