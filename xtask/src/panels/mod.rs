@@ -10,6 +10,7 @@ mod fig2_grid;
 mod fig3;
 mod fig4;
 mod zoo;
+mod zoo_alignment;
 mod zoo_control;
 
 use std::path::{Path, PathBuf};
@@ -60,7 +61,7 @@ pub const PANELS: &[Panel] = &[
     fig4::FIG4A,
     fig4::FIG4C,
     cost::COST,
-    zoo::ZOO_ALIGNMENT,
+    zoo_alignment::ZOO_ALIGNMENT,
     zoo::ZOO_LOSS,
     zoo_control::REINFORCE,
     zoo_control::FORCE,
