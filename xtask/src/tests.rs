@@ -114,3 +114,73 @@ fn the_example_sweep_file_expands() {
     // Two rules × 8 rates × 2 periods × 3 replicates.
     assert_eq!(points.len(), 96);
 }
+
+/// The beyond-the-paper panels' grids expand to valid run specs at every
+/// scale, and the random rules' noise seed follows the replicate seed (so
+/// replicates do not share a noise sequence).
+#[test]
+fn beyond_panels_grids_are_valid_and_zip_the_noise_seed() {
+    use crate::panels::{PANELS, Part, Scale};
+    use rnn_learn::RuleSpec;
+    let beyond: Vec<_> = PANELS.iter().filter(|p| p.part == Part::Beyond).collect();
+    let ids: Vec<&str> = beyond.iter().map(|p| p.id).collect();
+    assert_eq!(
+        ids,
+        [
+            "zoo_alignment",
+            "zoo_loss",
+            "reinforce",
+            "force",
+            "cost_zoo"
+        ]
+    );
+    for (quick, extended) in [(true, false), (false, false), (false, true)] {
+        let scale = Scale {
+            quick,
+            seeds: None,
+            extended,
+        };
+        let mut random = 0;
+        for panel in &beyond {
+            for point in (panel.grids)(&scale).unwrap().points().unwrap() {
+                let spec = &point.spec;
+                spec.validate().unwrap();
+                let noise = match &spec.rule {
+                    RuleSpec::Uoro { seed, .. }
+                    | RuleSpec::KfRtrl { seed, .. }
+                    | RuleSpec::Reinforce { seed, .. } => Some(*seed),
+                    _ => None,
+                };
+                if let Some(seed) = noise {
+                    random += 1;
+                    assert_eq!(seed, spec.seed, "{}: {}", panel.id, point.grid);
+                }
+            }
+        }
+        assert!(random > 0);
+    }
+}
+
+/// The cheap beyond-the-paper panels run quick and write their CSV and SVG
+/// (the CI's `figures --quick` runs them all).
+#[test]
+fn force_and_zoo_alignment_run_quick() {
+    let out = temp_dir("beyond");
+    let mut a = args(&out, "force");
+    a.only.push("zoo_alignment".into());
+    run(&a).unwrap();
+    for file in [
+        "force.csv",
+        "force.svg",
+        "zoo_alignment.csv",
+        "zoo_alignment.svg",
+    ] {
+        assert!(
+            std::fs::metadata(out.join(file)).unwrap().len() > 100,
+            "{file}"
+        );
+    }
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    assert!(report.contains("# Beyond the paper"));
+    let _ = std::fs::remove_dir_all(&out);
+}

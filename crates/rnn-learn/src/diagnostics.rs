@@ -80,6 +80,39 @@ impl GradientAlignment {
     }
 }
 
+/// Gradient alignment (docs/spec/MODEL.md §9) of the **mean** of several
+/// rules' trial-end `dW` on one network, trial and start state: the cosine
+/// between `sum_k dW_k` and the exact `dW` (BPTT, `F = W_out^T`), each rule
+/// run with a fresh working state (a random rule: its first draw with its
+/// spec's `seed`). The sum is `K` times the mean when the specs share their
+/// rates, and a cosine does not depend on a positive factor, so with `K`
+/// specs of one random rule that differ only in `seed` this is the alignment
+/// of the `K`-draw Monte Carlo mean, which tends to the alignment of the
+/// rule's expectation (1 for the unbiased UORO and KF-RTRL, §12–§13) as `K`
+/// grows. With one spec it is that rule's gradient alignment
+/// ([`GradientAlignment`]). 0 if either sum is zero.
+pub fn mean_gradient_alignment(
+    net: &Network,
+    trial: &Trial,
+    start: &State,
+    specs: &[RuleSpec],
+) -> Result<f64> {
+    let mut sum = WeightUpdate::zeros(net);
+    for spec in specs {
+        let rule = spec.build()?;
+        rule.check_fits(net)?;
+        let mut state = rule.new_state(net);
+        rule.accumulate(net, trial, start, &mut state, &mut sum)?;
+    }
+    let exact = Bptt::new(LearningRates::uniform(1.0))?;
+    let (mut exact_state, mut exact_update) = (exact.new_state(net), WeightUpdate::zeros(net));
+    exact.accumulate(net, trial, start, &mut exact_state, &mut exact_update)?;
+    Ok(cosine(
+        sum.recurrent.as_ref(),
+        exact_update.recurrent.as_ref(),
+    ))
+}
+
 /// Every rule's trial-end update on one network, trial and start state, and
 /// the matrix of their pairwise cosines: [`compare_rules`].
 #[derive(Debug, Clone)]

@@ -64,7 +64,9 @@ pub mod update;
 
 pub use checkpoint::{CHECKPOINT, Checkpoint, RuleMemory};
 pub use constraints::{Constraints, DaleLaw, Frozen};
-pub use diagnostics::{GradientAlignment, RuleComparison, compare_rules, feedback_alignment};
+pub use diagnostics::{
+    GradientAlignment, RuleComparison, compare_rules, feedback_alignment, mean_gradient_alignment,
+};
 pub use error::{LearnError, Result, TrainError};
 pub use noise::{NormalSource, SignSource};
 pub use registry::{AnyRule, AnyState, RuleSpec};

@@ -477,3 +477,38 @@ fn compare_rules_gives_every_update_and_their_cosines() {
     assert!((cmp.cosine[(at("BPTT"), at("RTRL"))] - 1.0).abs() < 1e-12);
     assert!(cmp.cosine[(at("BPTT"), at("SnAp-1"))] > 0.0);
 }
+
+/// `mean_gradient_alignment`: exact rules give 1 (BPTT, and RTRL, which
+/// equals it); one spec gives that rule's cosine with the exact `dW`; two
+/// UORO draws give the cosine of the sum of their updates with the exact
+/// `dW`, computed here from `compare_rules`' updates by the definition.
+#[test]
+fn mean_gradient_alignment_is_the_cosine_of_the_summed_updates() {
+    let case = common::random_case(common::CaseSpec::small(3, 2.0, false));
+    let rates = LearningRates::uniform(0.01);
+    let align = |specs: &[RuleSpec]| {
+        rnn_learn::mean_gradient_alignment(&case.net, &case.trial, &case.start, specs).unwrap()
+    };
+    assert!((align(&[RuleSpec::bptt(rates)]) - 1.0).abs() < 1e-12);
+    assert!((align(&[RuleSpec::rtrl(rates), RuleSpec::rtrl(rates)]) - 1.0).abs() < 1e-12);
+    let draws = [0, 1].map(|seed| RuleSpec::Uoro {
+        rates,
+        projection: Projection::Readout,
+        seed,
+    });
+    let mut specs = vec![RuleSpec::bptt(rates), RuleSpec::rflo(rates)];
+    specs.extend(draws.clone());
+    let cmp = rnn_learn::compare_rules(&case.net, &case.trial, &case.start, &specs).unwrap();
+    let exact = &cmp.updates[0].recurrent;
+    let rflo = rnn_learn::cosine(cmp.updates[1].recurrent.as_ref(), exact.as_ref());
+    assert!((align(&specs[1..2]) - rflo).abs() < 1e-12);
+    let sum = &cmp.updates[2].recurrent + &cmp.updates[3].recurrent;
+    let dot = rnn_learn::frobenius_dot(sum.as_ref(), exact.as_ref());
+    let norms = (rnn_learn::frobenius_dot(sum.as_ref(), sum.as_ref())
+        * rnn_learn::frobenius_dot(exact.as_ref(), exact.as_ref()))
+    .sqrt();
+    assert!((align(&draws) - dot / norms).abs() < 1e-12);
+    // The two draws differ (different seeds), so the sum is not either draw.
+    let one = rnn_learn::cosine(cmp.updates[2].recurrent.as_ref(), exact.as_ref());
+    assert!((align(&draws) - one).abs() > 1e-9);
+}

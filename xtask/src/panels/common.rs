@@ -1,8 +1,11 @@
 //! Shared pieces of the panels: curve sampling, median bands, the report's
 //! criteria words, and a standard run table.
 
+use plotters::style::RGBColor;
 use rnn_experiment::stats::{Summary, band, end_trend, fmt_num, mean, median};
 use rnn_experiment::{Axis, Grid};
+
+use crate::plot::colors;
 
 use super::{Run, Scale};
 
@@ -138,4 +141,21 @@ pub fn band_at(curves: &[Vec<f64>], x: impl Fn(usize) -> f64) -> LineAndBand {
 pub fn loss_curves<'r>(runs: &[&'r Run]) -> Vec<&'r [f64]> {
     let loss = |r: &&'r Run| r.record.history.loss.as_slice();
     completed(runs).iter().map(loss).collect()
+}
+
+/// The colour of a rule in every panel, by its label ([`rnn_learn::RuleSpec::label`]).
+pub fn rule_color(label: &str) -> RGBColor {
+    match label {
+        "BPTT" => colors::BPTT,
+        "RFLO" => colors::RFLO,
+        "LocalSymmetric" => colors::LOCAL_SYMMETRIC,
+        "NonlocalRandom" => colors::NONLOCAL_RANDOM,
+        "RTRL" => colors::BLUE,
+        "SnAp-1" => colors::GREEN,
+        "UORO" => colors::ORANGE,
+        "KF-RTRL" => RGBColor(140, 90, 40),
+        "REINFORCE" => RGBColor(120, 60, 180),
+        "FORCE" => RGBColor(0, 120, 120),
+        _ => colors::GREY,
+    }
 }

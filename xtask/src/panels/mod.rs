@@ -10,6 +10,9 @@ mod fig2_grid;
 mod fig2_long;
 mod fig3;
 mod fig4;
+mod zoo;
+mod zoo_alignment;
+mod zoo_control;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,6 +63,11 @@ pub const PANELS: &[Panel] = &[
     fig4::FIG4A,
     fig4::FIG4C,
     cost::COST,
+    zoo_alignment::ZOO_ALIGNMENT,
+    zoo::ZOO_LOSS,
+    zoo_control::REINFORCE,
+    zoo_control::FORCE,
+    cost::COST_ZOO,
 ];
 
 /// The scale of a figures job: `--quick` (reduced trials, seeds and grids),
