@@ -713,6 +713,27 @@ macro_rules! any_rule {
                 }
             }
 
+            fn accumulate_many(
+                &self,
+                net: &Network,
+                trials: &[&Trial],
+                starts: &[State],
+                state: &mut AnyState,
+                update: &mut WeightUpdate,
+            ) -> Result<Vec<TrialOutcome>> {
+                match self {
+                    $(AnyRule::$variant(rule) => {
+                        if !matches!(state, AnyState::$variant(_)) {
+                            *state = AnyState::$variant(rule.new_state(net));
+                        }
+                        let AnyState::$variant(inner) = state else {
+                            unreachable!("replaced just above")
+                        };
+                        rule.accumulate_many(net, trials, starts, inner, update)
+                    })*
+                }
+            }
+
             fn memory(&self, state: &AnyState) -> RuleMemory {
                 match (self, state) {
                     $((AnyRule::$variant(rule), AnyState::$variant(inner)) => rule.memory(inner),)*

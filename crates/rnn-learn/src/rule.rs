@@ -59,6 +59,30 @@ pub trait LearningRule {
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome>;
 
+    /// [`LearningRule::accumulate`] for several trials at the same weights:
+    /// trial `k` from `starts[k]`, its update added to `update` in the order
+    /// of `trials`, exactly as that many `accumulate` calls would (the
+    /// same bits in `update`, the same outcomes, the same first error, with
+    /// the updates of the trials before it added).
+    ///
+    /// The default calls `accumulate` once per trial. RFLO's trial-batched
+    /// form and BPTT run the trials' forward passes together
+    /// ([`Network::run_batch_from_into`]: `W` read once per step for all
+    /// trials) and then each trial's update in order, bit-identical to the
+    /// default. Trials whose start depends on the previous trial's end
+    /// (carry-over) cannot be batched: their `starts` are not known in
+    /// advance, so callers run them one at a time.
+    fn accumulate_many(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut Self::State,
+        update: &mut WeightUpdate,
+    ) -> Result<Vec<TrialOutcome>> {
+        accumulate_each(self, net, trials, starts, state, update)
+    }
+
     /// Runs `trial` from `start`, applying `dTheta(t)/T` (through
     /// `constraints`) after every step (the online schedule of docs/spec/MODEL.md §7).
     ///
@@ -127,6 +151,32 @@ pub trait LearningRule {
     {
         crate::train::train(net, self, source, config)
     }
+}
+
+/// [`LearningRule::accumulate_many`]'s reference: one
+/// [`LearningRule::accumulate`] per trial, in order, stopping at the first error.
+pub fn accumulate_each<R: LearningRule + ?Sized>(
+    rule: &R,
+    net: &Network,
+    trials: &[&Trial],
+    starts: &[State],
+    state: &mut R::State,
+    update: &mut WeightUpdate,
+) -> Result<Vec<TrialOutcome>> {
+    if trials.len() != starts.len() {
+        return Err(LearnError::Core(rnn_core::CoreError::ShapeMismatch {
+            what: "batch (rows: trials, cols: start states)",
+            expected_rows: trials.len(),
+            expected_cols: trials.len(),
+            rows: trials.len(),
+            cols: starts.len(),
+        }));
+    }
+    trials
+        .iter()
+        .zip(starts)
+        .map(|(trial, start)| rule.accumulate(net, trial, start, state, update))
+        .collect()
 }
 
 /// The matrix `F` (`N×N_y`) that projects the output error into the network.

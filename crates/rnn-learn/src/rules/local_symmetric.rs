@@ -89,6 +89,17 @@ impl LearningRule for LocalSymmetric {
         self.inner.accumulate(net, trial, start, state, update)
     }
 
+    fn accumulate_many(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut RfloState,
+        update: &mut WeightUpdate,
+    ) -> Result<Vec<TrialOutcome>> {
+        self.inner.accumulate_many(net, trials, starts, state, update)
+    }
+
     fn run_online(
         &self,
         net: &mut Network,

@@ -137,6 +137,26 @@ impl LearningRule for NonlocalRandom {
         }
     }
 
+    fn accumulate_many(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut NonlocalRandomState,
+        update: &mut WeightUpdate,
+    ) -> Result<Vec<TrialOutcome>> {
+        match self.form {
+            NonlocalForm::Bptt => {
+                let inner = state.bptt.get_or_insert_with(|| self.bptt.new_state(net));
+                self.bptt.accumulate_many(net, trials, starts, inner, update)
+            }
+            NonlocalForm::Rtrl => {
+                let inner = self.rtrl_state(net, state);
+                self.rtrl.accumulate_many(net, trials, starts, inner, update)
+            }
+        }
+    }
+
     fn run_online(
         &self,
         net: &mut Network,

@@ -35,13 +35,13 @@ use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Mat, MatMut};
 use serde::{Deserialize, Serialize};
 
-use rnn_core::{Network, State, Trajectory, Trial, Weights};
+use rnn_core::{CoreError, Network, State, Trajectory, Trial, Weights};
 
 use crate::batched::{add_trial_products, ensure_shape};
 use crate::constraints::{Constraints, DaleLaw, Frozen};
 use crate::error::Result;
 use crate::forward::{StepBuffers, add_readout_step};
-use crate::rule::{LearningRule, Projection, TrialOutcome};
+use crate::rule::{LearningRule, Projection, TrialOutcome, accumulate_each};
 use crate::update::{LearningRates, WeightUpdate};
 
 mod low_rank;
@@ -193,19 +193,45 @@ impl Rflo {
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome> {
         net.run_from_into_with_slope(trial, start, &mut state.trajectory, &mut state.slope)?;
+        let RfloState {
+            trajectory,
+            slope,
+            signal,
+            filtered,
+            ..
+        } = state;
+        self.add_batched_update(net, trial, trajectory, slope, signal, filtered, update);
+        Ok(TrialOutcome {
+            loss: state.trajectory.loss,
+            final_state: state.trajectory.final_state(),
+        })
+    }
+
+    /// The trial-batched form's update of one trial from its forward pass
+    /// (`trajectory` and `slope = phi'(u)`), added to `update`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_batched_update(
+        &self,
+        net: &Network,
+        trial: &Trial,
+        trajectory: &Trajectory,
+        slope: &Mat<f64>,
+        signal: &mut Mat<f64>,
+        filtered: &mut Vec<f64>,
+        update: &mut WeightUpdate,
+    ) {
         let (n, len) = (net.n_units(), trial.len());
-        ensure_shape(&mut state.signal, n, len);
+        ensure_shape(signal, n, len);
         self.projection
-            .project_all(net, state.trajectory.error.as_ref(), state.signal.as_mut());
+            .project_all(net, trajectory.error.as_ref(), signal.as_mut());
         // Filter backwards: r(t) = alpha F e(t) + (1-alpha) r(t+1); then D = phi'(u) ⊙ r.
         let alpha = net.alpha();
-        state.filtered.clear();
-        state.filtered.resize(n, 0.0);
-        let filtered = &mut state.filtered;
+        filtered.clear();
+        filtered.resize(n, 0.0);
         for step in (0..len).rev() {
             // phi'(u(t)), stored by the forward pass (= tanh_derivative(u(t)) bit for bit).
-            let slope = state.slope.col_as_slice(step);
-            let column = state.signal.col_as_slice_mut(step);
+            let slope = slope.col_as_slice(step);
+            let column = signal.col_as_slice_mut(step);
             for ((d, r), &slope) in column.iter_mut().zip(filtered.iter_mut()).zip(slope) {
                 *r = alpha * *d + (1.0 - alpha) * *r;
                 *d = slope * *r;
@@ -213,18 +239,14 @@ impl Rflo {
         }
         let scale = 1.0 / len as f64;
         add_trial_products(
-            &state.trajectory,
+            trajectory,
             trial,
-            state.signal.as_ref(),
+            signal.as_ref(),
             self.rates.recurrent * scale,
             self.rates.input * scale,
             self.rates.readout * scale,
             update,
         );
-        Ok(TrialOutcome {
-            loss: state.trajectory.loss,
-            final_state: state.trajectory.final_state(),
-        })
     }
 }
 
@@ -241,6 +263,9 @@ pub struct RfloState {
     filtered: Vec<f64>,
     /// The online low-rank form's per-trial history.
     low_rank: LowRankHistory,
+    /// Trajectories and slopes of [`LearningRule::accumulate_many`]'s batch.
+    batch: Vec<Trajectory>,
+    batch_slopes: Vec<Mat<f64>>,
 }
 
 impl LearningRule for Rflo {
@@ -269,6 +294,8 @@ impl LearningRule for Rflo {
             signal: Mat::zeros(0, 0),
             filtered: vec![0.0; net.n_units()],
             low_rank: LowRankHistory::new(),
+            batch: Vec::new(),
+            batch_slopes: Vec::new(),
         }
     }
 
@@ -284,6 +311,65 @@ impl LearningRule for Rflo {
             TrialEndForm::Batched => self.accumulate_batched(net, trial, start, state, update),
             TrialEndForm::Traces => self.accumulate_traces(net, trial, start, state, update),
         }
+    }
+
+    /// The trial-batched form runs the trials' forward passes together
+    /// ([`Network::run_batch_from_into`], bit-identical to one at a time),
+    /// then each trial's update in order: the same bits as `accumulate` per
+    /// trial. The trace form (and a batch that does not fit) takes the default.
+    fn accumulate_many(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut RfloState,
+        update: &mut WeightUpdate,
+    ) -> Result<Vec<TrialOutcome>> {
+        if self.form != TrialEndForm::Batched
+            || trials.len() < 2
+            || net
+                .run_batch_from_into(
+                    trials,
+                    starts,
+                    &mut state.batch,
+                    Some(&mut state.batch_slopes),
+                )
+                .is_err()
+        {
+            // One at a time: the same error, after the same updates, as `accumulate`.
+            return accumulate_each(self, net, trials, starts, state, update);
+        }
+        let mut outcomes = Vec::with_capacity(trials.len());
+        for (k, trial) in trials.iter().enumerate() {
+            let RfloState {
+                batch,
+                batch_slopes,
+                signal,
+                filtered,
+                ..
+            } = state;
+            let trajectory = &batch[k];
+            if !trajectory.loss.is_finite() {
+                return Err(CoreError::NonFiniteLoss {
+                    loss: trajectory.loss,
+                }
+                .into());
+            }
+            self.add_batched_update(
+                net,
+                trial,
+                trajectory,
+                &batch_slopes[k],
+                signal,
+                filtered,
+                update,
+            );
+            outcomes.push(TrialOutcome {
+                loss: trajectory.loss,
+                final_state: trajectory.final_state(),
+            });
+        }
+        Ok(outcomes)
     }
 
     fn run_online(
