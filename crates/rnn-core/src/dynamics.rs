@@ -373,7 +373,9 @@ impl Network {
     /// Runs `K` trials at once with the weights held fixed: trial `k` from
     /// `starts[k]` (its own initial-state rule is ignored, as in
     /// [`Network::run_from_into`]) into `trajectories[k]` and, if given,
-    /// `phi'(u(t))` into `slopes[k]` (`N×T`); buffers are resized if needed.
+    /// `phi'(u(t))` into `slopes[k]` (`N×T`). The vectors are grown to `K`
+    /// entries if shorter (entries beyond `K` are left alone) and each
+    /// buffer is resized if its shape differs, outside the step loop.
     ///
     /// Each trajectory (and slope) is bit-identical to what
     /// [`Network::run_from_into`] ([`Network::run_from_into_with_slope`])
@@ -410,8 +412,13 @@ impl Network {
             start.check_fits(self)?;
         }
         let n = self.n_units();
-        trajectories.resize_with(trials.len(), || Trajectory::zeros(self, 0));
-        if let Some(slopes) = slopes.as_deref_mut() {
+        // Grown, never shrunk: a smaller batch keeps the buffers of a larger one.
+        if trajectories.len() < trials.len() {
+            trajectories.resize_with(trials.len(), || Trajectory::zeros(self, 0));
+        }
+        if let Some(slopes) = slopes.as_deref_mut()
+            && slopes.len() < trials.len()
+        {
             slopes.resize_with(trials.len(), || Mat::zeros(n, 0));
         }
         for (k, trial) in trials.iter().enumerate() {

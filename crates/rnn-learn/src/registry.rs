@@ -713,14 +713,13 @@ macro_rules! any_rule {
                 }
             }
 
-            fn accumulate_many(
+            fn prepare_batch(
                 &self,
                 net: &Network,
                 trials: &[&Trial],
                 starts: &[State],
                 state: &mut AnyState,
-                update: &mut WeightUpdate,
-            ) -> Result<Vec<TrialOutcome>> {
+            ) -> bool {
                 match self {
                     $(AnyRule::$variant(rule) => {
                         if !matches!(state, AnyState::$variant(_)) {
@@ -729,7 +728,29 @@ macro_rules! any_rule {
                         let AnyState::$variant(inner) = state else {
                             unreachable!("replaced just above")
                         };
-                        rule.accumulate_many(net, trials, starts, inner, update)
+                        rule.prepare_batch(net, trials, starts, inner)
+                    })*
+                }
+            }
+
+            fn accumulate_prepared(
+                &self,
+                net: &Network,
+                index: usize,
+                trial: &Trial,
+                start: &State,
+                state: &mut AnyState,
+                update: &mut WeightUpdate,
+            ) -> Result<TrialOutcome> {
+                match self {
+                    $(AnyRule::$variant(rule) => {
+                        if !matches!(state, AnyState::$variant(_)) {
+                            *state = AnyState::$variant(rule.new_state(net));
+                        }
+                        let AnyState::$variant(inner) = state else {
+                            unreachable!("replaced just above")
+                        };
+                        rule.accumulate_prepared(net, index, trial, start, inner, update)
                     })*
                 }
             }

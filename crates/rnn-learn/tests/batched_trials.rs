@@ -185,3 +185,117 @@ fn a_diverging_or_misfitting_trial_gives_the_sequential_error() {
         }
     }
 }
+
+/// Random trials drawn from the trainer's generator (so that its position
+/// matters): `N_x = 2`, `N_y = 1`; every `carry_every`-th trial carries the
+/// state over; trial `huge` has a target so large that its loss overflows
+/// (or, with `finite`, only exceeds the loss bound).
+struct RandomSource {
+    n: usize,
+    count: usize,
+    carry_every: Option<usize>,
+    huge: Option<(usize, bool)>,
+}
+
+impl rnn_core::TrialSource for RandomSource {
+    fn next_trial(&mut self, rng: &mut rnn_core::SeededRng) -> rnn_core::Result<Trial> {
+        use rand::Rng;
+        let index = self.count;
+        self.count += 1;
+        let len = 12;
+        let x = Mat::from_fn(len, 2, |_, _| rng.random::<f64>() - 0.5);
+        let mut y = Mat::from_fn(len, 1, |_, _| rng.random::<f64>() - 0.5);
+        if let Some((at, finite)) = self.huge
+            && at == index
+        {
+            let value = if finite { 1e4 } else { 1e300 };
+            y = Mat::from_fn(len, 1, |_, _| value);
+        }
+        let start = match self.carry_every {
+            Some(every) if index % every == every - 1 => InitialState::CarryOver,
+            _ if index % 2 == 0 => InitialState::Constant(0.1),
+            _ => InitialState::Given((0..self.n).map(|i| 0.01 * i as f64).collect()),
+        };
+        Trial::new(x.as_ref(), y.as_ref(), None, start)
+    }
+}
+
+/// Trains with `Trainer::train_trial`, checkpointing after every trial.
+fn train_steps(
+    spec: &RuleSpec,
+    config: &rnn_learn::TrainingConfig,
+    mut source: RandomSource,
+    batching: bool,
+) -> (Vec<rnn_learn::Checkpoint>, Vec<String>) {
+    let mut net = Network::random(&NetworkConfig::new(source.n, 2, 1), &mut seeded(17)).unwrap();
+    let mut trainer = rnn_learn::Trainer::new(spec.build().unwrap(), &mut net, config.clone()).unwrap();
+    trainer.set_trial_batching(batching);
+    let (mut checkpoints, mut results) = (Vec::new(), Vec::new());
+    while !trainer.is_done() {
+        let result = trainer.train_trial(&mut net, &mut source);
+        results.push(match &result {
+            Ok(loss) => format!("{:x}", loss.to_bits()),
+            Err(error) => error.to_string(),
+        });
+        checkpoints.push(trainer.checkpoint(&net));
+        if result.is_err() {
+            break;
+        }
+    }
+    (checkpoints, results)
+}
+
+/// The every-K trainer batched equals the one-at-a-time reference after
+/// every trial: history, weights, pending sum, trials pending, generator
+/// position, carried state (all in the checkpoint), and every trial's
+/// result, for RFLO's batched form, BPTT and (not batching) the trace form;
+/// with gradient alignment measured inside groups, trials that carry over
+/// (the batch stops there), a group cut short by `n_trials`, and trials
+/// that diverge or exceed the loss bound inside a group.
+#[test]
+fn every_k_trainer_batched_equals_sequential() {
+    let rates = LearningRates::uniform(0.05);
+    let specs = [
+        RuleSpec::rflo(rates),
+        RuleSpec::bptt(rates),
+        RuleSpec::local_symmetric(rates),
+        RuleSpec::Rflo {
+            rates,
+            projection: rnn_learn::Projection::Feedback,
+            trial_end_form: TrialEndForm::Traces,
+            online_form: rnn_learn::OnlineForm::default(),
+        },
+    ];
+    let config = rnn_learn::TrainingConfig::default()
+        .with_n_trials(25)
+        .with_schedule(rnn_learn::Schedule::EveryK(10))
+        .with_gradient_alignment_every(3);
+    let sources = [
+        (None, None),
+        (Some(4), None),
+        (Some(1), None),
+        (None, Some((13, false))),
+        (Some(5), Some((14, true))),
+    ];
+    for spec in &specs {
+        for &(carry_every, huge) in &sources {
+            let source = || RandomSource {
+                n: 20,
+                count: 0,
+                carry_every,
+                huge,
+            };
+            let (got, got_results) = train_steps(spec, &config, source(), true);
+            let (want, want_results) = train_steps(spec, &config, source(), false);
+            let what = format!("{spec:?}, carry every {carry_every:?}, huge {huge:?}");
+            assert_eq!(got_results, want_results, "{what}");
+            assert_eq!(got.len(), want.len(), "{what}");
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(g == w, "{what}: checkpoint after trial {i} differs");
+            }
+            if huge.is_some() {
+                assert!(got_results.last().unwrap().len() > 16, "{what}: the run must fail");
+            }
+        }
+    }
+}

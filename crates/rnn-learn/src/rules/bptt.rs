@@ -29,7 +29,7 @@ use rnn_core::{CoreError, Network, State, Trajectory, Trial};
 
 use crate::batched::{add_trial_products, ensure_shape};
 use crate::error::Result;
-use crate::rule::{LearningRule, Projection, TrialOutcome, accumulate_each};
+use crate::rule::{LearningRule, Projection, TrialOutcome};
 use crate::update::{LearningRates, WeightUpdate};
 
 /// BPTT with projection `F` (default `W_out^T`: the exact gradient).
@@ -70,6 +70,8 @@ pub struct BpttState {
     /// Trajectories and slopes of [`LearningRule::accumulate_many`]'s batch.
     batch: Vec<Trajectory>,
     batch_slopes: Vec<Mat<f64>>,
+    /// How many trials of `batch` are prepared.
+    prepared: usize,
 }
 
 impl LearningRule for Bptt {
@@ -101,6 +103,7 @@ impl LearningRule for Bptt {
             recurrent_term: vec![0.0; n],
             batch: Vec::new(),
             batch_slopes: Vec::new(),
+            prepared: 0,
         }
     }
 
@@ -138,63 +141,72 @@ impl LearningRule for Bptt {
     }
 
     /// Runs the trials' forward passes together
-    /// ([`Network::run_batch_from_into`], bit-identical to one at a time),
-    /// then each trial's backward pass and update in order: the same bits as
-    /// `accumulate` per trial. A batch that does not fit takes the default.
-    fn accumulate_many(
+    /// ([`Network::run_batch_from_into`], bit-identical to one at a time);
+    /// [`LearningRule::accumulate_prepared`] then runs each trial's backward
+    /// pass and adds its update, the same bits as `accumulate`.
+    fn prepare_batch(
         &self,
         net: &Network,
         trials: &[&Trial],
         starts: &[State],
         state: &mut BpttState,
+    ) -> bool {
+        state.prepared = 0;
+        let ok = net
+            .run_batch_from_into(
+                trials,
+                starts,
+                &mut state.batch,
+                Some(&mut state.batch_slopes),
+            )
+            .is_ok();
+        if ok {
+            state.prepared = trials.len();
+        }
+        ok
+    }
+
+    fn accumulate_prepared(
+        &self,
+        net: &Network,
+        index: usize,
+        trial: &Trial,
+        start: &State,
+        state: &mut BpttState,
         update: &mut WeightUpdate,
-    ) -> Result<Vec<TrialOutcome>> {
-        if trials.len() < 2
-            || net
-                .run_batch_from_into(
-                    trials,
-                    starts,
-                    &mut state.batch,
-                    Some(&mut state.batch_slopes),
-                )
-                .is_err()
-        {
-            // One at a time: the same error, after the same updates, as `accumulate`.
-            return accumulate_each(self, net, trials, starts, state, update);
+    ) -> Result<TrialOutcome> {
+        if index >= state.prepared || state.batch[index].len() != trial.len() {
+            return self.accumulate(net, trial, start, state, update);
         }
-        let mut outcomes = Vec::with_capacity(trials.len());
-        for (k, trial) in trials.iter().enumerate() {
-            let BpttState {
-                batch,
-                batch_slopes,
-                signal,
-                adjoint,
-                recurrent_term,
-                ..
-            } = state;
-            let trajectory = &batch[k];
-            if !trajectory.loss.is_finite() {
-                return Err(CoreError::NonFiniteLoss {
-                    loss: trajectory.loss,
-                }
-                .into());
-            }
-            self.add_update(
-                net,
-                trial,
-                trajectory,
-                &batch_slopes[k],
-                signal,
-                adjoint,
-                recurrent_term,
-                update,
-            );
-            outcomes.push(TrialOutcome {
+        let BpttState {
+            batch,
+            batch_slopes,
+            signal,
+            adjoint,
+            recurrent_term,
+            ..
+        } = state;
+        let trajectory = &batch[index];
+        if !trajectory.loss.is_finite() {
+            return Err(CoreError::NonFiniteLoss {
                 loss: trajectory.loss,
-                final_state: trajectory.final_state(),
-            });
+            }
+            .into());
         }
-        Ok(outcomes)
+        self.add_update(
+            net,
+            trial,
+            trajectory,
+            &batch_slopes[index],
+            signal,
+            adjoint,
+            recurrent_term,
+            update,
+        );
+        Ok(TrialOutcome {
+            loss: trajectory.loss,
+            final_state: trajectory.final_state(),
+        })
     }
 }
 

@@ -41,7 +41,7 @@ use crate::batched::{add_trial_products, ensure_shape};
 use crate::constraints::{Constraints, DaleLaw, Frozen};
 use crate::error::Result;
 use crate::forward::{StepBuffers, add_readout_step};
-use crate::rule::{LearningRule, Projection, TrialOutcome, accumulate_each};
+use crate::rule::{LearningRule, Projection, TrialOutcome};
 use crate::update::{LearningRates, WeightUpdate};
 
 mod low_rank;
@@ -266,6 +266,8 @@ pub struct RfloState {
     /// Trajectories and slopes of [`LearningRule::accumulate_many`]'s batch.
     batch: Vec<Trajectory>,
     batch_slopes: Vec<Mat<f64>>,
+    /// How many trials of `batch` are prepared.
+    prepared: usize,
 }
 
 impl LearningRule for Rflo {
@@ -296,6 +298,7 @@ impl LearningRule for Rflo {
             low_rank: LowRankHistory::new(),
             batch: Vec::new(),
             batch_slopes: Vec::new(),
+            prepared: 0,
         }
     }
 
@@ -314,62 +317,71 @@ impl LearningRule for Rflo {
     }
 
     /// The trial-batched form runs the trials' forward passes together
-    /// ([`Network::run_batch_from_into`], bit-identical to one at a time),
-    /// then each trial's update in order: the same bits as `accumulate` per
-    /// trial. The trace form (and a batch that does not fit) takes the default.
-    fn accumulate_many(
+    /// ([`Network::run_batch_from_into`], bit-identical to one at a time);
+    /// [`LearningRule::accumulate_prepared`] then adds each trial's update,
+    /// the same bits as `accumulate`. The trace form does not batch.
+    fn prepare_batch(
         &self,
         net: &Network,
         trials: &[&Trial],
         starts: &[State],
         state: &mut RfloState,
-        update: &mut WeightUpdate,
-    ) -> Result<Vec<TrialOutcome>> {
-        if self.form != TrialEndForm::Batched
-            || trials.len() < 2
-            || net
+    ) -> bool {
+        state.prepared = 0;
+        let ok = self.form == TrialEndForm::Batched
+            && net
                 .run_batch_from_into(
                     trials,
                     starts,
                     &mut state.batch,
                     Some(&mut state.batch_slopes),
                 )
-                .is_err()
-        {
-            // One at a time: the same error, after the same updates, as `accumulate`.
-            return accumulate_each(self, net, trials, starts, state, update);
+                .is_ok();
+        if ok {
+            state.prepared = trials.len();
         }
-        let mut outcomes = Vec::with_capacity(trials.len());
-        for (k, trial) in trials.iter().enumerate() {
-            let RfloState {
-                batch,
-                batch_slopes,
-                signal,
-                filtered,
-                ..
-            } = state;
-            let trajectory = &batch[k];
-            if !trajectory.loss.is_finite() {
-                return Err(CoreError::NonFiniteLoss {
-                    loss: trajectory.loss,
-                }
-                .into());
-            }
-            self.add_batched_update(
-                net,
-                trial,
-                trajectory,
-                &batch_slopes[k],
-                signal,
-                filtered,
-                update,
-            );
-            outcomes.push(TrialOutcome {
+        ok
+    }
+
+    fn accumulate_prepared(
+        &self,
+        net: &Network,
+        index: usize,
+        trial: &Trial,
+        start: &State,
+        state: &mut RfloState,
+        update: &mut WeightUpdate,
+    ) -> Result<TrialOutcome> {
+        if index >= state.prepared || state.batch[index].len() != trial.len() {
+            return self.accumulate(net, trial, start, state, update);
+        }
+        let RfloState {
+            batch,
+            batch_slopes,
+            signal,
+            filtered,
+            ..
+        } = state;
+        let trajectory = &batch[index];
+        if !trajectory.loss.is_finite() {
+            return Err(CoreError::NonFiniteLoss {
                 loss: trajectory.loss,
-                final_state: trajectory.final_state(),
-            });
+            }
+            .into());
         }
-        Ok(outcomes)
+        self.add_batched_update(
+            net,
+            trial,
+            trajectory,
+            &batch_slopes[index],
+            signal,
+            filtered,
+            update,
+        );
+        Ok(TrialOutcome {
+            loss: trajectory.loss,
+            final_state: trajectory.final_state(),
+        })
     }
 
     fn run_online(
