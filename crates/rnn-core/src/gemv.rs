@@ -8,6 +8,7 @@
 //! FMA at run time). Column-major `W` is streamed once, four columns at a
 //! time, so `u` is loaded and stored once per four columns.
 
+use faer::prelude::{Reborrow, ReborrowMut};
 use faer::{MatMut, MatRef};
 use faer::traits::pulp::{Arch, Simd, WithSimd};
 

@@ -5,7 +5,7 @@
 use faer::Mat;
 use rnn_core::gemv::{matmat, matvec};
 use rnn_core::{InitialState, Network, NetworkConfig, SeededRng, State, Trajectory, Trial, seeded};
-use rand::Rng;
+use rand::RngExt;
 
 fn bits(values: &[f64]) -> Vec<u64> {
     values.iter().map(|v| v.to_bits()).collect()

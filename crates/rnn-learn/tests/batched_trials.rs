@@ -199,7 +199,7 @@ struct RandomSource {
 
 impl rnn_core::TrialSource for RandomSource {
     fn next_trial(&mut self, rng: &mut rnn_core::SeededRng) -> rnn_core::Result<Trial> {
-        use rand::Rng;
+        use rand::RngExt;
         let index = self.count;
         self.count += 1;
         let len = 12;
