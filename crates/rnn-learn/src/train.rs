@@ -360,12 +360,13 @@ impl<R: LearningRule> Trainer<R> {
             trials.push(trial);
             starts.push(start);
         }
-        if trials.len() >= 2
+        let count = trials.len();
+        if count >= 2
             && self
                 .rule
                 .prepare_batch(net, &trials, &starts, &mut self.rule_state)
         {
-            for (k, queued) in self.queue.iter_mut().take(trials.len()).enumerate() {
+            for (k, queued) in self.queue.iter_mut().take(count).enumerate() {
                 queued.prepared = Some(k);
             }
         }
