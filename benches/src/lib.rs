@@ -686,14 +686,19 @@ mod tests {
             [&u.recurrent, &u.input, &u.readout]
                 .iter()
                 .flat_map(|m| {
-                    (0..m.ncols()).flat_map(move |j| (0..m.nrows()).map(move |i| m[(i, j)].to_bits()))
+                    (0..m.ncols())
+                        .flat_map(move |j| (0..m.nrows()).map(move |i| m[(i, j)].to_bits()))
                 })
                 .collect()
         };
         for (group, spec) in batch_rules() {
             let mut batched = BatchRunner::new(&spec, 256, true);
             let mut sequential = BatchRunner::new(&spec, 256, false);
-            assert_eq!(batched.run().to_bits(), sequential.run().to_bits(), "{group}");
+            assert_eq!(
+                batched.run().to_bits(),
+                sequential.run().to_bits(),
+                "{group}"
+            );
             assert_eq!(bits(batched.update()), bits(sequential.update()), "{group}");
         }
     }

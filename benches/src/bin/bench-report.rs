@@ -356,7 +356,10 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
             )?;
             if n >= 256 {
                 bars.push(Bar {
-                    what: format!("{}: K = {k} trials batched / one at a time (throughput), N = {n}", spec.name()),
+                    what: format!(
+                        "{}: K = {k} trials batched / one at a time (throughput), N = {n}",
+                        spec.name()
+                    ),
                     ratio: sequential / batched,
                     threshold: 3.0,
                     at_most: false,

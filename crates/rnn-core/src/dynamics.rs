@@ -469,7 +469,10 @@ impl Network {
         for (c, &k) in group.iter().enumerate() {
             h_prev.col_as_slice_mut(c).copy_from_slice(&starts[k].h);
             let trajectory = &mut trajectories[k];
-            trajectory.h.col_as_slice_mut(0).copy_from_slice(&starts[k].h);
+            trajectory
+                .h
+                .col_as_slice_mut(0)
+                .copy_from_slice(&starts[k].h);
             trajectory.y_initial.copy_from_slice(&starts[k].y);
         }
         let alpha = self.alpha();

@@ -9,8 +9,8 @@
 //! time, so `u` is loaded and stored once per four columns.
 
 use faer::prelude::{Reborrow, ReborrowMut};
-use faer::{MatMut, MatRef};
 use faer::traits::pulp::{Arch, Simd, WithSimd};
+use faer::{MatMut, MatRef};
 
 /// `out = W v` (replace) or `out += W v` (`accumulate`), in the fixed order
 /// described in the module docs. `W` must have unit row stride.
@@ -178,9 +178,7 @@ fn tiles<const C: usize>(
             a.copy_from_slice(&o[i0..i0 + TILE_ROWS]);
         }
         for j in 0..m {
-            let wj: &[f64; TILE_ROWS] = col(j)[i0..i0 + TILE_ROWS]
-                .try_into()
-                .expect("tile rows");
+            let wj: &[f64; TILE_ROWS] = col(j)[i0..i0 + TILE_ROWS].try_into().expect("tile rows");
             for c in 0..C {
                 let vj = vcol[c][j];
                 for r in 0..TILE_ROWS {

@@ -3,9 +3,9 @@
 //! equal bit for bit, not merely close.
 
 use faer::Mat;
+use rand::RngExt;
 use rnn_core::gemv::{matmat, matvec};
 use rnn_core::{InitialState, Network, NetworkConfig, SeededRng, State, Trajectory, Trial, seeded};
-use rand::RngExt;
 
 fn bits(values: &[f64]) -> Vec<u64> {
     values.iter().map(|v| v.to_bits()).collect()
@@ -27,7 +27,15 @@ fn random_mat(rows: usize, cols: usize, rng: &mut SeededRng) -> Mat<f64> {
 #[test]
 fn matmat_columns_equal_matvec() {
     let mut rng = seeded(11);
-    for &(rows, cols) in &[(1, 1), (5, 5), (30, 30), (33, 33), (8, 3), (17, 40), (64, 64)] {
+    for &(rows, cols) in &[
+        (1, 1),
+        (5, 5),
+        (30, 30),
+        (33, 33),
+        (8, 3),
+        (17, 40),
+        (64, 64),
+    ] {
         let w = random_mat(rows, cols, &mut rng);
         for k in [1, 2, 3, 4, 5, 7, 10] {
             let v = random_mat(cols, k, &mut rng);
@@ -64,10 +72,18 @@ fn matmat_keeps_matvecs_zero_signs() {
     }
 }
 
-fn random_trial(nx: usize, ny: usize, len: usize, init: InitialState, rng: &mut SeededRng) -> Trial {
+fn random_trial(
+    nx: usize,
+    ny: usize,
+    len: usize,
+    init: InitialState,
+    rng: &mut SeededRng,
+) -> Trial {
     let inputs = random_mat(len, nx, rng);
     let targets = random_mat(len, ny, rng);
-    let mask = (0..len).map(|s| if s % 3 == 0 { 0.0 } else { 1.0 }).collect();
+    let mask = (0..len)
+        .map(|s| if s % 3 == 0 { 0.0 } else { 1.0 })
+        .collect();
     Trial::new(inputs.as_ref(), targets.as_ref(), Some(mask), init).unwrap()
 }
 
@@ -121,9 +137,12 @@ fn batch_equals_sequential_trials() {
                     net.run_batch_from_into(&refs, &starts, &mut batch, Some(&mut slopes))
                         .unwrap();
                     let mut plain = Vec::new();
-                    net.run_batch_from_into(&refs, &starts, &mut plain, None).unwrap();
+                    net.run_batch_from_into(&refs, &starts, &mut plain, None)
+                        .unwrap();
                     for (i, (trial, start)) in trials.iter().zip(&starts).enumerate() {
-                        let what = format!("N = {n}, tau = {tau}, N_x = {nx}, N_y = {ny}, feedback {feedback}, K = {k}, trial {i}");
+                        let what = format!(
+                            "N = {n}, tau = {tau}, N_x = {nx}, N_y = {ny}, feedback {feedback}, K = {k}, trial {i}"
+                        );
                         let mut want = Trajectory::zeros(&net, 0);
                         let mut want_slope = Mat::zeros(0, 0);
                         net.run_from_into_with_slope(trial, start, &mut want, &mut want_slope)
@@ -154,7 +173,8 @@ fn batch_of_mixed_lengths_equals_sequential_trials() {
         .collect();
     let refs: Vec<&Trial> = trials.iter().collect();
     let mut batch = vec![Trajectory::zeros(&net, 2); 2];
-    net.run_batch_from_into(&refs, &starts, &mut batch, None).unwrap();
+    net.run_batch_from_into(&refs, &starts, &mut batch, None)
+        .unwrap();
     assert_eq!(batch.len(), trials.len());
     for (i, trial) in trials.iter().enumerate() {
         let want = net.run_trial(trial, None).unwrap();
@@ -173,12 +193,22 @@ fn batch_errors_and_divergence() {
     let start = State::initial(&net, &good, None).unwrap();
     let mut out = Vec::new();
     assert!(
-        net.run_batch_from_into(&[&good, &wrong], &[start.clone(), start.clone()], &mut out, None)
-            .is_err()
+        net.run_batch_from_into(
+            &[&good, &wrong],
+            &[start.clone(), start.clone()],
+            &mut out,
+            None
+        )
+        .is_err()
     );
     assert!(
-        net.run_batch_from_into(&[&good, &good], std::slice::from_ref(&start), &mut out, None)
-            .is_err()
+        net.run_batch_from_into(
+            &[&good, &good],
+            std::slice::from_ref(&start),
+            &mut out,
+            None
+        )
+        .is_err()
     );
     let huge = Trial::new(
         Mat::from_fn(5, 1, |_, _| 1e300).as_ref(),
@@ -187,8 +217,13 @@ fn batch_errors_and_divergence() {
         InitialState::Constant(0.0),
     )
     .unwrap();
-    net.run_batch_from_into(&[&good, &huge], &[start.clone(), start.clone()], &mut out, None)
-        .unwrap();
+    net.run_batch_from_into(
+        &[&good, &huge],
+        &[start.clone(), start.clone()],
+        &mut out,
+        None,
+    )
+    .unwrap();
     assert!(!out[1].loss.is_finite());
     assert!(net.run_trial(&huge, None).is_err());
     let want = net.run_trial(&good, None).unwrap();

@@ -326,9 +326,7 @@ impl<R: LearningRule> Trainer<R> {
             || group < 2
             || self.pending_trials != 0
             || !self.queue.is_empty()
-            || !self
-                .rule
-                .prepare_batch(net, &[], &[], &mut self.rule_state)
+            || !self.rule.prepare_batch(net, &[], &[], &mut self.rule_state)
         {
             return;
         }

@@ -19,9 +19,17 @@ fn mat_bits(m: &Mat<f64>) -> Vec<u64> {
 }
 
 fn assert_same_update(got: &WeightUpdate, want: &WeightUpdate, what: &str) {
-    assert_eq!(mat_bits(&got.recurrent), mat_bits(&want.recurrent), "{what}: dW");
+    assert_eq!(
+        mat_bits(&got.recurrent),
+        mat_bits(&want.recurrent),
+        "{what}: dW"
+    );
     assert_eq!(mat_bits(&got.input), mat_bits(&want.input), "{what}: dW_in");
-    assert_eq!(mat_bits(&got.readout), mat_bits(&want.readout), "{what}: dW_out");
+    assert_eq!(
+        mat_bits(&got.readout),
+        mat_bits(&want.readout),
+        "{what}: dW_out"
+    );
 }
 
 fn assert_same_outcomes(got: &[TrialOutcome], want: &[TrialOutcome], what: &str) {
@@ -44,7 +52,9 @@ fn trials(n: usize, nx: usize, ny: usize, lens: &[usize], seed: u64) -> Vec<Tria
         .map(|(k, &len)| {
             let inputs = Mat::from_fn(len, nx, |_, _| next());
             let targets = Mat::from_fn(len, ny, |_, _| 0.8 * next());
-            let mask = (0..len).map(|s| if (s + k) % 4 == 0 { 0.0 } else { 1.0 }).collect();
+            let mask = (0..len)
+                .map(|s| if (s + k) % 4 == 0 { 0.0 } else { 1.0 })
+                .collect();
             let init = if k % 2 == 0 {
                 InitialState::Constant(0.1)
             } else {
@@ -104,9 +114,21 @@ fn rflo_and_bptt_batches_equal_sequential_trials() {
                 let net = Network::random(&config, &mut rng).unwrap();
                 for k in [1, 2, 3, 10] {
                     let batch = trials(n, nx, ny, &vec![11; k], (n * 100 + k) as u64);
-                    let what = format!("N = {n}, tau = {tau}, N_x = {nx}, N_y = {ny}, feedback {feedback}, K = {k}");
-                    check_rule(&Rflo::new(rates).unwrap(), &net, &batch, &format!("RFLO {what}"));
-                    check_rule(&Bptt::new(rates).unwrap(), &net, &batch, &format!("BPTT {what}"));
+                    let what = format!(
+                        "N = {n}, tau = {tau}, N_x = {nx}, N_y = {ny}, feedback {feedback}, K = {k}"
+                    );
+                    check_rule(
+                        &Rflo::new(rates).unwrap(),
+                        &net,
+                        &batch,
+                        &format!("RFLO {what}"),
+                    );
+                    check_rule(
+                        &Bptt::new(rates).unwrap(),
+                        &net,
+                        &batch,
+                        &format!("BPTT {what}"),
+                    );
                 }
             }
         }
@@ -114,9 +136,21 @@ fn rflo_and_bptt_batches_equal_sequential_trials() {
     // Mixed lengths (run in groups of equal length), and the trace form (the default path).
     let net = Network::random(&NetworkConfig::new(9, 2, 1), &mut rng).unwrap();
     let batch = trials(9, 2, 1, &[5, 8, 5, 1, 8, 8], 3);
-    check_rule(&Rflo::new(rates).unwrap(), &net, &batch, "RFLO, mixed lengths");
-    check_rule(&Bptt::new(rates).unwrap(), &net, &batch, "BPTT, mixed lengths");
-    let traces = Rflo::new(rates).unwrap().with_trial_end_form(TrialEndForm::Traces);
+    check_rule(
+        &Rflo::new(rates).unwrap(),
+        &net,
+        &batch,
+        "RFLO, mixed lengths",
+    );
+    check_rule(
+        &Bptt::new(rates).unwrap(),
+        &net,
+        &batch,
+        "BPTT, mixed lengths",
+    );
+    let traces = Rflo::new(rates)
+        .unwrap()
+        .with_trial_end_form(TrialEndForm::Traces);
     check_rule(&traces, &net, &batch, "RFLO trace form");
 }
 
@@ -181,7 +215,10 @@ fn a_diverging_or_misfitting_trial_gives_the_sequential_error() {
                 .unwrap_err();
             assert_eq!(error.to_string(), want_error.to_string(), "{name}");
             assert_same_update(&got, &want, name);
-            assert!(got.recurrent.norm_l2() > 0.0, "{name}: the first trials were added");
+            assert!(
+                got.recurrent.norm_l2() > 0.0,
+                "{name}: the first trials were added"
+            );
         }
     }
 }
@@ -228,7 +265,8 @@ fn train_steps(
     batching: bool,
 ) -> (Vec<rnn_learn::Checkpoint>, Vec<String>) {
     let mut net = Network::random(&NetworkConfig::new(source.n, 2, 1), &mut seeded(17)).unwrap();
-    let mut trainer = rnn_learn::Trainer::new(spec.build().unwrap(), &mut net, config.clone()).unwrap();
+    let mut trainer =
+        rnn_learn::Trainer::new(spec.build().unwrap(), &mut net, config.clone()).unwrap();
     trainer.set_trial_batching(batching);
     let (mut checkpoints, mut results) = (Vec::new(), Vec::new());
     while !trainer.is_done() {
@@ -294,7 +332,10 @@ fn every_k_trainer_batched_equals_sequential() {
                 assert!(g == w, "{what}: checkpoint after trial {i} differs");
             }
             if huge.is_some() {
-                assert!(got_results.last().unwrap().len() > 16, "{what}: the run must fail");
+                assert!(
+                    got_results.last().unwrap().len() > 16,
+                    "{what}: the run must fail"
+                );
             }
         }
     }
