@@ -180,12 +180,8 @@ fn a_diverging_or_misfitting_trial_gives_the_sequential_error() {
     )
     .unwrap();
     let wrong = trials(6, 3, 1, &[7], 1).remove(0);
-    let rules: Vec<(&str, Box<dyn Fn() -> rnn_learn::AnyRule>)> = vec![
-        ("RFLO", Box::new(|| RuleSpec::rflo(0.1).build().unwrap())),
-        ("BPTT", Box::new(|| RuleSpec::bptt(0.1).build().unwrap())),
-    ];
-    for (name, make) in &rules {
-        let rule = make();
+    for (name, spec) in [("RFLO", RuleSpec::rflo(0.1)), ("BPTT", RuleSpec::bptt(0.1))] {
+        let rule = spec.build().unwrap();
         for case in [batch.clone(), {
             let mut b = batch.clone();
             b[2] = wrong.clone();
