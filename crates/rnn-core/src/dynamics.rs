@@ -462,12 +462,12 @@ impl Network {
     ) {
         let (n, width) = (self.n_units(), group.len());
         let len = trials[group[0]].len();
-        // h(t-1) of every trial as the columns of one matrix, and W h(t-1).
-        let mut h_prev = Mat::<f64>::zeros(n, width);
-        let mut recurrent = Mat::<f64>::zeros(n, width);
+        // h(t-1) of every trial one after the other (`N×K`, column-major), and W h(t-1).
+        let mut h_prev = vec![0.0; n * width];
+        let mut recurrent = vec![0.0; n * width];
         let mut squared_error = vec![0.0; width];
         for (c, &k) in group.iter().enumerate() {
-            h_prev.col_as_slice_mut(c).copy_from_slice(&starts[k].h);
+            h_prev[c * n..(c + 1) * n].copy_from_slice(&starts[k].h);
             let trajectory = &mut trajectories[k];
             trajectory
                 .h
@@ -477,12 +477,12 @@ impl Network {
         }
         let alpha = self.alpha();
         for step in 0..len {
-            matmat(self.recurrent(), h_prev.as_ref(), recurrent.as_mut(), false);
+            matmat(self.recurrent(), &h_prev, &mut recurrent, false);
             for (c, &k) in group.iter().enumerate() {
                 let trial = trials[k];
                 let tr = &mut trajectories[k];
                 let u = tr.u.col_as_slice_mut(step);
-                u.copy_from_slice(recurrent.col_as_slice(c));
+                u.copy_from_slice(&recurrent[c * n..(c + 1) * n]);
                 // The rest of `forward_step_impl`, in its order.
                 if self.n_inputs() > 0 {
                     matvec(self.input(), trial.input_at(step), u, true);
@@ -498,7 +498,7 @@ impl Network {
                 let slope = slopes
                     .as_deref_mut()
                     .map(|slopes| slopes[k].col_as_slice_mut(step));
-                let h = h_prev.col_as_slice_mut(c);
+                let h = &mut h_prev[c * n..(c + 1) * n];
                 let h_next = tr.h.col_as_slice_mut(step + 1);
                 crate::tanh::activate(alpha, h, tr.u.col_as_slice(step), h_next, slope);
                 h.copy_from_slice(h_next);

@@ -8,9 +8,8 @@
 //! FMA at run time). Column-major `W` is streamed once, four columns at a
 //! time, so `u` is loaded and stored once per four columns.
 
-use faer::prelude::{Reborrow, ReborrowMut};
+use faer::MatRef;
 use faer::traits::pulp::{Arch, Simd, WithSimd};
-use faer::{MatMut, MatRef};
 
 /// `out = W v` (replace) or `out += W v` (`accumulate`), in the fixed order
 /// described in the module docs. `W` must have unit row stride.
@@ -77,28 +76,30 @@ impl WithSimd for MatVec<'_> {
     }
 }
 
-/// Rows of `W` (and of the output) held in registers per tile of [`matmat`].
-const TILE_ROWS: usize = 8;
-/// Vectors (columns of `V`) per tile of [`matmat`].
-const TILE_COLS: usize = 4;
+/// Vectors handled per pass over `W` in [`matmat`].
+const PASS_VECTORS: usize = 8;
+/// Rows per block in [`matmat`]: the block's `PASS_VECTORS` output
+/// segments (16 KiB) stay in L1 while the block's part of `W` streams past.
+const ROW_BLOCK: usize = 256;
 
 /// `OUT = W V` (replace) or `OUT += W V` (`accumulate`) for `K` vectors at
-/// once (`V` is `N_cols×K`, `OUT` is `N_rows×K`, both with unit row stride).
+/// once: `v` holds the `K` vectors of length `N_cols` one after the other
+/// (column-major `N_cols×K`), `out` the `K` results of length `N_rows`.
 ///
 /// Every output element is the same sequence of IEEE operations as
-/// [`matvec`] gives for that column: `out_ik` starts from `0.0` (or its
+/// [`matvec`] gives for that vector: `out_ik` starts from `0.0` (or its
 /// value, with `accumulate`) and `W_ij v_jk` is added for `j = 0, 1, ...`
 /// in that order, each product rounded before its addition (no fused
-/// multiply-add). So column `k` of the result equals `matvec(W, V[:, k])`
-/// bit for bit, whatever the blocking. The blocking is over rows and
-/// vectors only: a tile of `8` rows by up to `4` vectors is kept in
-/// registers for the whole sum over `j`, so a pass over `W` serves four
-/// vectors (one read of `W` from memory per step; the `8×N` panel of the
-/// tile is re-read from cache for the next four vectors).
-pub fn matmat(w: MatRef<'_, f64>, v: MatRef<'_, f64>, out: MatMut<'_, f64>, accumulate: bool) {
-    debug_assert_eq!(w.ncols(), v.nrows());
-    debug_assert_eq!(w.nrows(), out.nrows());
-    debug_assert_eq!(v.ncols(), out.ncols());
+/// multiply-add). So vector `k` of the result equals `matvec(W, v_k)` bit
+/// for bit. The loops are those of `matvec` (four columns of `W` at a time,
+/// vectors across rows `i`) with up to eight vectors `k` inside and the rows
+/// in blocks of 256 (the blocking changes no element's order): each element
+/// of `W` loaded serves eight vectors, so `W` is read `ceil(K/8)` times per
+/// product instead of `K` times.
+pub fn matmat(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64], accumulate: bool) {
+    let (n, m) = (w.nrows(), w.ncols());
+    debug_assert_eq!(v.len() % m.max(1), 0);
+    debug_assert_eq!(out.len(), if m == 0 { out.len() } else { v.len() / m * n });
     Arch::new().dispatch(MatMat {
         w,
         v,
@@ -109,8 +110,8 @@ pub fn matmat(w: MatRef<'_, f64>, v: MatRef<'_, f64>, out: MatMut<'_, f64>, accu
 
 struct MatMat<'a> {
     w: MatRef<'a, f64>,
-    v: MatRef<'a, f64>,
-    out: MatMut<'a, f64>,
+    v: &'a [f64],
+    out: &'a mut [f64],
     accumulate: bool,
 }
 
@@ -122,89 +123,86 @@ impl WithSimd for MatMat<'_> {
         let Self {
             w,
             v,
-            mut out,
+            out,
             accumulate,
         } = self;
-        let (n, m, k_total) = (w.nrows(), w.ncols(), v.ncols());
+        let (n, m) = (w.nrows(), w.ncols());
         if !accumulate {
             out.fill(0.0);
         }
+        if n == 0 {
+            return;
+        }
+        let k_total = out.len() / n;
         let mut k0 = 0;
         while k0 < k_total {
-            let width = (k_total - k0).min(TILE_COLS);
-            match width {
-                4 => tiles::<4>(w, v, out.rb_mut(), k0, n, m),
-                3 => tiles::<3>(w, v, out.rb_mut(), k0, n, m),
-                2 => tiles::<2>(w, v, out.rb_mut(), k0, n, m),
-                _ => tiles::<1>(w, v, out.rb_mut(), k0, n, m),
+            let width = (k_total - k0).min(PASS_VECTORS);
+            let v = &v[k0 * m..(k0 + width) * m];
+            let out = &mut out[k0 * n..(k0 + width) * n];
+            let mut i0 = 0;
+            while i0 < n {
+                let rows = (n - i0).min(ROW_BLOCK);
+                let w = w.subrows(i0, rows);
+                match width {
+                    8 => pass::<8>(w, v, out, n, i0),
+                    7 => pass::<7>(w, v, out, n, i0),
+                    6 => pass::<6>(w, v, out, n, i0),
+                    5 => pass::<5>(w, v, out, n, i0),
+                    4 => pass::<4>(w, v, out, n, i0),
+                    3 => pass::<3>(w, v, out, n, i0),
+                    2 => pass::<2>(w, v, out, n, i0),
+                    _ => pass::<1>(w, v, out, n, i0),
+                }
+                i0 += rows;
             }
             k0 += width;
         }
     }
 }
 
-/// Columns `k0 .. k0 + C` of `OUT += W V`, tile by tile over rows.
+/// Rows `i0 .. i0 + w.nrows()` of `out_k += W v_k` for `C` vectors (each
+/// of length `n_out` in `out`), in `matvec`'s order; `w` is that block of rows.
 #[inline(always)]
-fn tiles<const C: usize>(
-    w: MatRef<'_, f64>,
-    v: MatRef<'_, f64>,
-    mut out: MatMut<'_, f64>,
-    k0: usize,
-    n: usize,
-    m: usize,
-) {
+fn pass<const C: usize>(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64], n_out: usize, i0: usize) {
+    let (n, m) = (w.nrows(), w.ncols());
     let col = |j: usize| -> &[f64] {
-        w.col(j)
+        &w.col(j)
             .try_as_col_major()
             .expect("contiguous column")
-            .as_slice()
+            .as_slice()[..n]
     };
-    let vcol: [&[f64]; C] = std::array::from_fn(|c| {
-        v.col(k0 + c)
-            .try_as_col_major()
-            .expect("contiguous column")
-            .as_slice()
-    });
-    let mut i0 = 0;
-    while i0 + TILE_ROWS <= n {
-        let mut acc = [[0.0f64; TILE_ROWS]; C];
-        for (c, a) in acc.iter_mut().enumerate() {
-            let o = out
-                .rb()
-                .col(k0 + c)
-                .try_as_col_major()
-                .expect("contiguous column")
-                .as_slice();
-            a.copy_from_slice(&o[i0..i0 + TILE_ROWS]);
-        }
-        for j in 0..m {
-            let wj: &[f64; TILE_ROWS] = col(j)[i0..i0 + TILE_ROWS].try_into().expect("tile rows");
+    let mut chunks = out.chunks_exact_mut(n_out);
+    let outs: [&mut [f64]; C] =
+        std::array::from_fn(|_| &mut chunks.next().expect("C output vectors")[i0..i0 + n]);
+    let vs: [&[f64]; C] = std::array::from_fn(|c| &v[c * m..(c + 1) * m]);
+    let mut j = 0;
+    while j + 4 <= m {
+        let (c0, c1, c2, c3) = (col(j), col(j + 1), col(j + 2), col(j + 3));
+        let x: [[f64; 4]; C] =
+            std::array::from_fn(|c| [vs[c][j], vs[c][j + 1], vs[c][j + 2], vs[c][j + 3]]);
+        for i in 0..n {
+            let (w0, w1, w2, w3) = (c0[i], c1[i], c2[i], c3[i]);
             for c in 0..C {
-                let vj = vcol[c][j];
-                for r in 0..TILE_ROWS {
-                    acc[c][r] += wj[r] * vj;
-                }
+                let o = &mut outs[c][i];
+                let mut a = *o;
+                a += w0 * x[c][0];
+                a += w1 * x[c][1];
+                a += w2 * x[c][2];
+                a += w3 * x[c][3];
+                *o = a;
             }
         }
-        for (c, a) in acc.iter().enumerate() {
-            let o = out
-                .rb_mut()
-                .col_mut(k0 + c)
-                .try_as_col_major_mut()
-                .expect("contiguous column")
-                .as_slice_mut();
-            o[i0..i0 + TILE_ROWS].copy_from_slice(a);
-        }
-        i0 += TILE_ROWS;
+        j += 4;
     }
-    // The last rows (fewer than a tile), one at a time, in the same order.
-    for i in i0..n {
-        for c in 0..C {
-            let mut a = out[(i, k0 + c)];
-            for j in 0..m {
-                a += col(j)[i] * vcol[c][j];
+    while j < m {
+        let c0 = col(j);
+        let x: [f64; C] = std::array::from_fn(|c| vs[c][j]);
+        for i in 0..n {
+            let w0 = c0[i];
+            for c in 0..C {
+                outs[c][i] += w0 * x[c];
             }
-            out[(i, k0 + c)] = a;
         }
+        j += 1;
     }
 }

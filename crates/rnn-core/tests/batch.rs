@@ -37,17 +37,20 @@ fn matmat_columns_equal_matvec() {
         (64, 64),
     ] {
         let w = random_mat(rows, cols, &mut rng);
-        for k in [1, 2, 3, 4, 5, 7, 10] {
+        for k in [1, 2, 3, 4, 5, 7, 8, 9, 10, 17] {
             let v = random_mat(cols, k, &mut rng);
             let start = random_mat(rows, k, &mut rng);
             for accumulate in [false, true] {
-                let mut out = start.clone();
-                matmat(w.as_ref(), v.as_ref(), out.as_mut(), accumulate);
+                let vs: Vec<f64> = (0..k).flat_map(|c| v.col_as_slice(c).to_vec()).collect();
+                let mut out: Vec<f64> = (0..k)
+                    .flat_map(|c| start.col_as_slice(c).to_vec())
+                    .collect();
+                matmat(w.as_ref(), &vs, &mut out, accumulate);
                 for c in 0..k {
                     let mut want = start.col_as_slice(c).to_vec();
                     matvec(w.as_ref(), v.col_as_slice(c), &mut want, accumulate);
                     assert_eq!(
-                        bits(out.col_as_slice(c)),
+                        bits(&out[c * rows..(c + 1) * rows]),
                         bits(&want),
                         "{rows}x{cols}, K = {k}, column {c}, accumulate {accumulate}"
                     );
@@ -63,12 +66,13 @@ fn matmat_columns_equal_matvec() {
 fn matmat_keeps_matvecs_zero_signs() {
     let w = Mat::from_fn(9, 2, |i, j| if (i + j) % 2 == 0 { -0.0 } else { 1.0 });
     let v = Mat::from_fn(2, 3, |j, k| if (j + k) % 2 == 0 { 0.0 } else { -1.0 });
-    let mut out = Mat::zeros(9, 3);
-    matmat(w.as_ref(), v.as_ref(), out.as_mut(), false);
+    let vs: Vec<f64> = (0..3).flat_map(|c| v.col_as_slice(c).to_vec()).collect();
+    let mut out = vec![1.0; 27];
+    matmat(w.as_ref(), &vs, &mut out, false);
     for c in 0..3 {
         let mut want = vec![0.0; 9];
         matvec(w.as_ref(), v.col_as_slice(c), &mut want, false);
-        assert_eq!(bits(out.col_as_slice(c)), bits(&want));
+        assert_eq!(bits(&out[c * 9..(c + 1) * 9]), bits(&want));
     }
 }
 
