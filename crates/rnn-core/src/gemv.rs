@@ -99,7 +99,7 @@ const ROW_BLOCK: usize = 256;
 pub fn matmat(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64], accumulate: bool) {
     let (n, m) = (w.nrows(), w.ncols());
     debug_assert_eq!(v.len() % m.max(1), 0);
-    debug_assert_eq!(out.len(), if m == 0 { out.len() } else { v.len() / m * n });
+    debug_assert!(m == 0 || out.len() == v.len() / m * n);
     Arch::new().dispatch(MatMat {
         w,
         v,

@@ -155,7 +155,7 @@ const EVALUATION_BATCH: usize = 10;
 /// `+inf` if a trial's loss is not finite.
 ///
 /// The weights are fixed, so the trials are drawn up to
-/// [`EVALUATION_BATCH`] at a time and a trial that does not carry over its
+/// ten at a time and a trial that does not carry over its
 /// predecessor's state runs in one pass with its neighbours
 /// ([`Network::run_batch_from_into`], bit-identical to one at a time);
 /// carry-over trials run one at a time. The result is bit-identical to
