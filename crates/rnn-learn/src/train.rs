@@ -309,7 +309,9 @@ impl<R: LearningRule> Trainer<R> {
     /// together. Each trial's update is still added when its turn comes, in
     /// order, so the history, the weights, the pending sum, checkpoints and
     /// errors are bit-identical to the one-at-a-time path that `false`
-    /// selects (the reference, kept for tests).
+    /// selects (the reference, kept for tests). The source passed at a
+    /// group's first trial supplies the whole group (drawn then), and the
+    /// rule's state holds the group's trajectories (`K` times one trial's).
     pub fn set_trial_batching(&mut self, on: bool) {
         self.batching = on;
     }
