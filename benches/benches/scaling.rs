@@ -1,7 +1,8 @@
 //! Per-time-step cost of one training trial of every learning rule against
 //! `N` (every workload of the rule registry, [`Workload::all`]), a triad memory-bandwidth kernel and seeds in parallel (1 vs 2
 //! threads), all in one criterion run so that their ratios compare like
-//! with like. `cargo run --release -p rnn-bench --bin bench-report` turns
+//! with like; `batch_rflo` and `batch_bptt` compare `K = 10` trials batched
+//! at fixed weights with the same trials one at a time. `cargo run --release -p rnn-bench --bin bench-report` turns
 //! the results into slopes and the performance ratios.
 //!
 //! In criterion's test mode (`-- --test`, the smoke run) sizes `N >= 512`
@@ -15,8 +16,8 @@ use criterion::{
 };
 
 use rnn_bench::{
-    Runner, SEEDS, STREAM_N, SeedSweep, T, TRIAD_LEN, Workload, network, pool, stream_read, triad,
-    triad_bytes,
+    BATCH_K, BATCH_SIZES, BatchRunner, Runner, SEEDS, STREAM_N, SeedSweep, T, TRIAD_LEN, Workload,
+    batch_rules, network, pool, stream_read, triad, triad_bytes,
 };
 
 /// True in criterion's test mode (`--test`): run each bench once, quickly.
@@ -83,6 +84,32 @@ fn memory(c: &mut Criterion) {
     group.finish();
 }
 
+/// `K` trials at fixed weights, batched (`accumulate_many`: `W` read once
+/// per step for all of them) and one at a time, for the rules that batch.
+/// Throughput in time steps of all `K` trials, so the two ids of a group
+/// compare per-trial throughput directly.
+fn batched(c: &mut Criterion) {
+    let quick = test_mode();
+    for (name, spec) in batch_rules() {
+        let mut group = c.benchmark_group(name);
+        group.throughput(Throughput::Elements((BATCH_K * T) as u64));
+        group.sample_size(10);
+        group.sampling_mode(SamplingMode::Flat);
+        for n in BATCH_SIZES {
+            if quick && n >= 512 {
+                continue;
+            }
+            for (id, on) in [("batched", true), ("sequential", false)] {
+                let mut runner = BatchRunner::new(&spec, n, on);
+                group.bench_function(BenchmarkId::new(format!("{id}/K={BATCH_K}"), n), |b| {
+                    b.iter(|| black_box(runner.run()))
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
 fn seeds(c: &mut Criterion) {
     let mut group = c.benchmark_group("seeds");
     group.throughput(Throughput::Elements((SEEDS * T) as u64));
@@ -103,6 +130,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
-    targets = memory, rules, seeds
+    targets = memory, rules, batched, seeds
 }
 criterion_main!(benches);

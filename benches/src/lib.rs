@@ -427,6 +427,103 @@ impl Runner {
     }
 }
 
+/// Trials per batch in the batched-trials benches (the every-K schedule's
+/// `K` of Fig 3).
+pub const BATCH_K: usize = 10;
+
+/// Sizes of the batched-trials benches.
+pub const BATCH_SIZES: [usize; 4] = [30, 100, 256, 1024];
+
+/// The rules of the batched-trials benches, as `(group, spec)`: RFLO's
+/// trial-batched form and BPTT, the rules that batch trials.
+pub fn batch_rules() -> Vec<(&'static str, RuleSpec)> {
+    let rates = LearningRates::uniform(ETA);
+    vec![
+        ("batch_rflo", RuleSpec::rflo(rates)),
+        ("batch_bptt", RuleSpec::bptt(rates)),
+    ]
+}
+
+/// [`BATCH_K`] trials at fixed weights through one rule: batched
+/// ([`LearningRule::accumulate_many`]) or one at a time
+/// ([`rnn_learn::accumulate_each`], the reference). Both add the same bits;
+/// the ratio of their times is the batching's speed-up.
+pub struct BatchRunner {
+    net: Network,
+    trials: Vec<Trial>,
+    starts: Vec<State>,
+    update: WeightUpdate,
+    rule: AnyRule,
+    state: AnyState,
+    batched: bool,
+}
+
+impl BatchRunner {
+    /// `spec` at `N = n`: [`BATCH_K`] trials (the benchmark trial with the
+    /// target's phase shifted per trial).
+    pub fn new(spec: &RuleSpec, n: usize, batched: bool) -> Self {
+        let net = network(n, 1);
+        let trials: Vec<Trial> = (0..BATCH_K)
+            .map(|k| {
+                let inputs = Mat::from_fn(1, T, |_, s| if s < 10 { 1.0 } else { 0.0 });
+                let targets = Mat::from_fn(1, T, |_, s| {
+                    ((s + 7 * k) as f64 / T as f64 * std::f64::consts::TAU).sin()
+                });
+                Trial::from_columns(inputs, targets, None, InitialState::Constant(0.0))
+                    .expect("valid trial")
+            })
+            .collect();
+        let starts = trials
+            .iter()
+            .map(|trial| State::initial(&net, trial, None).expect("fits"))
+            .collect();
+        let rule = spec.build().expect("valid rates");
+        let state = rule.new_state(&net);
+        Self {
+            update: WeightUpdate::zeros(&net),
+            net,
+            trials,
+            starts,
+            rule,
+            state,
+            batched,
+        }
+    }
+
+    /// Runs the [`BATCH_K`] trials; returns the sum of their losses.
+    pub fn run(&mut self) -> f64 {
+        let trials: Vec<&Trial> = self.trials.iter().collect();
+        let outcomes = if self.batched {
+            self.rule.accumulate_many(
+                &self.net,
+                &trials,
+                &self.starts,
+                &mut self.state,
+                &mut self.update,
+            )
+        } else {
+            rnn_learn::accumulate_each(
+                &self.rule,
+                &self.net,
+                &trials,
+                &self.starts,
+                &mut self.state,
+                &mut self.update,
+            )
+        };
+        outcomes
+            .expect("trials run")
+            .iter()
+            .map(|outcome| outcome.loss)
+            .sum()
+    }
+
+    /// The update summed so far (for the bit-identity check).
+    pub fn update(&self) -> &WeightUpdate {
+        &self.update
+    }
+}
+
 /// The triad kernel `a[i] = b[i] + s c[i]` (STREAM convention: 24 bytes
 /// moved per element — two reads, one write).
 pub fn triad(a: &mut [f64], b: &[f64], c: &[f64], s: f64) {
@@ -579,5 +676,30 @@ mod tests {
             "rtrl_online"
         );
         assert_eq!(Workload::find("bptt").unwrap().group(), "bptt");
+    }
+
+    /// The batched-trials bench times the same computation both ways: the
+    /// summed updates and losses are bit-identical (N = 256, K = 10, T = 200).
+    #[test]
+    fn batched_bench_adds_the_sequential_bits() {
+        let bits = |u: &WeightUpdate| -> Vec<u64> {
+            [&u.recurrent, &u.input, &u.readout]
+                .iter()
+                .flat_map(|m| {
+                    (0..m.ncols())
+                        .flat_map(move |j| (0..m.nrows()).map(move |i| m[(i, j)].to_bits()))
+                })
+                .collect()
+        };
+        for (group, spec) in batch_rules() {
+            let mut batched = BatchRunner::new(&spec, 256, true);
+            let mut sequential = BatchRunner::new(&spec, 256, false);
+            assert_eq!(
+                batched.run().to_bits(),
+                sequential.run().to_bits(),
+                "{group}"
+            );
+            assert_eq!(bits(batched.update()), bits(sequential.update()), "{group}");
+        }
     }
 }

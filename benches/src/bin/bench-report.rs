@@ -338,6 +338,35 @@ fn report(dir: &Path, stat: Stat) -> Result<Report, Box<dyn std::error::Error>> 
             at_most: false,
         });
     }
+    for (group, spec) in rnn_bench::batch_rules() {
+        for n in rnn_bench::BATCH_SIZES {
+            let k = rnn_bench::BATCH_K;
+            let (Some(batched), Some(sequential)) = (
+                time_of(group, &format!("batched/K={k}/{n}")),
+                time_of(group, &format!("sequential/K={k}/{n}")),
+            ) else {
+                continue;
+            };
+            writeln!(
+                notes,
+                "- {} at N = {n}, K = {k} trials at fixed weights: {:.3} µs/step batched, {:.3} µs/step one at a time (per trial).",
+                spec.name(),
+                batched / (k * T) as f64 / 1e3,
+                sequential / (k * T) as f64 / 1e3,
+            )?;
+            if n >= 256 {
+                bars.push(Bar {
+                    what: format!(
+                        "{}: K = {k} trials batched / one at a time (throughput), N = {n}",
+                        spec.name()
+                    ),
+                    ratio: sequential / batched,
+                    threshold: 3.0,
+                    at_most: false,
+                });
+            }
+        }
+    }
     if let (Some(one), Some(two)) = (time_of("seeds", "threads/1"), time_of("seeds", "threads/2")) {
         writeln!(
             notes,

@@ -8,7 +8,7 @@
 //! L    = 1/(2T) sum_t |e(t)|^2
 //! ```
 
-use crate::gemv::matvec;
+use crate::gemv::{matmat, matvec};
 use faer::{Mat, MatRef};
 
 use crate::error::{CoreError, Result};
@@ -366,5 +366,155 @@ impl Network {
             slope,
             false,
         );
+    }
+}
+
+impl Network {
+    /// Runs `K` trials at once with the weights held fixed: trial `k` from
+    /// `starts[k]` (its own initial-state rule is ignored, as in
+    /// [`Network::run_from_into`]) into `trajectories[k]` and, if given,
+    /// `phi'(u(t))` into `slopes[k]` (`N×T`). The vectors are grown to `K`
+    /// entries if shorter (entries beyond `K` are left alone) and each
+    /// buffer is resized if its shape differs, outside the step loop.
+    ///
+    /// Each trajectory (and slope) is bit-identical to what
+    /// [`Network::run_from_into`] ([`Network::run_from_into_with_slope`])
+    /// writes for that trial alone: the recurrent currents `W h_k(t-1)` of all
+    /// trials of one length are one [`matmat`] per step (each column summed
+    /// in [`matvec`]'s order), so `W` is read once per step for all of them;
+    /// the rest of the step (`W_in x`, `B y`, `tanh`, `W_out h`, the error) is
+    /// the single-trial code column by column. Trials of different lengths
+    /// are run in groups of equal length.
+    ///
+    /// All trials and start states are checked first; the first that does
+    /// not fit is the error, and then nothing is run. A non-finite loss is
+    /// not an error here: it is left in `trajectories[k].loss` for the
+    /// caller, who knows which trials count (`run_from_into` would have
+    /// returned [`CoreError::NonFiniteLoss`] for that trial).
+    pub fn run_batch_from_into(
+        &self,
+        trials: &[&Trial],
+        starts: &[State],
+        trajectories: &mut Vec<Trajectory>,
+        mut slopes: Option<&mut Vec<Mat<f64>>>,
+    ) -> Result<()> {
+        if trials.len() != starts.len() {
+            return Err(CoreError::ShapeMismatch {
+                what: "batch (rows: trials, cols: start states)",
+                expected_rows: trials.len(),
+                expected_cols: trials.len(),
+                rows: trials.len(),
+                cols: starts.len(),
+            });
+        }
+        for (trial, start) in trials.iter().zip(starts) {
+            trial.check_fits(self.config())?;
+            start.check_fits(self)?;
+        }
+        let n = self.n_units();
+        // Grown, never shrunk: a smaller batch keeps the buffers of a larger one.
+        if trajectories.len() < trials.len() {
+            trajectories.resize_with(trials.len(), || Trajectory::zeros(self, 0));
+        }
+        if let Some(slopes) = slopes.as_deref_mut()
+            && slopes.len() < trials.len()
+        {
+            slopes.resize_with(trials.len(), || Mat::zeros(n, 0));
+        }
+        for (k, trial) in trials.iter().enumerate() {
+            if !trajectories[k].fits(self, trial.len()) {
+                trajectories[k] = Trajectory::zeros(self, trial.len());
+            }
+            if let Some(slopes) = slopes.as_deref_mut()
+                && (slopes[k].nrows() != n || slopes[k].ncols() != trial.len())
+            {
+                slopes[k] = Mat::zeros(n, trial.len());
+            }
+        }
+        // Groups of equal length, in order of first appearance.
+        let mut done = vec![false; trials.len()];
+        let mut group = Vec::with_capacity(trials.len());
+        for first in 0..trials.len() {
+            if done[first] {
+                continue;
+            }
+            group.clear();
+            for k in first..trials.len() {
+                if !done[k] && trials[k].len() == trials[first].len() {
+                    done[k] = true;
+                    group.push(k);
+                }
+            }
+            self.run_group(trials, starts, &group, trajectories, slopes.as_deref_mut());
+        }
+        Ok(())
+    }
+
+    /// [`Network::run_batch_from_into`] for the trials `group` (equal lengths,
+    /// checked, buffers sized).
+    fn run_group(
+        &self,
+        trials: &[&Trial],
+        starts: &[State],
+        group: &[usize],
+        trajectories: &mut [Trajectory],
+        mut slopes: Option<&mut Vec<Mat<f64>>>,
+    ) {
+        let (n, width) = (self.n_units(), group.len());
+        let len = trials[group[0]].len();
+        // h(t-1) of every trial one after the other (`N×K`, column-major), and W h(t-1).
+        let mut h_prev = vec![0.0; n * width];
+        let mut recurrent = vec![0.0; n * width];
+        let mut squared_error = vec![0.0; width];
+        for (c, &k) in group.iter().enumerate() {
+            h_prev[c * n..(c + 1) * n].copy_from_slice(&starts[k].h);
+            let trajectory = &mut trajectories[k];
+            trajectory
+                .h
+                .col_as_slice_mut(0)
+                .copy_from_slice(&starts[k].h);
+            trajectory.y_initial.copy_from_slice(&starts[k].y);
+        }
+        let alpha = self.alpha();
+        for step in 0..len {
+            matmat(self.recurrent(), &h_prev, &mut recurrent, false);
+            for (c, &k) in group.iter().enumerate() {
+                let trial = trials[k];
+                let tr = &mut trajectories[k];
+                let u = tr.u.col_as_slice_mut(step);
+                u.copy_from_slice(&recurrent[c * n..(c + 1) * n]);
+                // The rest of `forward_step_impl`, in its order.
+                if self.n_inputs() > 0 {
+                    matvec(self.input(), trial.input_at(step), u, true);
+                }
+                if self.config().readout_feedback {
+                    let y_prev: &[f64] = if step == 0 {
+                        &tr.y_initial
+                    } else {
+                        tr.y.col_as_slice(step - 1)
+                    };
+                    matvec(self.feedback(), y_prev, u, true);
+                }
+                let slope = slopes
+                    .as_deref_mut()
+                    .map(|slopes| slopes[k].col_as_slice_mut(step));
+                let h = &mut h_prev[c * n..(c + 1) * n];
+                let h_next = tr.h.col_as_slice_mut(step + 1);
+                crate::tanh::activate(alpha, h, tr.u.col_as_slice(step), h_next, slope);
+                h.copy_from_slice(h_next);
+                let y = tr.y.col_as_slice_mut(step);
+                matvec(self.readout(), tr.h.col_as_slice(step + 1), y, false);
+                let Trajectory { y, error, .. } = tr;
+                squared_error[c] += masked_error(
+                    trial.target_at(step),
+                    y.col_as_slice(step),
+                    trial.mask_at(step),
+                    error.col_as_slice_mut(step),
+                );
+            }
+        }
+        for (c, &k) in group.iter().enumerate() {
+            trajectories[k].loss = squared_error[c] / (2.0 * len as f64);
+        }
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use rnn_core::{CoreError, Network, State};
+use rnn_core::{CoreError, InitialState, Network, State, Trial};
 use rnn_learn::{Checkpoint, History, Trainer};
 
 use crate::error::{ExperimentError, Result};
@@ -148,9 +148,91 @@ pub(crate) fn run_controlled(spec: &RunSpec, control: &Control<'_>) -> Result<Op
     }))
 }
 
+/// Evaluation trials run together at most this many at a time.
+const EVALUATION_BATCH: usize = 10;
+
 /// Mean loss of the evaluation trials with `net` (see [`crate::Evaluation`]);
 /// `+inf` if a trial's loss is not finite.
+///
+/// The weights are fixed, so the trials are drawn up to
+/// ten at a time and a trial that does not carry over its
+/// predecessor's state runs in one pass with its neighbours
+/// ([`Network::run_batch_from_into`], bit-identical to one at a time);
+/// carry-over trials run one at a time. The result is bit-identical to
+/// [`evaluate_sequential`], the definition.
 pub fn evaluate(spec: &RunSpec, net: &Network) -> Result<f64> {
+    let mut task = spec.build_task()?;
+    let mut rng = spec.stream(STREAM_EVALUATION);
+    let mut previous: Option<State> = None;
+    let mut sum = 0.0;
+    let mut remaining = spec.evaluation.trials;
+    let mut trajectories = Vec::new();
+    while remaining > 0 {
+        // Draw the next chunk in the sequential order; a failed draw is
+        // reported when its turn comes (an earlier trial may diverge first).
+        let mut trials = Vec::with_capacity(EVALUATION_BATCH.min(remaining));
+        let mut draw_error = None;
+        while trials.len() < EVALUATION_BATCH.min(remaining) {
+            match task.next_trial(&mut rng) {
+                Ok(trial) => trials.push(trial),
+                Err(error) => {
+                    draw_error = Some(error);
+                    break;
+                }
+            }
+        }
+        remaining -= trials.len();
+        let mut i = 0;
+        while i < trials.len() {
+            // A run of trials that do not carry over, after trial `i` (whose start is known).
+            let mut end = i + 1;
+            while end < trials.len()
+                && !matches!(trials[end].initial_state(), InitialState::CarryOver)
+            {
+                end += 1;
+            }
+            let starts: Option<Vec<State>> = trials[i..end]
+                .iter()
+                .map(|trial| State::initial(net, trial, previous.as_ref()).ok())
+                .collect();
+            let refs: Vec<&Trial> = trials[i..end].iter().collect();
+            let batched = end - i > 1
+                && starts.is_some_and(|starts| {
+                    net.run_batch_from_into(&refs, &starts, &mut trajectories, None)
+                        .is_ok()
+                });
+            if batched {
+                for trajectory in &trajectories[..end - i] {
+                    if !trajectory.loss.is_finite() {
+                        return Ok(f64::INFINITY);
+                    }
+                    sum += trajectory.loss;
+                    previous = Some(trajectory.final_state());
+                }
+                i = end;
+                continue;
+            }
+            // One at a time (also where a trial does not fit: its error in its place).
+            match net.run_trial(&trials[i], previous.as_ref()) {
+                Ok(trajectory) if trajectory.loss.is_finite() => {
+                    sum += trajectory.loss;
+                    previous = Some(trajectory.final_state());
+                }
+                Ok(_) | Err(CoreError::NonFiniteLoss { .. }) => return Ok(f64::INFINITY),
+                Err(other) => return Err(other.into()),
+            }
+            i += 1;
+        }
+        if let Some(error) = draw_error {
+            return Err(error.into());
+        }
+    }
+    Ok(sum / spec.evaluation.trials as f64)
+}
+
+/// [`evaluate`] one trial at a time: the definition, kept for tests.
+#[doc(hidden)]
+pub fn evaluate_sequential(spec: &RunSpec, net: &Network) -> Result<f64> {
     let mut task = spec.build_task()?;
     let mut rng = spec.stream(STREAM_EVALUATION);
     let mut previous: Option<State> = None;

@@ -291,3 +291,47 @@ fn runs_tables_round_trip_merge_and_pick_the_best_rate() {
         Some(best[0].candidates[lowest].0.as_str())
     );
 }
+
+/// `evaluate` (trials that do not carry over run batched) gives the bits
+/// of `evaluate_sequential` (one trial at a time, the definition) for every
+/// built-in task — the reach task carries the state over from its second
+/// trial on, the others do not — on the initial network, on a trained one,
+/// with a trial count that is not a multiple of the batch, and on a network
+/// whose evaluation diverges (`+inf`).
+#[test]
+fn batched_evaluation_equals_one_trial_at_a_time() {
+    for task in rnn_tasks::TaskSpec::every_task() {
+        let mut s = small();
+        s.task = task;
+        s.training = s.training.clone().with_n_trials(12);
+        // The reach task's given start state has 100 units.
+        s.network.n_units = 100;
+        for trials in [1, 3, 10, 23] {
+            s.evaluation.trials = trials;
+            let initial = s.initial_network().unwrap();
+            let trained = run(&s).unwrap().network;
+            let mut blown = initial.clone();
+            blown.weights_mut().readout.fill(1e200);
+            for (what, net) in [
+                ("initial", &initial),
+                ("trained", &trained),
+                ("blown", &blown),
+            ] {
+                let got = rnn_experiment::evaluate(&s, net).unwrap();
+                let want = rnn_experiment::run::evaluate_sequential(&s, net).unwrap();
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{} {what}, {trials} trials",
+                    s.task.name()
+                );
+            }
+            assert_eq!(
+                rnn_experiment::evaluate(&s, &blown).unwrap(),
+                f64::INFINITY,
+                "{}",
+                s.task.name()
+            );
+        }
+    }
+}

@@ -713,6 +713,48 @@ macro_rules! any_rule {
                 }
             }
 
+            fn prepare_batch(
+                &self,
+                net: &Network,
+                trials: &[&Trial],
+                starts: &[State],
+                state: &mut AnyState,
+            ) -> bool {
+                match self {
+                    $(AnyRule::$variant(rule) => {
+                        if !matches!(state, AnyState::$variant(_)) {
+                            *state = AnyState::$variant(rule.new_state(net));
+                        }
+                        let AnyState::$variant(inner) = state else {
+                            unreachable!("replaced just above")
+                        };
+                        rule.prepare_batch(net, trials, starts, inner)
+                    })*
+                }
+            }
+
+            fn accumulate_prepared(
+                &self,
+                net: &Network,
+                index: usize,
+                trial: &Trial,
+                start: &State,
+                state: &mut AnyState,
+                update: &mut WeightUpdate,
+            ) -> Result<TrialOutcome> {
+                match self {
+                    $(AnyRule::$variant(rule) => {
+                        if !matches!(state, AnyState::$variant(_)) {
+                            *state = AnyState::$variant(rule.new_state(net));
+                        }
+                        let AnyState::$variant(inner) = state else {
+                            unreachable!("replaced just above")
+                        };
+                        rule.accumulate_prepared(net, index, trial, start, inner, update)
+                    })*
+                }
+            }
+
             fn memory(&self, state: &AnyState) -> RuleMemory {
                 match (self, state) {
                     $((AnyRule::$variant(rule), AnyState::$variant(inner)) => rule.memory(inner),)*

@@ -59,6 +59,80 @@ pub trait LearningRule {
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome>;
 
+    /// [`LearningRule::accumulate`] for several trials at the same weights:
+    /// trial `k` from `starts[k]`, its update added to `update` in the order
+    /// of `trials`, exactly as that many `accumulate` calls would (the same
+    /// bits in `update`, the same outcomes, the same first error, with the
+    /// updates of the trials before it added).
+    ///
+    /// Provided: [`LearningRule::prepare_batch`], then
+    /// [`LearningRule::accumulate_prepared`] per trial (rules that cannot
+    /// batch run `accumulate` per trial). Trials whose start depends on the
+    /// previous trial's end (carry-over) cannot be batched: their `starts`
+    /// are not known in advance, so callers run them one at a time.
+    fn accumulate_many(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut Self::State,
+        update: &mut WeightUpdate,
+    ) -> Result<Vec<TrialOutcome>> {
+        check_batch(trials, starts)?;
+        let batched = trials.len() > 1 && self.prepare_batch(net, trials, starts, state);
+        trials
+            .iter()
+            .zip(starts)
+            .enumerate()
+            .map(|(k, (trial, start))| {
+                if batched {
+                    self.accumulate_prepared(net, k, trial, start, state, update)
+                } else {
+                    self.accumulate(net, trial, start, state, update)
+                }
+            })
+            .collect()
+    }
+
+    /// The first half of a batched [`LearningRule::accumulate_many`]: runs
+    /// what of the trials does not depend on the update order (RFLO's
+    /// trial-batched form and BPTT: the forward passes, together, through
+    /// [`Network::run_batch_from_into`], which reads `W` once per step for
+    /// all trials) and keeps it in `state`. Returns `false` when nothing was
+    /// prepared: the rule does not batch (the default) or the batch does not
+    /// fit the network (then `accumulate` per trial gives the error in its place).
+    ///
+    /// After `true`, call [`LearningRule::accumulate_prepared`] for
+    /// `k = 0, 1, ...` in order with the same trials and starts, with no
+    /// other use of `state` in between.
+    fn prepare_batch(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut Self::State,
+    ) -> bool {
+        let _ = (net, trials, starts, state);
+        false
+    }
+
+    /// The second half: [`LearningRule::accumulate`] of trial `index` of the
+    /// batch prepared by [`LearningRule::prepare_batch`] (`trial` and
+    /// `start` are that trial and its start), bit-identical to it. Where
+    /// nothing is prepared for `index`, this is `accumulate` (the default).
+    fn accumulate_prepared(
+        &self,
+        net: &Network,
+        index: usize,
+        trial: &Trial,
+        start: &State,
+        state: &mut Self::State,
+        update: &mut WeightUpdate,
+    ) -> Result<TrialOutcome> {
+        let _ = index;
+        self.accumulate(net, trial, start, state, update)
+    }
+
     /// Runs `trial` from `start`, applying `dTheta(t)/T` (through
     /// `constraints`) after every step (the online schedule of docs/spec/MODEL.md §7).
     ///
@@ -127,6 +201,38 @@ pub trait LearningRule {
     {
         crate::train::train(net, self, source, config)
     }
+}
+
+/// [`LearningRule::accumulate_many`]'s reference: one
+/// [`LearningRule::accumulate`] per trial, in order, stopping at the first error.
+pub fn accumulate_each<R: LearningRule + ?Sized>(
+    rule: &R,
+    net: &Network,
+    trials: &[&Trial],
+    starts: &[State],
+    state: &mut R::State,
+    update: &mut WeightUpdate,
+) -> Result<Vec<TrialOutcome>> {
+    check_batch(trials, starts)?;
+    trials
+        .iter()
+        .zip(starts)
+        .map(|(trial, start)| rule.accumulate(net, trial, start, state, update))
+        .collect()
+}
+
+/// One start state per trial.
+fn check_batch(trials: &[&Trial], starts: &[State]) -> Result<()> {
+    if trials.len() != starts.len() {
+        return Err(LearnError::Core(rnn_core::CoreError::ShapeMismatch {
+            what: "batch (rows: trials, cols: start states)",
+            expected_rows: trials.len(),
+            expected_cols: trials.len(),
+            rows: trials.len(),
+            cols: starts.len(),
+        }));
+    }
+    Ok(())
 }
 
 /// The matrix `F` (`N×N_y`) that projects the output error into the network.

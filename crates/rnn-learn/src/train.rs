@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use rnn_core::{Network, SeededRng, State, Trial, TrialSource, seeded};
+use std::collections::VecDeque;
+
+use rnn_core::{InitialState, Network, SeededRng, State, Trial, TrialSource, seeded};
 
 use crate::constraints::Constraints;
 use crate::diagnostics::{GradientAlignment, feedback_alignment};
@@ -259,6 +261,20 @@ pub struct Trainer<R: LearningRule> {
     /// measurement never advances the training state (a random rule's
     /// generator, FORCE's `P`).
     pub(crate) alignment_state: Option<R::State>,
+    /// Trials drawn ahead for a batched every-K group, in order.
+    pub(crate) queue: VecDeque<Queued>,
+    /// Whether every-K groups run batched (see [`Trainer::set_trial_batching`]).
+    pub(crate) batching: bool,
+}
+
+/// A trial drawn ahead of its turn: the draw's result, the generator as it
+/// was after the draw (the trainer's generator takes that value when the
+/// trial's turn comes, so checkpoints see the sequential position), and its
+/// index in the batch prepared by [`LearningRule::prepare_batch`], if any.
+pub(crate) struct Queued {
+    trial: rnn_core::Result<Trial>,
+    rng_after: SeededRng,
+    prepared: Option<usize>,
 }
 
 impl<R: LearningRule> Trainer<R> {
@@ -281,9 +297,85 @@ impl<R: LearningRule> Trainer<R> {
                 .gradient_alignment_every
                 .map(|_| GradientAlignment::new(net)),
             alignment_state: config.gradient_alignment_every.map(|_| rule.new_state(net)),
+            queue: VecDeque::new(),
+            batching: true,
             rule,
             config,
         })
+    }
+
+    /// Turns batched every-K groups on (the default) or off.
+    ///
+    /// With [`Schedule::EveryK`] the weights are fixed within a group, so at
+    /// the start of a group the trainer draws the group's trials (in the
+    /// order and with the generator it would use one at a time) and, for
+    /// rules that batch ([`LearningRule::prepare_batch`]: RFLO's trial-batched
+    /// form, BPTT), runs the forward passes of the first trial and the
+    /// following ones that do not carry over their predecessor's state
+    /// together. Each trial's update is still added when its turn comes, in
+    /// order, so the history, the weights, the pending sum, checkpoints and
+    /// errors are bit-identical to the one-at-a-time path that `false`
+    /// selects (the reference, kept for tests). The source passed at a
+    /// group's first trial supplies the whole group (drawn then), and the
+    /// rule's state holds the group's trajectories (`K` times one trial's).
+    pub fn set_trial_batching(&mut self, on: bool) {
+        self.batching = on;
+    }
+
+    /// At the start of an every-K group (nothing pending, nothing queued),
+    /// draws the group's trials ahead and prepares the batchable ones.
+    fn prepare_group(&mut self, net: &Network, source: &mut dyn TrialSource) {
+        let Schedule::EveryK(k) = self.config.schedule else {
+            return;
+        };
+        let group = k.min(self.config.n_trials.saturating_sub(self.trials_done));
+        // An empty batch is prepared only by rules that batch at all.
+        if !self.batching
+            || group < 2
+            || self.pending_trials != 0
+            || !self.queue.is_empty()
+            || !self.rule.prepare_batch(net, &[], &[], &mut self.rule_state)
+        {
+            return;
+        }
+        let mut rng = self.rng.clone();
+        for _ in 0..group {
+            let trial = source.next_trial(&mut rng);
+            let failed = trial.is_err();
+            self.queue.push_back(Queued {
+                trial,
+                rng_after: rng.clone(),
+                prepared: None,
+            });
+            if failed {
+                break;
+            }
+        }
+        // The first trial starts from the carried state, known now; a later
+        // trial that carries over needs its predecessor's end, and ends the batch.
+        let mut trials = Vec::with_capacity(group);
+        let mut starts = Vec::with_capacity(group);
+        for queued in &self.queue {
+            let Ok(trial) = &queued.trial else { break };
+            if !trials.is_empty() && matches!(trial.initial_state(), InitialState::CarryOver) {
+                break;
+            }
+            let Ok(start) = State::initial(net, trial, self.carried.as_ref()) else {
+                break;
+            };
+            trials.push(trial);
+            starts.push(start);
+        }
+        let count = trials.len();
+        if count >= 2
+            && self
+                .rule
+                .prepare_batch(net, &trials, &starts, &mut self.rule_state)
+        {
+            for (k, queued) in self.queue.iter_mut().take(count).enumerate() {
+                queued.prepared = Some(k);
+            }
+        }
     }
 
     /// Runs the next trial from `source`, applying updates as the schedule says.
@@ -295,7 +387,14 @@ impl<R: LearningRule> Trainer<R> {
     /// schedule the weights hold the failing step's values).
     pub fn train_trial(&mut self, net: &mut Network, source: &mut dyn TrialSource) -> Result<f64> {
         let index = self.trials_done;
-        let trial = source.next_trial(&mut self.rng)?;
+        self.prepare_group(net, source);
+        let (trial, prepared) = match self.queue.pop_front() {
+            Some(queued) => {
+                self.rng = queued.rng_after;
+                (queued.trial?, queued.prepared)
+            }
+            None => (source.next_trial(&mut self.rng)?, None),
+        };
         let start = State::initial(net, &trial, self.carried.as_ref())?;
         let alignment_at_start = feedback_alignment(net);
         if let (Some(every), Some(alignment)) =
@@ -315,7 +414,7 @@ impl<R: LearningRule> Trainer<R> {
             });
         }
         let diverged = |what| LearnError::Diverged { trial: index, what };
-        let outcome = match self.run_rule(net, &trial, &start) {
+        let outcome = match self.run_rule(net, &trial, &start, prepared) {
             Ok(outcome) => outcome,
             Err(LearnError::Core(rnn_core::CoreError::NonFiniteLoss { loss })) => {
                 self.record(alignment_at_start, loss);
@@ -365,6 +464,7 @@ impl<R: LearningRule> Trainer<R> {
         net: &mut Network,
         trial: &Trial,
         start: &State,
+        prepared: Option<usize>,
     ) -> Result<TrialOutcome> {
         match self.config.schedule {
             // Rules that cannot run online (BPTT) refuse here, before any change.
@@ -377,8 +477,23 @@ impl<R: LearningRule> Trainer<R> {
             ),
             Schedule::PerTrial | Schedule::EveryK(_) => {
                 self.pending_trials += 1;
-                self.rule
-                    .accumulate(net, trial, start, &mut self.rule_state, &mut self.pending)
+                match prepared {
+                    Some(k) => self.rule.accumulate_prepared(
+                        net,
+                        k,
+                        trial,
+                        start,
+                        &mut self.rule_state,
+                        &mut self.pending,
+                    ),
+                    None => self.rule.accumulate(
+                        net,
+                        trial,
+                        start,
+                        &mut self.rule_state,
+                        &mut self.pending,
+                    ),
+                }
             }
         }
     }

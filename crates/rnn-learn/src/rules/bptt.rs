@@ -25,7 +25,7 @@
 use faer::linalg::matmul::matmul;
 use faer::{Accum, ColMut, ColRef, Mat, Par};
 
-use rnn_core::{Network, State, Trajectory, Trial};
+use rnn_core::{CoreError, Network, State, Trajectory, Trial};
 
 use crate::batched::{add_trial_products, ensure_shape};
 use crate::error::Result;
@@ -67,6 +67,11 @@ pub struct BpttState {
     signal: Mat<f64>,
     adjoint: Vec<f64>,
     recurrent_term: Vec<f64>,
+    /// Trajectories and slopes of [`LearningRule::accumulate_many`]'s batch.
+    batch: Vec<Trajectory>,
+    batch_slopes: Vec<Mat<f64>>,
+    /// How many trials of `batch` are prepared.
+    prepared: usize,
 }
 
 impl LearningRule for Bptt {
@@ -96,6 +101,9 @@ impl LearningRule for Bptt {
             signal: Mat::zeros(n, 0),
             adjoint: vec![0.0; n],
             recurrent_term: vec![0.0; n],
+            batch: Vec::new(),
+            batch_slopes: Vec::new(),
+            prepared: 0,
         }
     }
 
@@ -108,20 +116,22 @@ impl LearningRule for Bptt {
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome> {
         net.run_from_into_with_slope(trial, start, &mut state.trajectory, &mut state.slope)?;
-        let (n, len) = (net.n_units(), trial.len());
-        ensure_shape(&mut state.signal, n, len);
-        // signal <- F e(t) for every t; the backward pass turns it into phi' ⊙ z.
-        self.projection
-            .project_all(net, state.trajectory.error.as_ref(), state.signal.as_mut());
-        backward(net, state);
-        let alpha_over_len = net.alpha() / len as f64;
-        add_trial_products(
-            &state.trajectory,
+        let BpttState {
+            trajectory,
+            slope,
+            signal,
+            adjoint,
+            recurrent_term,
+            ..
+        } = state;
+        self.add_update(
+            net,
             trial,
-            state.signal.as_ref(),
-            self.rates.recurrent * alpha_over_len,
-            self.rates.input * alpha_over_len,
-            self.rates.readout / len as f64,
+            trajectory,
+            slope,
+            signal,
+            adjoint,
+            recurrent_term,
             update,
         );
         Ok(TrialOutcome {
@@ -129,19 +139,122 @@ impl LearningRule for Bptt {
             final_state: state.trajectory.final_state(),
         })
     }
+
+    /// Runs the trials' forward passes together
+    /// ([`Network::run_batch_from_into`], bit-identical to one at a time);
+    /// [`LearningRule::accumulate_prepared`] then runs each trial's backward
+    /// pass and adds its update, the same bits as `accumulate`.
+    fn prepare_batch(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut BpttState,
+    ) -> bool {
+        state.prepared = 0;
+        let ok = net
+            .run_batch_from_into(
+                trials,
+                starts,
+                &mut state.batch,
+                Some(&mut state.batch_slopes),
+            )
+            .is_ok();
+        if ok {
+            state.prepared = trials.len();
+        }
+        ok
+    }
+
+    fn accumulate_prepared(
+        &self,
+        net: &Network,
+        index: usize,
+        trial: &Trial,
+        start: &State,
+        state: &mut BpttState,
+        update: &mut WeightUpdate,
+    ) -> Result<TrialOutcome> {
+        if index >= state.prepared || state.batch[index].len() != trial.len() {
+            return self.accumulate(net, trial, start, state, update);
+        }
+        let BpttState {
+            batch,
+            batch_slopes,
+            signal,
+            adjoint,
+            recurrent_term,
+            ..
+        } = state;
+        let trajectory = &batch[index];
+        if !trajectory.loss.is_finite() {
+            return Err(CoreError::NonFiniteLoss {
+                loss: trajectory.loss,
+            }
+            .into());
+        }
+        self.add_update(
+            net,
+            trial,
+            trajectory,
+            &batch_slopes[index],
+            signal,
+            adjoint,
+            recurrent_term,
+            update,
+        );
+        Ok(TrialOutcome {
+            loss: trajectory.loss,
+            final_state: trajectory.final_state(),
+        })
+    }
+}
+
+impl Bptt {
+    /// The backward pass and the update of one trial from its forward pass
+    /// (`trajectory`, `slope = phi'(u)`), added to `update`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_update(
+        &self,
+        net: &Network,
+        trial: &Trial,
+        trajectory: &Trajectory,
+        slope: &Mat<f64>,
+        signal: &mut Mat<f64>,
+        adjoint: &mut [f64],
+        recurrent_term: &mut [f64],
+        update: &mut WeightUpdate,
+    ) {
+        let (n, len) = (net.n_units(), trial.len());
+        ensure_shape(signal, n, len);
+        // signal <- F e(t) for every t; the backward pass turns it into phi' ⊙ z.
+        self.projection
+            .project_all(net, trajectory.error.as_ref(), signal.as_mut());
+        backward(net, trajectory, slope, signal, adjoint, recurrent_term);
+        let alpha_over_len = net.alpha() / len as f64;
+        add_trial_products(
+            trajectory,
+            trial,
+            signal.as_ref(),
+            self.rates.recurrent * alpha_over_len,
+            self.rates.input * alpha_over_len,
+            self.rates.readout / len as f64,
+            update,
+        );
+    }
 }
 
 /// The adjoint recursion, in place: on entry column `s` of `signal` holds
 /// `F e(t)`; on exit it holds `phi'(u(t)) ⊙ z(t)` (`t = s + 1`).
-fn backward(net: &Network, state: &mut BpttState) {
+fn backward(
+    net: &Network,
+    trajectory: &Trajectory,
+    slope: &Mat<f64>,
+    signal: &mut Mat<f64>,
+    adjoint: &mut [f64],
+    recurrent_term: &mut [f64],
+) {
     let alpha = net.alpha();
-    let BpttState {
-        trajectory,
-        slope,
-        signal,
-        adjoint,
-        recurrent_term,
-    } = state;
     adjoint.fill(0.0);
     recurrent_term.fill(0.0);
     for step in (0..trajectory.len()).rev() {

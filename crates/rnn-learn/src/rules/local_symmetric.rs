@@ -89,6 +89,29 @@ impl LearningRule for LocalSymmetric {
         self.inner.accumulate(net, trial, start, state, update)
     }
 
+    fn prepare_batch(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut RfloState,
+    ) -> bool {
+        self.inner.prepare_batch(net, trials, starts, state)
+    }
+
+    fn accumulate_prepared(
+        &self,
+        net: &Network,
+        index: usize,
+        trial: &Trial,
+        start: &State,
+        state: &mut RfloState,
+        update: &mut WeightUpdate,
+    ) -> Result<TrialOutcome> {
+        self.inner
+            .accumulate_prepared(net, index, trial, start, state, update)
+    }
+
     fn run_online(
         &self,
         net: &mut Network,

@@ -137,6 +137,41 @@ impl LearningRule for NonlocalRandom {
         }
     }
 
+    fn prepare_batch(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut NonlocalRandomState,
+    ) -> bool {
+        match self.form {
+            NonlocalForm::Bptt => {
+                let inner = state.bptt.get_or_insert_with(|| self.bptt.new_state(net));
+                self.bptt.prepare_batch(net, trials, starts, inner)
+            }
+            NonlocalForm::Rtrl => false,
+        }
+    }
+
+    fn accumulate_prepared(
+        &self,
+        net: &Network,
+        index: usize,
+        trial: &Trial,
+        start: &State,
+        state: &mut NonlocalRandomState,
+        update: &mut WeightUpdate,
+    ) -> Result<TrialOutcome> {
+        match self.form {
+            NonlocalForm::Bptt => {
+                let inner = state.bptt.get_or_insert_with(|| self.bptt.new_state(net));
+                self.bptt
+                    .accumulate_prepared(net, index, trial, start, inner, update)
+            }
+            NonlocalForm::Rtrl => self.accumulate(net, trial, start, state, update),
+        }
+    }
+
     fn run_online(
         &self,
         net: &mut Network,

@@ -35,7 +35,7 @@ use faer::traits::pulp::{Arch, Simd, WithSimd};
 use faer::{Mat, MatMut};
 use serde::{Deserialize, Serialize};
 
-use rnn_core::{Network, State, Trajectory, Trial, Weights};
+use rnn_core::{CoreError, Network, State, Trajectory, Trial, Weights};
 
 use crate::batched::{add_trial_products, ensure_shape};
 use crate::constraints::{Constraints, DaleLaw, Frozen};
@@ -193,19 +193,45 @@ impl Rflo {
         update: &mut WeightUpdate,
     ) -> Result<TrialOutcome> {
         net.run_from_into_with_slope(trial, start, &mut state.trajectory, &mut state.slope)?;
+        let RfloState {
+            trajectory,
+            slope,
+            signal,
+            filtered,
+            ..
+        } = state;
+        self.add_batched_update(net, trial, trajectory, slope, signal, filtered, update);
+        Ok(TrialOutcome {
+            loss: state.trajectory.loss,
+            final_state: state.trajectory.final_state(),
+        })
+    }
+
+    /// The trial-batched form's update of one trial from its forward pass
+    /// (`trajectory` and `slope = phi'(u)`), added to `update`.
+    #[allow(clippy::too_many_arguments)]
+    fn add_batched_update(
+        &self,
+        net: &Network,
+        trial: &Trial,
+        trajectory: &Trajectory,
+        slope: &Mat<f64>,
+        signal: &mut Mat<f64>,
+        filtered: &mut Vec<f64>,
+        update: &mut WeightUpdate,
+    ) {
         let (n, len) = (net.n_units(), trial.len());
-        ensure_shape(&mut state.signal, n, len);
+        ensure_shape(signal, n, len);
         self.projection
-            .project_all(net, state.trajectory.error.as_ref(), state.signal.as_mut());
+            .project_all(net, trajectory.error.as_ref(), signal.as_mut());
         // Filter backwards: r(t) = alpha F e(t) + (1-alpha) r(t+1); then D = phi'(u) ⊙ r.
         let alpha = net.alpha();
-        state.filtered.clear();
-        state.filtered.resize(n, 0.0);
-        let filtered = &mut state.filtered;
+        filtered.clear();
+        filtered.resize(n, 0.0);
         for step in (0..len).rev() {
             // phi'(u(t)), stored by the forward pass (= tanh_derivative(u(t)) bit for bit).
-            let slope = state.slope.col_as_slice(step);
-            let column = state.signal.col_as_slice_mut(step);
+            let slope = slope.col_as_slice(step);
+            let column = signal.col_as_slice_mut(step);
             for ((d, r), &slope) in column.iter_mut().zip(filtered.iter_mut()).zip(slope) {
                 *r = alpha * *d + (1.0 - alpha) * *r;
                 *d = slope * *r;
@@ -213,18 +239,14 @@ impl Rflo {
         }
         let scale = 1.0 / len as f64;
         add_trial_products(
-            &state.trajectory,
+            trajectory,
             trial,
-            state.signal.as_ref(),
+            signal.as_ref(),
             self.rates.recurrent * scale,
             self.rates.input * scale,
             self.rates.readout * scale,
             update,
         );
-        Ok(TrialOutcome {
-            loss: state.trajectory.loss,
-            final_state: state.trajectory.final_state(),
-        })
     }
 }
 
@@ -241,6 +263,11 @@ pub struct RfloState {
     filtered: Vec<f64>,
     /// The online low-rank form's per-trial history.
     low_rank: LowRankHistory,
+    /// Trajectories and slopes of [`LearningRule::accumulate_many`]'s batch.
+    batch: Vec<Trajectory>,
+    batch_slopes: Vec<Mat<f64>>,
+    /// How many trials of `batch` are prepared.
+    prepared: usize,
 }
 
 impl LearningRule for Rflo {
@@ -269,6 +296,9 @@ impl LearningRule for Rflo {
             signal: Mat::zeros(0, 0),
             filtered: vec![0.0; net.n_units()],
             low_rank: LowRankHistory::new(),
+            batch: Vec::new(),
+            batch_slopes: Vec::new(),
+            prepared: 0,
         }
     }
 
@@ -284,6 +314,74 @@ impl LearningRule for Rflo {
             TrialEndForm::Batched => self.accumulate_batched(net, trial, start, state, update),
             TrialEndForm::Traces => self.accumulate_traces(net, trial, start, state, update),
         }
+    }
+
+    /// The trial-batched form runs the trials' forward passes together
+    /// ([`Network::run_batch_from_into`], bit-identical to one at a time);
+    /// [`LearningRule::accumulate_prepared`] then adds each trial's update,
+    /// the same bits as `accumulate`. The trace form does not batch.
+    fn prepare_batch(
+        &self,
+        net: &Network,
+        trials: &[&Trial],
+        starts: &[State],
+        state: &mut RfloState,
+    ) -> bool {
+        state.prepared = 0;
+        let ok = self.form == TrialEndForm::Batched
+            && net
+                .run_batch_from_into(
+                    trials,
+                    starts,
+                    &mut state.batch,
+                    Some(&mut state.batch_slopes),
+                )
+                .is_ok();
+        if ok {
+            state.prepared = trials.len();
+        }
+        ok
+    }
+
+    fn accumulate_prepared(
+        &self,
+        net: &Network,
+        index: usize,
+        trial: &Trial,
+        start: &State,
+        state: &mut RfloState,
+        update: &mut WeightUpdate,
+    ) -> Result<TrialOutcome> {
+        if index >= state.prepared || state.batch[index].len() != trial.len() {
+            return self.accumulate(net, trial, start, state, update);
+        }
+        let RfloState {
+            batch,
+            batch_slopes,
+            signal,
+            filtered,
+            ..
+        } = state;
+        let trajectory = &batch[index];
+        if !trajectory.loss.is_finite() {
+            return Err(CoreError::NonFiniteLoss {
+                loss: trajectory.loss,
+            }
+            .into());
+        }
+        self.add_batched_update(
+            net,
+            trial,
+            trajectory,
+            &batch_slopes[index],
+            signal,
+            filtered,
+            update,
+        );
+        Ok(TrialOutcome {
+            loss: trajectory.loss,
+            final_state: trajectory.final_state(),
+        })
     }
 
     fn run_online(
