@@ -43,9 +43,10 @@ pub struct FiguresArgs {
     #[arg(long, value_name = "i/n")]
     pub shard: Option<String>,
     /// Also the runs too long for the default job (e.g. Fig 2 at 50,000
-    /// trials, about an hour on 2 cores); their report sections say so.
-    #[arg(long)]
-    pub extended: bool,
+    /// trials, about an hour on 2 cores): of every panel, or only of the
+    /// panels listed (`--extended=fig2_long`). The report sections say which.
+    #[arg(long, num_args = 0.., require_equals = true, value_delimiter = ',', value_name = "PANEL[,PANEL]")]
+    pub extended: Option<Vec<String>>,
     /// Print the panel ids, one per line, and exit.
     #[arg(long)]
     pub list: bool,
@@ -68,8 +69,21 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
     let scale = Scale {
         quick: args.quick,
         seeds: args.seeds,
-        extended: args.extended,
+        extended: false,
     };
+    let extended_for = |id: &str| {
+        args.extended
+            .as_ref()
+            .is_some_and(|only| only.is_empty() || only.iter().any(|p| p.trim() == id))
+    };
+    if let Some(id) = args
+        .extended
+        .iter()
+        .flatten()
+        .find(|id| panels::select(&[id.to_string()]).is_err())
+    {
+        return Err(format!("--extended: unknown panel `{id}`").into());
+    }
     let out = args.out.clone().unwrap_or_else(|| {
         workspace_root().join(if args.quick {
             "target/figures-quick"
@@ -88,14 +102,18 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         runner = runner.with_trial_budget(budget);
     }
     if let Some(shard) = &args.shard {
-        return run_shard(&runner, &selected, scale, shard.parse()?);
+        return run_shard(&runner, &selected, scale, &extended_for, shard.parse()?);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
     let mut report = Report {
         quick: args.quick,
-        extended: args.extended,
+        extended: match &args.extended {
+            None => "none".to_string(),
+            Some(only) if only.is_empty() => "all".to_string(),
+            Some(only) => only.join(", "),
+        },
         command: std::iter::once("cargo xtask figures".to_string())
             .chain(std::env::args().skip(2))
             .collect::<Vec<_>>()
@@ -116,6 +134,10 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         let t0 = Instant::now();
         let mut section = Section::new(panel.id, panel.title, panel.claim);
         section.part = panel.part;
+        let scale = Scale {
+            extended: extended_for(panel.id),
+            ..scale
+        };
         let grids = (panel.grids)(&scale)?;
         let (runs, trained) = train_grids(&runner, &out, panel.id, &grids, &mut section)?;
         section.trained = trained;
@@ -174,9 +196,19 @@ pub(crate) fn train_grids(
 }
 
 /// Trains shard `shard` of the distinct runs of `selected` into the store.
-fn run_shard(runner: &Runner, selected: &[&panels::Panel], scale: Scale, shard: Shard) -> Res<()> {
+fn run_shard(
+    runner: &Runner,
+    selected: &[&panels::Panel],
+    scale: Scale,
+    extended_for: &dyn Fn(&str) -> bool,
+    shard: Shard,
+) -> Res<()> {
     let mut specs = Vec::new();
     for panel in selected {
+        let scale = Scale {
+            extended: extended_for(panel.id),
+            ..scale
+        };
         for point in (panel.grids)(&scale)?.points()? {
             specs.push(point.spec);
         }

@@ -93,7 +93,8 @@ impl Section {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub quick: bool,
-    pub extended: bool,
+    /// The panels whose extended runs this job ran: "all", "none" or a list.
+    pub extended: String,
     pub command: String,
     pub threads: usize,
     pub sections: Vec<Section>,
@@ -155,11 +156,19 @@ impl Report {
             s.push_str("Beyond the paper (the rules of docs/spec/MODEL.md §10–§16 on the paper's tasks; these claims are ours, not the paper's):\n\n");
             summary_table(&mut s, &beyond);
         }
-        if !self.extended {
-            s.push_str(
+        match self.extended.as_str() {
+            "all" => {}
+            "none" => s.push_str(
                 "Not run: the extended runs (`cargo xtask figures --extended`); the panels that \
                  have them say so.\n\n",
-            );
+            ),
+            only => {
+                let _ = writeln!(
+                    s,
+                    "Extended runs (`--extended={only}`) for: {only}. The other panels' extended runs \
+                     were not run; the panels that have them say so.\n"
+                );
+            }
         }
         for sec in &paper {
             self.render_section(&mut s, sec);

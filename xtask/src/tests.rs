@@ -20,7 +20,7 @@ fn args(out: &Path, only: &str) -> FiguresArgs {
         seeds: None,
         threads: Some(2),
         shard: None,
-        extended: false,
+        extended: None,
         list: false,
         trial_budget: None,
     }
