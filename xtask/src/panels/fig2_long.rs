@@ -272,7 +272,7 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     if !p.scale.extended {
         p.section.line(format!(
             "\nThe larger budget ({EXTENDED_TRIALS} trials, about an hour on 2 cores) is not in this run: \
-             `cargo xtask figures --extended --only fig2b,fig2b_grid,fig2_long` adds it (the runs above are \
+             `cargo xtask figures --extended=fig2_long --only fig2_long` adds it (the runs above are \
              read from the store)."
         ));
     }

@@ -235,7 +235,7 @@ fn zoo_loss(p: &mut PanelRun<'_>) -> Res<()> {
         if p.scale.extended {
             "With `--extended`: UORO, KF-RTRL and T = 80τ included."
         } else {
-            "Not run here (over the time budget of the default job): UORO, KF-RTRL and T = 80τ; rerun with `cargo xtask figures --extended --only zoo_loss`."
+            "Not run here (over the time budget of the default job): UORO, KF-RTRL and T = 80τ; rerun with `cargo xtask figures --extended=zoo_loss --only zoo_loss`."
         }
     ));
     let svg = p.file("zoo_loss.svg");
