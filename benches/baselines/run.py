@@ -12,8 +12,13 @@
 3. Times the baselines (numpy and XLA single-threaded, float64): medians and
    interquartile ranges over the repeats, per time step.
 4. Runs the project's criterion benches for the same groups and sizes
-   (`cargo bench -p rnn-bench --bench scaling`) and reads every sample.
-5. Prints one table (µs per time step) and the ratios baseline / ours.
+   (`cargo bench -p rnn-bench --bench scaling`), the batched-trials groups
+   (K = 10 trials at fixed weights, batched and one at a time) and the
+   streaming-read / matrix-vector pair at N = 1024, and reads every sample.
+5. Prints one table (µs per time step), the ratios baseline / ours, and the
+   performance bars of the project's issue #13, each with its measured
+   ratio: median / median, with the range [q1 / q3, q3 / q1] of the
+   interquartile ranges beside it.
 """
 
 import argparse
@@ -117,22 +122,87 @@ OURS = {
 }
 
 
+# The batched-trials groups (rnn_bench::batch_rules) and their two ids.
+BATCHED = {"batch_rflo": "RFLO batched form", "batch_bptt": "BPTT"}
+BATCH_MODES = ["batched", "sequential"]
+BATCH_K = 10  # rnn_bench::BATCH_K
+
+
+def samples(path, per):
+    """Every criterion sample of one bench, in µs per `per` (iterations' units)."""
+    s = json.loads(path.read_text())
+    return np.array(s["times"]) / np.array(s["iters"]) / per / 1e3
+
+
 def criterion(sizes, skip_cargo):
     groups = "|".join(OURS.values())
     sizes_re = "|".join(str(n) for n in sizes)
+    batch_re = "|".join(BATCHED)
     if not skip_cargo:
         subprocess.run(
-            ["cargo", "bench", "--locked", "-p", "rnn-bench", "--bench", "scaling", "--", f"^({groups})/({sizes_re})$"],
+            [
+                "cargo", "bench", "--locked", "-p", "rnn-bench", "--bench", "scaling", "--",
+                f"^(({groups})/({sizes_re})|({batch_re})/.*/({sizes_re})|stream/.*)$",
+            ],
             cwd=REPO, check=True,
         )
     out = {}
+    root = REPO / "target" / "criterion"
+    for group in BATCHED:
+        for mode in BATCH_MODES:
+            for n in sizes:
+                path = root / group / f"{mode}_K={BATCH_K}" / str(n) / "new" / "sample.json"
+                if path.exists():
+                    out[(f"{group}/{mode}", n)] = samples(path, BATCH_K * T)  # µs per step of one trial
+    for name in ["read", "matvec"]:
+        path = root / "stream" / name / "new" / "sample.json"
+        if path.exists():
+            out[(f"stream/{name}", 1024)] = samples(path, 1)  # µs per pass over W
     for label, group in OURS.items():
         for n in sizes:
             path = REPO / "target" / "criterion" / group / str(n) / "new" / "sample.json"
             if path.exists():
-                s = json.loads(path.read_text())
-                out[(label, n)] = np.array(s["times"]) / np.array(s["iters"]) / T / 1e3  # µs per step
+                out[(label, n)] = samples(path, T)  # µs per step
     return out
+
+
+def ratio(results, slow, fast, n):
+    """(median ratio, low, high) of `slow`'s time over `fast`'s at `n`, or None."""
+    if (slow, n) not in results or (fast, n) not in results:
+        return None
+    a, b = results[(slow, n)], results[(fast, n)]
+    qa, qb = np.percentile(a, [25, 50, 75]), np.percentile(b, [25, 50, 75])
+    return qa[1] / qb[1], qa[0] / qb[2], qa[2] / qb[0]
+
+
+# Issue #13's bars: (what, slower, faster, N, required ratio).
+BARS = [
+    ("RFLO online ≥ 50× numpy RFLO trace form", "numpy RFLO traces", "ours: RFLO online", 30, 50.0),
+    ("RFLO online ≥ 5× JAX BPTT", "JAX BPTT", "ours: RFLO online", 30, 5.0),
+    ("BPTT ≥ 2× JAX", "JAX BPTT", "ours: BPTT", 30, 2.0),
+    ("BPTT ≥ 2× JAX", "JAX BPTT", "ours: BPTT", 100, 2.0),
+    ("BPTT ≥ 1.3× JAX", "JAX BPTT", "ours: BPTT", 256, 1.3),
+    ("BPTT ≥ parity with JAX", "JAX BPTT", "ours: BPTT", 1024, 1.0),
+] + [
+    (f"{label}: K = {BATCH_K} batched ≥ 3× sequential, per trial", f"{g}/sequential", f"{g}/batched", n, 3.0)
+    for g, label in BATCHED.items()
+    for n in [256, 1024]
+] + [
+    ("matvec ≥ 85 % of a streaming read of W (time ratio ≥ 0.85)", "stream/read", "stream/matvec", 1024, 0.85),
+]
+
+
+def bars(results):
+    print("\nissue #13's bars: measured ratio median [q1/q3 – q3/q1]\n")
+    print("| bar | N | required | measured | met |")
+    print("|---|---|---|---|---|")
+    for what, slow, fast, n, need in BARS:
+        r = ratio(results, slow, fast, n)
+        if r is None:
+            print(f"| {what} | {n} | {need:g} | not measured | – |")
+            continue
+        met = "yes" if r[0] >= need else "no"
+        print(f"| {what} | {n} | {need:g} | {r[0]:.2f} [{r[1]:.2f}–{r[2]:.2f}] | {met} |")
 
 
 def cell(samples):
@@ -183,6 +253,19 @@ def main():
             else:
                 row.append("–")
         print(f"| {n} | " + " | ".join(row) + " |")
+    print("\nbatched trials (K = 10 at fixed weights), µs per time step of one trial\n")
+    print("| N | " + " | ".join(f"{label}: {mode}" for label in BATCHED.values() for mode in BATCH_MODES) + " |")
+    print("|---|" + "---|" * (len(BATCHED) * len(BATCH_MODES)))
+    for n in sizes:
+        cells = [
+            cell(results[(f"{g}/{m}", n)]) if (f"{g}/{m}", n) in results else "–" for g in BATCHED for m in BATCH_MODES
+        ]
+        print(f"| {n} | " + " | ".join(cells) + " |")
+    if ("stream/read", 1024) in results:
+        read = np.median(results[("stream/read", 1024)])
+        print(f"\nstreaming read of W (N = 1024, 8 MiB): {cell(results[('stream/read', 1024)])} µs, "
+              f"{8 * 1024 * 1024 / read / 1e3:.1f} GB/s; matvec: {cell(results.get(('stream/matvec', 1024), [np.nan]))} µs")
+    bars(results)
 
 
 if __name__ == "__main__":
