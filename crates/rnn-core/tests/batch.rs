@@ -35,6 +35,10 @@ fn matmat_columns_equal_matvec() {
         (8, 3),
         (17, 40),
         (64, 64),
+        // Past matmat's 256-row block, with a tail that is not a whole vector.
+        (263, 6),
+        // Past its 64-column block, with a row count that is no whole chunk.
+        (37, 150),
     ] {
         let w = random_mat(rows, cols, &mut rng);
         for k in [1, 2, 3, 4, 5, 7, 8, 9, 10, 17] {
