@@ -226,7 +226,11 @@ pub fn print_plan(
     println!(
         "plan: calibrating {} group(s) (a copy of ~{CALIBRATION_STEPS} steps each, repeated; one thread, {} time)",
         representatives.len(),
-        if thread_cpu_seconds().is_some() { "CPU" } else { "wall" }
+        if thread_cpu_seconds().is_some() {
+            "CPU"
+        } else {
+            "wall"
+        }
     );
     let mut cost = BTreeMap::new();
     for (key, spec) in &representatives {
@@ -310,7 +314,10 @@ mod tests {
         let stored_spec = spec(RuleSpec::bptt(0.01), 400, 0);
         let panels = vec![
             ("one".to_string(), vec![a.clone(), a.clone(), b.clone()]),
-            ("two".to_string(), vec![b.clone(), c.clone(), stored_spec.clone()]),
+            (
+                "two".to_string(),
+                vec![b.clone(), c.clone(), stored_spec.clone()],
+            ),
         ];
         let stored_key = stored_spec.key();
         let (plans, _) = plan_panels(&panels, &|s: &RunSpec| s.key() == stored_key);
@@ -355,7 +362,15 @@ mod tests {
         let mut long = spec(RuleSpec::rflo(0.03), 1600, 0);
         long.training.n_trials = 10_000;
         let short = calibration_copy(&long);
-        assert_eq!(short.training.n_trials, CALIBRATION_STEPS.div_ceil(1600) as usize);
-        assert_eq!(calibration_copy(&spec(RuleSpec::rflo(0.03), 200, 0)).training.n_trials, 10);
+        assert_eq!(
+            short.training.n_trials,
+            CALIBRATION_STEPS.div_ceil(1600) as usize
+        );
+        assert_eq!(
+            calibration_copy(&spec(RuleSpec::rflo(0.03), 200, 0))
+                .training
+                .n_trials,
+            10
+        );
     }
 }

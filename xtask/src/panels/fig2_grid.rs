@@ -7,8 +7,8 @@ use rnn_experiment::{Axis, Grid, GridFile};
 use rnn_learn::RuleSpec;
 
 use super::fig2::{
-    BPTT_ETA, Convention, conventions, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base,
-    condition_table, fig2b_verdicts, labelled, paper_eta, period, random_arms_note, with_conventions,
+    BPTT_ETA, Convention, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base, condition_table,
+    conventions, fig2b_verdicts, labelled, paper_eta, period, random_arms_note, with_conventions,
 };
 use super::replicated;
 use super::{Panel, PanelRun, Part, Run, Scale, tau_label};

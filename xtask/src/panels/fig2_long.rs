@@ -153,7 +153,11 @@ pub fn planned_stages(scale: &Scale) -> Res<Vec<(&'static str, GridFile)>> {
     let mut cases = Vec::new();
     for &conv in conventions(scale) {
         for rule in RULES {
-            cases.extend(periods(scale).into_iter().map(|t| (rule, t, conv, PLACEHOLDER)));
+            cases.extend(
+                periods(scale)
+                    .into_iter()
+                    .map(|t| (rule, t, conv, PLACEHOLDER)),
+            );
         }
     }
     let mut stages = vec![("best", nine(scale, &cases, budgets[0], "best")?)];
@@ -163,7 +167,9 @@ pub fn planned_stages(scale: &Scale) -> Res<Vec<(&'static str, GridFile)>> {
             .iter()
             .map(|c| (c.0, c.1, c.2, paper_rate(c.0, c.1)))
             .collect();
-        grids.grids.extend(nine(scale, &paper, trials, "paper")?.grids);
+        grids
+            .grids
+            .extend(nine(scale, &paper, trials, "paper")?.grids);
         stages.push(("extended", grids));
     }
     Ok(stages)
