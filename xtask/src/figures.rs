@@ -47,6 +47,11 @@ pub struct FiguresArgs {
     /// panels listed (`--extended=fig2_long`). The report sections say which.
     #[arg(long, num_args = 0.., require_equals = true, value_delimiter = ',', value_name = "PANEL[,PANEL]")]
     pub extended: Option<Vec<String>>,
+    /// Print what the job would train (per panel: runs, new runs, time steps
+    /// per rule group) and its wall time estimated from a short timed run per
+    /// group on this machine, and exit without training.
+    #[arg(long)]
+    pub plan: bool,
     /// Print the panel ids, one per line, and exit.
     #[arg(long)]
     pub list: bool,
@@ -100,6 +105,9 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
     let mut runner = Runner::new().with_store(store).with_threads(threads);
     if let Some(budget) = args.trial_budget {
         runner = runner.with_trial_budget(budget);
+    }
+    if args.plan {
+        return crate::plan::print_plan(&runner, &selected, scale, &extended_for, threads);
     }
     if let Some(shard) = &args.shard {
         return run_shard(&runner, &selected, scale, &extended_for, shard.parse()?);

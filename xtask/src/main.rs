@@ -8,6 +8,7 @@
 mod figures;
 mod fuzz;
 mod panels;
+mod plan;
 mod plot;
 mod progress;
 mod report;

@@ -22,6 +22,7 @@ fn args(out: &Path, only: &str) -> FiguresArgs {
         shard: None,
         extended: None,
         list: false,
+        plan: false,
         trial_budget: None,
     }
 }

@@ -92,9 +92,35 @@ impl Convention {
     }
 }
 
-/// Adds the axis `task.start` over both conventions (N = 30).
-pub fn with_conventions(grid: Grid) -> Res<Grid> {
-    let values: Vec<toml::Value> = CONVENTIONS
+/// The conventions a panel runs: the paper's (fixed) alone in the default
+/// job; both with `--extended` (the comparison is the project's study).
+pub fn conventions(scale: &Scale) -> &'static [Convention] {
+    if scale.extended {
+        &CONVENTIONS
+    } else {
+        &CONVENTIONS[..1]
+    }
+}
+
+/// The report's note when the random-`h(0)` arms are left out: what is
+/// missing and the command that adds it (nothing with `--extended`).
+pub fn random_arms_note(p: &mut PanelRun<'_>) {
+    if p.scale.extended {
+        return;
+    }
+    let id = p.section.panel.clone();
+    p.section.line(format!(
+        "
+The default job runs the paper's h(0) (fixed 0.1) only. The arms with h(0) {} (the \
+         project's comparison of the two conventions) and their verdicts are not evaluated in the \
+         default job: `cargo xtask figures --extended={id} --only {id}` adds them.",
+        Convention::Random.label()
+    ));
+}
+
+/// Adds the axis `task.start` over the [`conventions`] of `scale` (N = 30).
+pub fn with_conventions(grid: Grid, scale: &Scale) -> Res<Grid> {
+    let values: Vec<toml::Value> = conventions(scale)
         .iter()
         .map(|c| toml::Value::try_from(c.start(N_UNITS)))
         .collect::<Result<_, _>>()?;
@@ -365,7 +391,7 @@ pub fn bptt_rflo_grids(scale: &Scale, periods: &[usize]) -> Res<GridFile> {
         let rates = periods.iter().map(|&t| paper_eta(etas, t));
         let axis = Axis::new("task.period", periods.iter().map(|&t| t as i64));
         let grid = Grid::new(rule.label(), &base(scale, rule, periods[0]))?;
-        let grid = with_conventions(grid.axis(axis.zip("rule.rates", rates)))?;
+        let grid = with_conventions(grid.axis(axis.zip("rule.rates", rates)), scale)?;
         Ok(replicated(grid, scale))
     };
     let bptt = grid(RuleSpec::bptt(BPTT_ETA[0]), &BPTT_ETA)?;
@@ -424,7 +450,7 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
     };
     runs_csv(p, "fig2a_output.csv", "t,output,target", rows)?;
     let mut panels = Vec::new();
-    for conv in CONVENTIONS {
+    for &conv in conventions(&p.scale) {
         let groups = rule_groups(&all, &FIG2A_PERIODS, conv);
         for (t, pair) in FIG2A_PERIODS.iter().zip(groups.chunks(2)) {
             let title = format!("Loss, {}, h(0) {}", tau_label(*t), conv.label());
@@ -447,6 +473,7 @@ fn fig2a(p: &mut PanelRun<'_>) -> Res<()> {
         p.section.verdicts.extend(labelled(verdicts, conv));
     }
     svg(p, "Fig 2a: periodic output, N = 30", 2, &panels)?;
+    random_arms_note(p);
     Ok(())
 }
 
@@ -494,7 +521,7 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
     let all = p.runs();
     finals_csv(p)?;
     let mut panels = Vec::new();
-    for conv in CONVENTIONS {
+    for &conv in conventions(&p.scale) {
         let untrained = |t: usize| initial_losses(&at(&all, "BPTT", t, conv));
         let series = |(rule, color): Cond, of: &dyn Fn(usize) -> Summary| {
             let pts: Vec<_> = PERIODS.iter().map(|&t| ((t / 10) as f64, of(t))).collect();
@@ -512,7 +539,9 @@ fn fig2b(p: &mut PanelRun<'_>) -> Res<()> {
         let verdicts = fig2b_verdicts(&PERIODS, med, |t| untrained(t).median);
         p.section.verdicts.extend(labelled(verdicts, conv));
     }
-    svg(p, "Fig 2b: loss at the end of training", 2, &panels)?;
+    let cols = panels.len();
+    svg(p, "Fig 2b: loss at the end of training", cols, &panels)?;
+    random_arms_note(p);
     Ok(())
 }
 
@@ -561,7 +590,7 @@ pub const FIG2D: Panel = Panel {
     grids: |s| {
         let mut grids = Vec::new();
         for (rule, _) in fig2d_rules() {
-            let grid = with_conventions(Grid::new(rule.label(), &base(s, rule, 800))?)?;
+            let grid = with_conventions(Grid::new(rule.label(), &base(s, rule, 800))?, s)?;
             grids.push(replicated(grid, s));
         }
         Ok(GridFile { grids })
@@ -586,7 +615,7 @@ fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
     loss_csv(p)?;
     let conds = fig2d_rules().map(|(rule, color)| (rule.label(), color));
     let mut panels = Vec::new();
-    for conv in CONVENTIONS {
+    for &conv in conventions(&p.scale) {
         let group = |&(name, c): &Cond| {
             let runs = of_convention(&super::grid(&all, name), conv);
             (format!("{name}, {}", conv.label()), c, runs)
@@ -605,7 +634,9 @@ fn fig2d(p: &mut PanelRun<'_>) -> Res<()> {
         ];
         p.section.verdicts.extend(labelled(verdicts, conv));
     }
-    svg(p, "Fig 2d: which approximation costs", 2, &panels)?;
+    let cols = panels.len();
+    svg(p, "Fig 2d: which approximation costs", cols, &panels)?;
+    random_arms_note(p);
     Ok(())
 }
 

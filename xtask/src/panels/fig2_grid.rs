@@ -7,8 +7,8 @@ use rnn_experiment::{Axis, Grid, GridFile};
 use rnn_learn::RuleSpec;
 
 use super::fig2::{
-    BPTT_ETA, CONVENTIONS, Convention, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base,
-    condition_table, fig2b_verdicts, labelled, paper_eta, period, with_conventions,
+    BPTT_ETA, Convention, FAR_BELOW_FRACTION, PERIODS, RFLO_ETA, base, condition_table,
+    conventions, fig2b_verdicts, labelled, paper_eta, period, random_arms_note, with_conventions,
 };
 use super::replicated;
 use super::{Panel, PanelRun, Part, Run, Scale, tau_label};
@@ -73,7 +73,7 @@ pub fn search_grids(scale: &Scale, periods: &[usize], etas: &[f64]) -> Res<GridF
         let grid = Grid::new(rule.label(), &base(scale, rule, PERIODS[0]))?;
         let periods = Axis::new("task.period", periods.iter().map(|&t| t as i64));
         let rates = Axis::new("rule.rates", etas.to_vec());
-        let grid = with_conventions(grid.axis(periods).axis(rates))?;
+        let grid = with_conventions(grid.axis(periods).axis(rates), scale)?;
         grids.push(replicated(grid, scale, n));
     }
     Ok(GridFile { grids })
@@ -153,7 +153,8 @@ pub fn search<'r>(
 
 fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let (all, (periods, etas)) = (p.runs(), periods_etas(&p.scale));
-    let cases = CONVENTIONS.iter().flat_map(|&c| {
+    let convs = conventions(&p.scale);
+    let cases = convs.iter().flat_map(|&c| {
         let periods = &periods;
         RULES
             .iter()
@@ -186,7 +187,7 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let spec = &all.first().ok_or("fig2b_grid has no runs")?.point.spec;
     let trials = spec.training.n_trials;
     let mut panels = Vec::new();
-    for (conv, rule) in CONVENTIONS.iter().flat_map(|&c| RULES.map(|r| (c, r))) {
+    for (conv, rule) in convs.iter().flat_map(|&c| RULES.map(|r| (c, r))) {
         let title = format!("{rule}, {trials} trials, h(0) {}", conv.label());
         let mut panel = plot::Panel::new(title, X_LABEL, "final loss L (median over seeds)");
         for s in searches.iter().filter(|s| s.rule == rule && s.conv == conv) {
@@ -247,7 +248,7 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     condition_table(p, &conditions);
 
     // fig2b's verdicts at the best rates; at the paper's rates in their measured text.
-    for conv in CONVENTIONS {
+    for &conv in convs {
         let find = |rule: &str, t| {
             let same = |s: &&Search<'_>| s.rule == rule && s.t == t && s.conv == conv;
             searches.iter().find(same)
@@ -273,5 +274,6 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
             far.join("; ")
         ));
     }
+    random_arms_note(p);
     Ok(())
 }

@@ -189,6 +189,16 @@ pub fn grid<'r>(runs: &'r [Run], name: &str) -> Vec<&'r Run> {
     runs.iter().filter(|r| r.point.grid == name).collect()
 }
 
+/// The later stages of panel `id` for `cargo xtask figures --plan`, named:
+/// their specs depend on the first stage's results, so these are the panel's
+/// own estimate (see each panel's `planned_stages`).
+pub fn later_stages(id: &str, scale: &Scale) -> Res<Vec<(&'static str, GridFile)>> {
+    match id {
+        "fig2_long" => fig2_long::planned_stages(scale),
+        _ => Ok(Vec::new()),
+    }
+}
+
 /// The panels named in `only` (all if empty), in report order.
 pub fn select(only: &[String]) -> Res<Vec<&'static Panel>> {
     if let Some(id) = only

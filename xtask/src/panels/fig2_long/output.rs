@@ -2,7 +2,9 @@
 
 use rnn_experiment::stats::{Summary, end_trend, fmt_num, wilson_interval};
 
-use super::super::fig2::{BETTER_FRACTION, CONVENTIONS, FAR_BELOW_FRACTION, fig2b_verdicts};
+use super::super::fig2::{
+    BETTER_FRACTION, CONVENTIONS, Convention, FAR_BELOW_FRACTION, fig2b_verdicts,
+};
 use super::super::fig2_grid::Search;
 use super::super::{FALLING_BELOW, LEARNS_FRACTION, PanelRun, Run, band_at, tau_label};
 use super::{Cell, Rates, falling, last_percent, learns};
@@ -107,7 +109,7 @@ pub(super) fn plots(p: &mut PanelRun<'_>, cells: &[Cell<'_>], budgets: &[usize])
         ("BPTT", Rates::Best, colors::BLUE, 1.12),
     ];
     for &trials in budgets {
-        for conv in CONVENTIONS {
+        for conv in present(cells) {
             let title = format!("h(0) {}, {trials} trials", conv.label());
             let y = "final loss (last 1 % of trials)";
             let mut panel = plot::Panel::new(title, "period T (τ), points: networks", y);
@@ -150,7 +152,7 @@ pub(super) fn plots(p: &mut PanelRun<'_>, cells: &[Cell<'_>], budgets: &[usize])
 
     let (mut panels, mut norms) = (Vec::new(), Vec::new());
     for &trials in budgets {
-        for conv in CONVENTIONS {
+        for conv in present(cells) {
             let title = format!("BPTT, T = 160τ, h(0) {}, {trials} trials", conv.label());
             let mut panel = plot::Panel::new(title, "trial", "‖∂L/∂W‖ (median, 25–75 %)");
             for (rates, color) in [(Rates::Paper, colors::BPTT), (Rates::Best, colors::BLUE)] {
@@ -238,7 +240,10 @@ pub(super) fn verdicts(p: &mut PanelRun<'_>, cells: &[Cell<'_>], budgets: &[usiz
     let mut summary = Vec::new();
     for &trials in budgets {
         for rates in [Rates::Paper, Rates::Best] {
-            for conv in CONVENTIONS {
+            if !cells.iter().any(|c| c.rates == rates) {
+                continue;
+            }
+            for conv in present(cells) {
                 let cell = |rule: &str, t| {
                     cells.iter().find(|c| {
                         (c.rule, c.t, c.conv, c.trials, c.rates) == (rule, t, conv, trials, rates)
@@ -287,6 +292,14 @@ pub(super) fn verdicts(p: &mut PanelRun<'_>, cells: &[Cell<'_>], budgets: &[usiz
     p.section.line("\nFig 2b's claims per setting (RFLO ≈ BPTT for short T / BPTT better for long T / both far below untrained):");
     p.section.table(&["setting", "verdicts"], &summary);
     // Which convention the evidence favours: networks that learn at the long periods.
+    if present(cells).len() < CONVENTIONS.len() {
+        p.section.line(
+            "\nWhich h(0) convention more networks learn with: not evaluated in the default job (it runs \
+             the paper's h(0) only); `cargo xtask figures --extended=fig2_long --only fig2_long` adds the \
+             other convention.",
+        );
+        return;
+    }
     let long = |c: &&Cell<'_>| c.t >= 800;
     let mut evidence = Vec::new();
     for conv in CONVENTIONS {
@@ -349,4 +362,10 @@ pub(super) fn verdicts(p: &mut PanelRun<'_>, cells: &[Cell<'_>], budgets: &[usiz
          of this run; a run shared by the paper's and the best rate counted once), by convention: {}. {more}",
         text.join("; ")
     ));
+}
+
+/// The conventions `cells` hold runs of, in report order.
+fn present(cells: &[Cell<'_>]) -> Vec<Convention> {
+    let has = |conv: &Convention| cells.iter().any(|c| c.conv == *conv && !c.runs.is_empty());
+    CONVENTIONS.into_iter().filter(has).collect()
 }
