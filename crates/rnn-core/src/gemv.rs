@@ -5,11 +5,33 @@
 //! across `i`, never across `j`, so every `u_i` is the same sequence of IEEE
 //! operations whatever the machine's vector width: results do not depend on
 //! the CPU (a general matrix-vector product picks its blocking and its use of
-//! FMA at run time). Column-major `W` is streamed once, four columns at a
-//! time, so `u` is loaded and stored once per four columns.
+//! FMA at run time).
+//!
+//! [`matvec`] streams `W` four columns at a time. [`matmat`] (`K` vectors,
+//! each bit-identical to `matvec`) has its own loop nest, which changes no
+//! element's order: column-major `W` is taken in blocks of [`COLUMN_BLOCK`] columns;
+//! within a block, the rows in chunks of a few SIMD vectors (the last chunk
+//! with a partial vector, loaded zero-filled and stored partially, so that
+//! no row falls back to scalar code), and for each chunk up to
+//! [`GROUP_VECTORS`] vectors `k` keep their partial sums in registers while
+//! the block's columns are added in order. Its SIMD code is explicit
+//! (`pulp`): LLVM does not vectorise that loop nest by itself.
 
 use faer::MatRef;
 use faer::traits::pulp::{Arch, Simd, WithSimd};
+
+/// Columns of `W` per block: a chunk's accumulators are loaded and stored
+/// once per block. 64 measured fastest of 16, 64 and 256 at N = 100–1024 on
+/// the bench machine.
+pub const COLUMN_BLOCK: usize = 64;
+
+/// Vectors `k` whose partial sums are held in registers at once.
+pub const GROUP_VECTORS: usize = 4;
+
+/// SIMD vectors of rows per chunk in [`matmat`]: with four vectors, eight
+/// accumulators, the loads of `W` and a broadcast fit the sixteen AVX2
+/// registers.
+const MATMAT_CHUNK: usize = 2;
 
 /// `out = W v` (replace) or `out += W v` (`accumulate`), in the fixed order
 /// described in the module docs. `W` must have unit row stride.
@@ -24,6 +46,12 @@ pub fn matvec(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64], accumulate: bool) 
     });
 }
 
+/// [`matvec`]'s loop nest: `W` streamed four columns at a time, `out`
+/// loaded and stored once per four columns, rows `i` in the innermost loop,
+/// which LLVM vectorises. (Explicit SIMD with a partial last vector, as in
+/// [`matmat`], measured slower here at N = 30 and no faster above; the
+/// register accumulators of [`matmat`] stall on the adder's latency with
+/// one vector.)
 struct MatVec<'a> {
     w: MatRef<'a, f64>,
     v: &'a [f64],
@@ -76,16 +104,6 @@ impl WithSimd for MatVec<'_> {
     }
 }
 
-/// Columns of `W` per block in [`matmat`]: the accumulators of a row chunk
-/// stay in registers across a block (loaded and stored once per block).
-/// 64 measured fastest of 16, 64 and 256 at N = 100–1024 on the bench
-/// machine (1.3–1.45× ten `matvec`s; 16 was 1.0–1.3×).
-const COLUMN_BLOCK: usize = 64;
-/// Vectors `k` whose accumulators are held in registers at once in [`matmat`]
-/// (with two SIMD vectors of rows each: eight accumulators, two loads of
-/// `W` and the broadcasts fit the sixteen AVX2 registers).
-const GROUP_VECTORS: usize = 4;
-
 /// `OUT = W V` (replace) or `OUT += W V` (`accumulate`) for `K` vectors at
 /// once: `v` holds the `K` vectors of length `N_cols` one after the other
 /// (column-major `N_cols×K`), `out` the `K` results of length `N_rows`.
@@ -95,18 +113,14 @@ const GROUP_VECTORS: usize = 4;
 /// value, with `accumulate`) and `W_ij v_jk` is added for `j = 0, 1, ...`
 /// in that order, each product rounded before its addition (no fused
 /// multiply-add). So vector `k` of the result equals `matvec(W, v_k)` bit
-/// for bit. Only the loop nest differs from `matvec`, never an element's
-/// order: `W` is taken in blocks of 64 columns; within a block, rows in
-/// chunks of two SIMD vectors, and for each chunk up to four vectors `k` at
-/// a time keep their partial sums in registers while the block's columns
-/// are added in order. Each element of `W` is loaded from memory once per
-/// product (then from L1 for the other vectors), so `W` is read once per
-/// product instead of `K` times, and the work is arithmetic-bound.
+/// for bit. Each element of `W` is loaded from memory once per product (then
+/// from L1 for the other vectors of its chunk), so `W` is read once per
+/// product instead of `K` times.
 pub fn matmat(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64], accumulate: bool) {
     let (n, m) = (w.nrows(), w.ncols());
     debug_assert_eq!(v.len() % m.max(1), 0);
     debug_assert!(m == 0 || out.len() == v.len() / m * n);
-    Arch::new().dispatch(MatMat {
+    Arch::new().dispatch(Product::<MATMAT_CHUNK> {
         w,
         v,
         out,
@@ -114,14 +128,15 @@ pub fn matmat(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64], accumulate: bool) 
     });
 }
 
-struct MatMat<'a> {
+/// The product of the module docs, with chunks of `R` SIMD vectors of rows.
+struct Product<'a, const R: usize> {
     w: MatRef<'a, f64>,
     v: &'a [f64],
     out: &'a mut [f64],
     accumulate: bool,
 }
 
-impl WithSimd for MatMat<'_> {
+impl<const R: usize> WithSimd for Product<'_, R> {
     type Output = ();
 
     #[inline(always)]
@@ -141,7 +156,6 @@ impl WithSimd for MatMat<'_> {
         }
         let k_total = out.len() / n;
         let lanes = size_of::<S::f64s>() / size_of::<f64>();
-        let chunk = 2 * lanes;
         let mut j0 = 0;
         while j0 < m {
             let width = (m - j0).min(COLUMN_BLOCK);
@@ -159,28 +173,25 @@ impl WithSimd for MatMat<'_> {
                 n,
                 m,
             };
-            // Row chunks of two vectors, then at most one of one vector,
-            // then single rows: every row once, each with the same order.
             let mut i = 0;
-            while i + chunk <= n {
-                block.rows::<S, 2>(simd, out, k_total, i);
-                i += chunk;
+            while i + R * lanes <= n {
+                block.rows::<S, R, false>(simd, out, k_total, i);
+                i += R * lanes;
             }
-            if i + lanes <= n {
-                block.rows::<S, 1>(simd, out, k_total, i);
-                i += lanes;
-            }
-            while i < n {
-                block.row(out, k_total, i);
-                i += 1;
+            // The rest (fewer than R vectors' rows), its last vector partial.
+            match (n - i).div_ceil(lanes) {
+                0 => {}
+                1 => block.rows::<S, 1, true>(simd, out, k_total, i),
+                2 => block.rows::<S, 2, true>(simd, out, k_total, i),
+                3 => block.rows::<S, 3, true>(simd, out, k_total, i),
+                _ => block.rows::<S, 4, true>(simd, out, k_total, i),
             }
             j0 += COLUMN_BLOCK;
         }
     }
 }
 
-/// Columns `j0 .. j0 + width` of `W` (`n×m`) and the vectors `v`, for
-/// [`matmat`]'s accumulation of one row chunk.
+/// Columns `j0 .. j0 + width` of `W` (`n×m`) and the vectors `v`.
 struct Block<'a> {
     /// The block's columns of `W` (the first `width`), each of length `n`.
     cols: [&'a [f64]; COLUMN_BLOCK],
@@ -192,26 +203,33 @@ struct Block<'a> {
 }
 
 impl Block<'_> {
-    /// Rows `i .. i + R·lanes` of every output: `out_ik += W_ij v_jk` for
-    /// the block's columns in order, `GROUP_VECTORS` vectors at a time.
+    /// Rows from `i` (`V` vectors' worth; with `PARTIAL`, up to row `n`,
+    /// the last vector partial) of every output: `out_ik += W_ij v_jk` for
+    /// the block's columns in order, [`GROUP_VECTORS`] vectors at a time.
     #[inline(always)]
-    fn rows<S: Simd, const R: usize>(&self, simd: S, out: &mut [f64], k_total: usize, i: usize) {
+    fn rows<S: Simd, const V: usize, const PARTIAL: bool>(
+        &self,
+        simd: S,
+        out: &mut [f64],
+        k_total: usize,
+        i: usize,
+    ) {
         let mut k0 = 0;
         while k0 < k_total {
             match (k_total - k0).min(GROUP_VECTORS) {
-                4 => self.group::<S, R, 4>(simd, out, k0, i),
-                3 => self.group::<S, R, 3>(simd, out, k0, i),
-                2 => self.group::<S, R, 2>(simd, out, k0, i),
-                _ => self.group::<S, R, 1>(simd, out, k0, i),
+                4 => self.group::<S, V, 4, PARTIAL>(simd, out, k0, i),
+                3 => self.group::<S, V, 3, PARTIAL>(simd, out, k0, i),
+                2 => self.group::<S, V, 2, PARTIAL>(simd, out, k0, i),
+                _ => self.group::<S, V, 1, PARTIAL>(simd, out, k0, i),
             }
             k0 += GROUP_VECTORS;
         }
     }
 
-    /// [`Block::rows`] for vectors `k0 .. k0 + C`: their `C·R` partial sums
+    /// [`Block::rows`] for vectors `k0 .. k0 + C`: their `C·V` partial sums
     /// in registers across the block's columns.
     #[inline(always)]
-    fn group<S: Simd, const R: usize, const C: usize>(
+    fn group<S: Simd, const V: usize, const C: usize, const PARTIAL: bool>(
         &self,
         simd: S,
         out: &mut [f64],
@@ -219,40 +237,42 @@ impl Block<'_> {
         i: usize,
     ) {
         let (n, m) = (self.n, self.m);
-        let len = R * size_of::<S::f64s>() / size_of::<f64>();
-        let load = |k: usize| -> [S::f64s; R] {
-            let (head, _) = S::as_simd_f64s(&out[(k0 + k) * n + i..(k0 + k) * n + i + len]);
-            std::array::from_fn(|r| head[r])
+        let lanes = size_of::<S::f64s>() / size_of::<f64>();
+        // Rows i .. i + full are whole vectors; with PARTIAL the last of the
+        // V vectors covers rows i + full .. n.
+        let full = if PARTIAL { (V - 1) * lanes } else { V * lanes };
+        let load = |x: &[f64]| -> [S::f64s; V] {
+            let (head, _) = S::as_simd_f64s(&x[i..i + full]);
+            std::array::from_fn(|r| {
+                if PARTIAL && r == V - 1 {
+                    simd.partial_load_f64s(&x[i + full..])
+                } else {
+                    head[r]
+                }
+            })
         };
-        let mut acc: [[S::f64s; R]; C] = std::array::from_fn(load);
+        let end = if PARTIAL { n } else { i + full };
+        let mut acc: [[S::f64s; V]; C] =
+            std::array::from_fn(|c| load(&out[(k0 + c) * n..(k0 + c) * n + end]));
         let (j0, width) = (self.j0, self.width);
         let xs: [&[f64]; C] = std::array::from_fn(|c| &self.v[(k0 + c) * m + j0..][..width]);
         for (jj, col) in self.cols[..width].iter().enumerate() {
-            let (col, _) = S::as_simd_f64s(&col[i..i + len]);
-            let wj: [S::f64s; R] = std::array::from_fn(|r| col[r]);
+            let wj = load(&col[..end]);
             for (acc, xs) in acc.iter_mut().zip(&xs) {
                 let x = simd.splat_f64s(xs[jj]);
-                for r in 0..R {
+                for r in 0..V {
                     acc[r] = simd.add_f64s(acc[r], simd.mul_f64s(wj[r], x));
                 }
             }
         }
         for (c, acc) in acc.iter().enumerate() {
-            let start = (k0 + c) * n + i;
-            let (head, _) = S::as_mut_simd_f64s(&mut out[start..start + len]);
-            head[..R].copy_from_slice(acc);
-        }
-    }
-
-    /// Row `i` of every output, scalar, in the same order.
-    fn row(&self, out: &mut [f64], k_total: usize, i: usize) {
-        for k in 0..k_total {
-            let mut a = out[k * self.n + i];
-            let xs = &self.v[k * self.m + self.j0..][..self.width];
-            for (col, &x) in self.cols.iter().zip(xs) {
-                a += col[i] * x;
+            let out = &mut out[(k0 + c) * n..(k0 + c) * n + end];
+            let (head, _) = S::as_mut_simd_f64s(&mut out[i..i + full]);
+            let whole = if PARTIAL { V - 1 } else { V };
+            head[..whole].copy_from_slice(&acc[..whole]);
+            if PARTIAL {
+                simd.partial_store_f64s(&mut out[i + full..], acc[V - 1]);
             }
-            out[k * self.n + i] = a;
         }
     }
 }
