@@ -74,6 +74,18 @@ impl WithSimd for MatVec<'_> {
         if !accumulate {
             out.fill(0.0);
         }
+        // One row (a readout `W_out h` with one output): the same sum in the
+        // same order, without a column lookup per term.
+        if n == 1
+            && let Some(row) = w.row(0).try_as_row_major()
+        {
+            let mut a = out[0];
+            for (&w0, &x) in row.as_slice().iter().zip(v) {
+                a += w0 * x;
+            }
+            out[0] = a;
+            return;
+        }
         let col = |j: usize| -> &[f64] {
             &w.col(j)
                 .try_as_col_major()
