@@ -237,3 +237,22 @@ fn batch_errors_and_divergence() {
     let want = net.run_trial(&good, None).unwrap();
     assert_same_trajectory(&out[0], &want, "the finite trial");
 }
+
+/// `matvec`'s one-row path (a readout) gives the bits of its general path:
+/// the same row inside a taller matrix.
+#[test]
+fn one_row_matvec_equals_general_path() {
+    let mut rng = seeded(12);
+    for cols in [1, 3, 4, 5, 30, 101] {
+        let tall = random_mat(3, cols, &mut rng);
+        let row = Mat::from_fn(1, cols, |_, j| tall[(0, j)]);
+        let v = random_mat(cols, 1, &mut rng);
+        for accumulate in [false, true] {
+            let mut want = vec![0.25, 0.0, 0.0];
+            matvec(tall.as_ref(), v.col_as_slice(0), &mut want, accumulate);
+            let mut got = vec![0.25];
+            matvec(row.as_ref(), v.col_as_slice(0), &mut got, accumulate);
+            assert_eq!(bits(&got), bits(&want[..1]), "1x{cols}, accumulate {accumulate}");
+        }
+    }
+}
