@@ -179,10 +179,20 @@ fn bptt_batched_backward_with_mixed_lengths_and_odd_k() {
         for (case, lens) in lengths.iter().enumerate() {
             let batch = trials(n, nx, ny, lens, (n + case) as u64);
             let what = format!("N = {n}, N_x = {nx}, N_y = {ny}, K = {}", lens.len());
-            check_rule(&Bptt::new(rates).unwrap(), &net, &batch, &format!("BPTT {what}"));
+            check_rule(
+                &Bptt::new(rates).unwrap(),
+                &net,
+                &batch,
+                &format!("BPTT {what}"),
+            );
             let random_feedback =
                 Bptt::with_projection(rates, rnn_learn::Projection::Feedback).unwrap();
-            check_rule(&random_feedback, &net, &batch, &format!("BPTT, F = B, {what}"));
+            check_rule(
+                &random_feedback,
+                &net,
+                &batch,
+                &format!("BPTT, F = B, {what}"),
+            );
         }
     }
 }

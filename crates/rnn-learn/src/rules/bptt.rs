@@ -217,13 +217,7 @@ impl LearningRule for Bptt {
             }
             .into());
         }
-        self.add_products(
-            net,
-            trial,
-            trajectory,
-            &state.batch_signals[index],
-            update,
-        );
+        self.add_products(net, trial, trajectory, &state.batch_signals[index], update);
         Ok(TrialOutcome {
             loss: trajectory.loss,
             final_state: trajectory.final_state(),
@@ -361,7 +355,10 @@ impl BatchBackward {
             buffer.clear();
             buffer.resize(k * n, 0.0);
         }
-        let longest = self.order.first().map_or(0, |&index| signals[index].ncols());
+        let longest = self
+            .order
+            .first()
+            .map_or(0, |&index| signals[index].ncols());
         for g in 0..longest {
             let active = self
                 .order
