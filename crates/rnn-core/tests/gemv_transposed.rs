@@ -161,6 +161,8 @@ fn matvec_t_follows_the_order_under_cancellation() {
 
 /// Every vector of `matmat_t` equals `matvec_t` of that vector bit for bit,
 /// for `K = 1..=17` (groups of 8 and every tail), on square and non-square `W`.
+/// A group of one vector (`K = 1, 9, 17`) runs `matvec_t`'s portable code,
+/// so on an AVX2 machine this also holds its explicit-vector path to it.
 #[test]
 fn matmat_t_equals_matvec_t() {
     let mut rng = seeded(7);
