@@ -37,7 +37,7 @@
 //!   [`io::MatrixData::to_mat`];
 //! - [`faer::MatRef<'_, f64>`](faer::MatRef), a borrowed view: [`Trial::new`]'s
 //!   arguments, the getters of [`Network`], [`Trial`] and [`Trajectory`],
-//!   [`check_matrix`], [`gemv::matvec`], [`export::write_npy`],
+//!   [`check_matrix`], [`gemv::matvec`], [`gemv_transposed::matvec_t`], [`export::write_npy`],
 //!   [`io::MatrixData::from_mat`].
 //!
 //! The other crates of the workspace (rnn-learn, rnn-tasks, rnn-loop) use the
@@ -55,6 +55,7 @@ pub mod dynamics;
 pub mod error;
 pub mod export;
 pub mod gemv;
+pub mod gemv_transposed;
 pub mod io;
 pub mod network;
 pub mod npy;

@@ -22,8 +22,10 @@ pub const STREAM_EVALUATION: u64 = 3;
 /// the seed scheme, the evaluation, the numerics), so that stored results of
 /// older semantics are never taken for new ones. 2: the project's own `tanh`
 /// (`rnn_core::tanh`) replaced the platform's libm `tanh` (results differ in
-/// the last bits).
-pub const ENGINE_VERSION: u32 = 2;
+/// the last bits). 3: BPTT's backward pass sums `W^T [phi' ⊙ z]` in a fixed,
+/// CPU-independent order (`rnn_core::gemv_transposed::matvec_t`) instead of
+/// faer's run-time dispatched kernel (BPTT's results differ in the last bits).
+pub const ENGINE_VERSION: u32 = 3;
 
 /// One training run, complete: what the network is, how it is seeded, what
 /// it learns, with which rule, for how long, and how it is evaluated.

@@ -98,7 +98,8 @@ pub trait LearningRule {
     /// what of the trials does not depend on the update order (RFLO's
     /// trial-batched form and BPTT: the forward passes, together, through
     /// [`Network::run_batch_from_into`], which reads `W` once per step for
-    /// all trials) and keeps it in `state`. Returns `false` when nothing was
+    /// all trials; BPTT also its backward passes, together, through
+    /// [`rnn_core::gemv_transposed::matmat_t`]) and keeps it in `state`. Returns `false` when nothing was
     /// prepared: the rule does not batch (the default) or the batch does not
     /// fit the network (then `accumulate` per trial gives the error in its place).
     ///

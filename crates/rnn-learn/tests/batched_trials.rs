@@ -3,7 +3,8 @@
 //! the summed update, the losses and the final states equal bit for bit, for
 //! every registered rule in every form (RFLO's trial-batched form and BPTT
 //! override it; the others take the default), and the same first error after
-//! the same updates when a trial in the batch diverges.
+//! the same updates when a trial in the batch diverges; BPTT's batched
+//! backward pass with trials of different lengths and more than eight trials.
 
 use faer::Mat;
 use rnn_core::{InitialState, Network, NetworkConfig, State, Trial, seeded};
@@ -152,6 +153,69 @@ fn rflo_and_bptt_batches_equal_sequential_trials() {
         .unwrap()
         .with_trial_end_form(TrialEndForm::Traces);
     check_rule(&traces, &net, &batch, "RFLO trace form");
+}
+
+/// BPTT's batched backward pass (trials aligned at their ends, one
+/// `matmat_t` per step for up to eight of them): more trials than one group
+/// (`K = 11`, `17`: groups of eight and a tail), lengths that all differ (so
+/// trials join the backward pass at different steps, and the longest is not
+/// first), `N` below, at and off a multiple of four, both projections.
+#[test]
+fn bptt_batched_backward_with_mixed_lengths_and_odd_k() {
+    let rates = LearningRates {
+        readout: 0.2,
+        recurrent: 0.9,
+        input: 0.3,
+    };
+    let mut rng = seeded(31);
+    let lengths: [Vec<usize>; 3] = [
+        vec![3, 12, 7, 12, 1, 9, 12, 4, 7, 10, 2],
+        (0..17).map(|k| 1 + (k * 5) % 13).collect(),
+        vec![6; 9],
+    ];
+    for (n, nx, ny, feedback) in [(3, 0, 1, false), (13, 2, 1, false), (36, 1, 2, true)] {
+        let config = NetworkConfig::new(n, nx, ny).with_readout_feedback(feedback);
+        let net = Network::random(&config, &mut rng).unwrap();
+        for (case, lens) in lengths.iter().enumerate() {
+            let batch = trials(n, nx, ny, lens, (n + case) as u64);
+            let what = format!("N = {n}, N_x = {nx}, N_y = {ny}, K = {}", lens.len());
+            check_rule(
+                &Bptt::new(rates).unwrap(),
+                &net,
+                &batch,
+                &format!("BPTT {what}"),
+            );
+            let random_feedback =
+                Bptt::with_projection(rates, rnn_learn::Projection::Feedback).unwrap();
+            check_rule(
+                &random_feedback,
+                &net,
+                &batch,
+                &format!("BPTT, F = B, {what}"),
+            );
+        }
+    }
+}
+
+/// The comparison can fail: one ulp off in one element of a batched BPTT
+/// update is caught.
+#[test]
+fn a_planted_one_ulp_difference_is_caught() {
+    let net = Network::random(&NetworkConfig::new(10, 1, 1), &mut seeded(6)).unwrap();
+    let batch = trials(10, 1, 1, &[4, 9, 6], 2);
+    let refs: Vec<&Trial> = batch.iter().collect();
+    let starts: Vec<State> = batch
+        .iter()
+        .map(|trial| State::initial(&net, trial, None).unwrap())
+        .collect();
+    let rule = Bptt::new(LearningRates::uniform(0.1)).unwrap();
+    let mut got = WeightUpdate::zeros(&net);
+    rule.accumulate_many(&net, &refs, &starts, &mut rule.new_state(&net), &mut got)
+        .unwrap();
+    let mut planted = got.clone();
+    planted.recurrent[(3, 7)] = f64::from_bits(planted.recurrent[(3, 7)].to_bits() + 1);
+    let caught = std::panic::catch_unwind(|| assert_same_update(&planted, &got, "planted"));
+    assert!(caught.is_err());
 }
 
 /// Every registered rule in every form, through the registry's dispatch.

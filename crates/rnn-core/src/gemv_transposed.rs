@@ -1,0 +1,266 @@
+//! The transposed product `out = W^T v`, summed in a fixed order.
+//!
+//! For column-major `W` (`n` rows, `m` columns) and `v` of length `n`,
+//! `out_j = sum_i W_ij v_i` is a dot product of the contiguous column `j`
+//! with `v`. With `q = 4 floor(n/4)`, every `out_j` is computed as
+//!
+//! ```text
+//! s_r   = (((+0.0 + W_rj v_r) + W_(r+4)j v_(r+4)) + W_(r+8)j v_(r+8)) + ...
+//!         over i = r, r+4, r+8, ... < q, in increasing i        (r = 0, 1, 2, 3)
+//! out_j = ((s_0 + s_1) + (s_2 + s_3)) + W_qj v_q + W_(q+1)j v_(q+1) + ... + W_(n-1)j v_(n-1)
+//!         (the tail added left to right)
+//! ```
+//!
+//! each product rounded before its addition (no fused multiply-add: Rust
+//! never contracts `a * b + c`). The four partial sums are the four lanes
+//! of a 4-wide vector, whatever the machine's vector width, so every
+//! `out_j` is the same sequence of IEEE operations on every CPU (a general
+//! matrix–vector product picks its blocking and its use of FMA at run time).
+//! [`matvec_t`] handles several columns per pass (eight with AVX2, through
+//! explicit 4-lane vectors; four in the portable code), so each load of `v`
+//! serves several columns; [`matmat_t`] does the same for `K` vectors at once, each
+//! result bit-identical to [`matvec_t`] of that vector.
+
+use faer::MatRef;
+use faer::traits::pulp::{Arch, Simd, WithSimd};
+
+/// Interleaved partial sums per output (the lanes of the documented order).
+const LANES: usize = 4;
+/// Columns of `W` per pass in [`matvec_t`]: four independent 4-wide
+/// accumulators (with eight, LLVM's vectoriser fell back to 2-wide vectors
+/// on AVX2; checked with `objdump -d` on the release test binary).
+const PASS_COLUMNS: usize = 4;
+/// Vectors per pass over `W` in [`matmat_t`].
+const PASS_VECTORS: usize = 8;
+
+/// `out = W^T v` (`out_j = sum_i W_ij v_i`) in the fixed order of the
+/// module docs. `W` must have unit row stride; `v.len() == W.nrows()`,
+/// `out.len() == W.ncols()`.
+pub fn matvec_t(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
+    debug_assert_eq!(w.nrows(), v.len());
+    debug_assert_eq!(w.ncols(), out.len());
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = faer::traits::pulp::x86::V3::try_new() {
+        simd.vectorize(|| v3::matvec_t(simd, w, v, out));
+        return;
+    }
+    Arch::new().dispatch(MatVecT { w, v, out });
+}
+
+/// [`matvec_t`] with explicit 4-lane AVX2 vectors (lane `r` is the partial
+/// sum `s_r`; lane-wise IEEE multiply and add, no FMA) and eight columns
+/// per pass: eight independent accumulators, which LLVM's vectoriser did not
+/// form from the portable code.
+#[cfg(target_arch = "x86_64")]
+mod v3 {
+    use super::{LANES, column, lanes, reduce};
+    use faer::MatRef;
+    use faer::traits::pulp::{cast, f64x4, x86::V3};
+
+    const COLUMNS: usize = 8;
+
+    #[inline(always)]
+    pub(super) fn matvec_t(simd: V3, w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
+        let mut j = 0;
+        while j + COLUMNS <= out.len() {
+            let cols: [&[f64]; COLUMNS] = std::array::from_fn(|c| column(w, j + c));
+            out[j..j + COLUMNS].copy_from_slice(&dot_columns(simd, cols, v));
+            j += COLUMNS;
+        }
+        while j < out.len() {
+            out[j] = super::dot_columns::<1>([column(w, j)], v)[0];
+            j += 1;
+        }
+    }
+
+    #[inline(always)]
+    fn dot_columns(simd: V3, cols: [&[f64]; COLUMNS], v: &[f64]) -> [f64; COLUMNS] {
+        let n = v.len();
+        let q = n - n % LANES;
+        let mut s = [simd.splat_f64x4(0.0); COLUMNS];
+        for b in 0..q / LANES {
+            let i = b * LANES;
+            let x: f64x4 = cast(lanes(v, i));
+            for c in 0..COLUMNS {
+                let w: f64x4 = cast(lanes(cols[c], i));
+                s[c] = simd.add_f64x4(s[c], simd.mul_f64x4(w, x));
+            }
+        }
+        std::array::from_fn(|c| {
+            let mut total = reduce(cast(s[c]));
+            for i in q..n {
+                total += cols[c][i] * v[i];
+            }
+            total
+        })
+    }
+}
+
+/// `OUT = W^T V` for `K` vectors at once: `v` holds the `K` vectors of
+/// length `W.nrows()` one after the other (column-major `N_rows×K`), `out`
+/// the `K` results of length `W.ncols()`. Vector `k` of the result equals
+/// [`matvec_t`]`(W, v_k)` bit for bit (every output is the same sequence of
+/// operations, see the module docs); `W` is read once per group of up to
+/// eight vectors instead of once per vector.
+pub fn matmat_t(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
+    let (n, m) = (w.nrows(), w.ncols());
+    debug_assert!(
+        (n == 0 && m == 0)
+            || (n > 0 && v.len() % n == 0 && out.len() == v.len() / n * m)
+            || (m > 0 && out.len() % m == 0 && v.len() == out.len() / m * n)
+    );
+    Arch::new().dispatch(MatMatT { w, v, out });
+}
+
+struct MatVecT<'a> {
+    w: MatRef<'a, f64>,
+    v: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl WithSimd for MatVecT<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) {
+        let Self { w, v, out } = self;
+        let mut j = 0;
+        while j + PASS_COLUMNS <= out.len() {
+            let cols = std::array::from_fn(|c| column(w, j + c));
+            out[j..j + PASS_COLUMNS].copy_from_slice(&dot_columns::<PASS_COLUMNS>(cols, v));
+            j += PASS_COLUMNS;
+        }
+        while j < out.len() {
+            out[j] = dot_columns::<1>([column(w, j)], v)[0];
+            j += 1;
+        }
+    }
+}
+
+/// Column `j` of `W` as a slice.
+#[inline(always)]
+fn column<'a>(w: MatRef<'a, f64>, j: usize) -> &'a [f64] {
+    w.col(j)
+        .try_as_col_major()
+        .expect("contiguous column")
+        .as_slice()
+}
+
+/// `C` outputs `sum_i col_c[i] v[i]` in the documented order.
+#[inline(always)]
+fn dot_columns<const C: usize>(cols: [&[f64]; C], v: &[f64]) -> [f64; C] {
+    let n = v.len();
+    let q = n - n % LANES;
+    let head: [&[f64]; C] = std::array::from_fn(|c| &cols[c][..q]);
+    let v_head = &v[..q];
+    let mut s = [[0.0f64; LANES]; C];
+    for b in 0..q / LANES {
+        let i = b * LANES;
+        let x = lanes(v_head, i);
+        for c in 0..C {
+            let w = lanes(head[c], i);
+            for r in 0..LANES {
+                s[c][r] += w[r] * x[r];
+            }
+        }
+    }
+    std::array::from_fn(|c| {
+        let mut total = reduce(s[c]);
+        for i in q..n {
+            total += cols[c][i] * v[i];
+        }
+        total
+    })
+}
+
+/// `s[i..i + 4]` as one array: one bounds check, then four adjacent loads
+/// the compiler turns into one vector load.
+#[inline(always)]
+fn lanes(s: &[f64], i: usize) -> [f64; LANES] {
+    let chunk: &[f64; LANES] = s[i..i + LANES].try_into().expect("four lanes");
+    *chunk
+}
+
+/// `(s_0 + s_1) + (s_2 + s_3)`.
+#[inline(always)]
+fn reduce(s: [f64; LANES]) -> f64 {
+    (s[0] + s[1]) + (s[2] + s[3])
+}
+
+struct MatMatT<'a> {
+    w: MatRef<'a, f64>,
+    v: &'a [f64],
+    out: &'a mut [f64],
+}
+
+impl WithSimd for MatMatT<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Self { w, v, out } = self;
+        let (n, m) = (w.nrows(), w.ncols());
+        if m == 0 {
+            return;
+        }
+        let k_total = out.len() / m;
+        let mut k0 = 0;
+        while k0 < k_total {
+            let width = (k_total - k0).min(PASS_VECTORS);
+            let v = &v[k0 * n..(k0 + width) * n];
+            let out = &mut out[k0 * m..(k0 + width) * m];
+            match width {
+                8 => group::<8>(w, v, out),
+                7 => group::<7>(w, v, out),
+                6 => group::<6>(w, v, out),
+                5 => group::<5>(w, v, out),
+                4 => group::<4>(w, v, out),
+                3 => group::<3>(w, v, out),
+                2 => group::<2>(w, v, out),
+                _ => MatVecT { w, v, out }.with_simd(simd),
+            }
+            k0 += width;
+        }
+    }
+}
+
+/// `out_k = W^T v_k` for `K` vectors (`v`: `K` vectors of length `n`,
+/// `out`: `K` of length `m`), one column of `W` at a time for all of them.
+#[inline(always)]
+fn group<const K: usize>(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
+    let (n, m) = (w.nrows(), w.ncols());
+    let vs: [&[f64]; K] = std::array::from_fn(|k| &v[k * n..(k + 1) * n]);
+    for j in 0..m {
+        let sums = dot_vectors::<K>(column(w, j), vs);
+        for (k, sum) in sums.into_iter().enumerate() {
+            out[k * m + j] = sum;
+        }
+    }
+}
+
+/// `K` outputs `sum_i col[i] v_k[i]`, each in the documented order.
+#[inline(always)]
+fn dot_vectors<const K: usize>(col: &[f64], vs: [&[f64]; K]) -> [f64; K] {
+    let n = col.len();
+    let q = n - n % LANES;
+    let head = &col[..q];
+    let v_head: [&[f64]; K] = std::array::from_fn(|k| &vs[k][..q]);
+    let mut s = [[0.0f64; LANES]; K];
+    for b in 0..q / LANES {
+        let i = b * LANES;
+        let w = lanes(head, i);
+        for k in 0..K {
+            let x = lanes(v_head[k], i);
+            for r in 0..LANES {
+                s[k][r] += w[r] * x[r];
+            }
+        }
+    }
+    std::array::from_fn(|k| {
+        let mut total = reduce(s[k]);
+        for i in q..n {
+            total += col[i] * vs[k][i];
+        }
+        total
+    })
+}
