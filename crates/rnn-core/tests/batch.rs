@@ -252,7 +252,11 @@ fn one_row_matvec_equals_general_path() {
             matvec(tall.as_ref(), v.col_as_slice(0), &mut want, accumulate);
             let mut got = vec![0.25];
             matvec(row.as_ref(), v.col_as_slice(0), &mut got, accumulate);
-            assert_eq!(bits(&got), bits(&want[..1]), "1x{cols}, accumulate {accumulate}");
+            assert_eq!(
+                bits(&got),
+                bits(&want[..1]),
+                "1x{cols}, accumulate {accumulate}"
+            );
         }
     }
 }
