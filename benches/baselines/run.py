@@ -192,6 +192,23 @@ BARS = [
 ]
 
 
+def batching_bound(results, n):
+    """What batching the forward pass can give at most (Amdahl): a trial of
+    the RFLO batched form is a forward pass plus work that batching does not
+    shrink (the backward filter and the (N×T)(T×N) product), so even a free
+    forward pass leaves `rflo_batched - forward`. For BPTT the backward
+    pass's `W^T z` product batches too; taking it at the forward pass's
+    cost (an estimate), `bptt - 2 forward` is left."""
+    med = lambda k: np.median(results[(k, n)]) if (k, n) in results else None
+    fwd, rflo, bptt = med("ours: forward"), med("ours: RFLO batched"), med("ours: BPTT")
+    out = []
+    if fwd and rflo and rflo > fwd:
+        out.append(f"RFLO batched form ≤ {rflo / (rflo - fwd):.2f}× (measured: {rflo:.3g} / ({rflo:.3g} − {fwd:.3g}))")
+    if fwd and bptt and bptt > 2 * fwd:
+        out.append(f"BPTT ≤ ~{bptt / (bptt - 2 * fwd):.2f}× (estimate: {bptt:.3g} / ({bptt:.3g} − 2 × {fwd:.3g}))")
+    return "; ".join(out)
+
+
 def bars(results):
     print("\nissue #13's bars: measured ratio median [q1/q3 – q3/q1]\n")
     print("| bar | N | required | measured | met |")
@@ -203,6 +220,11 @@ def bars(results):
             continue
         met = "yes" if r[0] >= need else "no"
         print(f"| {what} | {n} | {need:g} | {r[0]:.2f} [{r[1]:.2f}–{r[2]:.2f}] | {met} |")
+    print("\nupper bounds on the batched speed-up per trial, from this sitting's medians (µs per step):\n")
+    for n in [256, 1024]:
+        bound = batching_bound(results, n)
+        if bound:
+            print(f"- N = {n}: {bound}")
 
 
 def cell(samples):
