@@ -215,7 +215,11 @@ impl Report {
         if self.quick {
             let _ = writeln!(s, "*Quick run: reduced scale.*\n");
         }
-        let _ = writeln!(s, "Files: {}\n", sec.files.join(", "));
+        let files = match sec.files.is_empty() {
+            true => "none".to_string(),
+            false => sec.files.join(", "),
+        };
+        let _ = writeln!(s, "Files: {files}\n");
         for (i, (table, grids)) in sec.grids.iter().enumerate() {
             let which = if i == 0 {
                 "Runs"
