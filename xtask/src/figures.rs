@@ -153,7 +153,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         (panel.evaluate)(&mut panel_run).map_err(|e| format!("{}: {e}", panel.id))?;
         let mut section = panel_run.section;
         section.seconds = t0.elapsed().as_secs_f64();
-        let verdict = crate::report::verdict_word(section.holds());
+        let verdict = section.verdict();
         println!("  {:<10} {:>7.1} s  {verdict}", panel.id, section.seconds);
         report.sections.push(section);
         report.pending.retain(|p| p != panel.id);

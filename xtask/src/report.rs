@@ -49,6 +49,10 @@ pub struct Section {
     pub files: Vec<String>,
     pub seconds: f64,
     pub trained: (usize, usize),
+    /// Set (to the command that runs it) when the job left the panel's runs
+    /// out: its claim is then neither held nor failed but "not evaluated in
+    /// the default job".
+    pub not_evaluated: Option<String>,
 }
 
 impl Section {
@@ -65,6 +69,16 @@ impl Section {
     /// True when every verdict holds (and there is at least one).
     pub fn holds(&self) -> bool {
         !self.verdicts.is_empty() && self.verdicts.iter().all(|v| v.holds)
+    }
+
+    /// The panel's verdict in words: "holds", "does not hold", or
+    /// [`NOT_EVALUATED`] when its runs were left out of the job.
+    pub fn verdict(&self) -> &'static str {
+        if self.not_evaluated.is_some() {
+            NOT_EVALUATED
+        } else {
+            verdict_word(self.holds())
+        }
     }
 
     /// Appends a line of Markdown to the body.
@@ -101,6 +115,9 @@ pub struct Report {
     pub seconds: f64,
     pub pending: Vec<String>,
 }
+
+/// The verdict of a panel or part whose runs the job left out.
+pub const NOT_EVALUATED: &str = "not evaluated in the default job";
 
 pub fn verdict_word(holds: bool) -> &'static str {
     if holds { "holds" } else { "does not hold" }
@@ -205,7 +222,11 @@ impl Report {
         if self.quick {
             let _ = writeln!(s, "*Quick run: reduced scale.*\n");
         }
-        let _ = writeln!(s, "Files: {}\n", sec.files.join(", "));
+        let files = match sec.files.is_empty() {
+            true => "none".to_string(),
+            false => sec.files.join(", "),
+        };
+        let _ = writeln!(s, "Files: {files}\n");
         for (i, (table, grids)) in sec.grids.iter().enumerate() {
             let which = if i == 0 {
                 "Runs"
@@ -234,11 +255,18 @@ impl Report {
                 verdict_word(v.holds)
             );
         }
+        if let Some(command) = &sec.not_evaluated {
+            let _ = writeln!(
+                s,
+                "| {} | — | not run (`{command}` runs it) | **{NOT_EVALUATED}** |",
+                sec.claim
+            );
+        }
         let _ = writeln!(
             s,
             "\nPanel verdict: **{}**. Wall time {:.1} s; {} of its {} runs trained by this job, \
              the others read from the store.\n",
-            verdict_word(sec.holds()),
+            sec.verdict(),
             sec.seconds,
             sec.trained.0,
             sec.trained.1
@@ -256,14 +284,18 @@ fn summary_table(s: &mut String, sections: &[&Section]) {
             .iter()
             .map(|v| format!("{}: {}", v.claim, verdict_word(v.holds)))
             .collect();
+        let parts = match parts.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", parts.join("; ")),
+        };
         let _ = writeln!(
             s,
-            "| [{}](#{}) | {} | **{}** ({}) | {:.1} s ({}/{}) |",
+            "| [{}](#{}) | {} | **{}**{} | {:.1} s ({}/{}) |",
             sec.panel,
             sec.panel,
             sec.claim,
-            verdict_word(sec.holds()),
-            parts.join("; "),
+            sec.verdict(),
+            parts,
             sec.seconds,
             sec.trained.0,
             sec.trained.1

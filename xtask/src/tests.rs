@@ -185,3 +185,58 @@ fn force_and_zoo_alignment_run_quick() {
     assert!(report.contains("# Beyond the paper"));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The learning-rate searches (fig2b_grid, zoo_loss, fig2_long's `search`
+/// grids) train nothing in the default job, and run at `--quick` and with
+/// `--extended`.
+#[test]
+fn the_rate_searches_run_only_at_quick_or_extended() {
+    use crate::panels::{PANELS, Scale};
+    let panel = |id: &str| PANELS.iter().find(|p| p.id == id).unwrap();
+    for (quick, extended) in [(false, false), (true, false), (false, true), (true, true)] {
+        let scale = Scale {
+            quick,
+            seeds: None,
+            extended,
+        };
+        let searched = quick || extended;
+        for id in ["fig2b_grid", "zoo_loss"] {
+            let runs = (panel(id).grids)(&scale).unwrap().points().unwrap().len();
+            assert_eq!(
+                runs > 0,
+                searched,
+                "{id}, quick {quick}, extended {extended}"
+            );
+        }
+        let long = (panel("fig2_long").grids)(&scale).unwrap();
+        let search = long.grids.iter().filter(|g| g.name.starts_with("search "));
+        assert_eq!(search.count(), if searched { 2 } else { 0 });
+        // The paper's-rate networks (fig2b's runs) are in every job.
+        assert_eq!(long.grids.len(), if searched { 4 } else { 2 });
+    }
+}
+
+/// In the default job fig2b_grid and zoo_loss say what they would run and
+/// the command that runs it, with the verdict "not evaluated in the default
+/// job" (neither holds nor does not hold).
+#[test]
+fn the_default_job_reports_the_searches_as_not_evaluated() {
+    let out = temp_dir("not-run");
+    let mut a = args(&out, "fig2b_grid");
+    a.only.push("zoo_loss".into());
+    a.quick = false;
+    run(&a).unwrap();
+    let report = std::fs::read_to_string(out.join("REPORT.md")).unwrap();
+    for id in ["fig2b_grid", "zoo_loss"] {
+        let section = report.split(&format!("## {id}\n")).nth(1).unwrap();
+        let section = section.split("\n## ").next().unwrap();
+        let command = format!("`cargo xtask figures --extended={id} --only {id}`");
+        assert!(section.contains(&command), "{id}");
+        assert!(section.contains("Panel verdict: **not evaluated in the default job**"));
+        assert!(!section.contains("**does not hold**") && !section.contains("**holds**"));
+        assert!(section.contains(" runs ("), "{id}: the counts of its grid");
+    }
+    let summary = report.split("## fig2b_grid\n").next().unwrap();
+    assert!(!summary.contains("does not hold"), "{summary}");
+    let _ = std::fs::remove_dir_all(&out);
+}

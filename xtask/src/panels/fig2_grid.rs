@@ -1,6 +1,9 @@
 //! fig2b_grid: the paper's learning-rate grid at our trial budget (docs/spec/FIGURES.md, "Learning rates")
 //! on the first Fig 2 seeds with Fig 2's spec, so a run at the paper's rate is fig2b's very run;
 //! fig2b's criteria at the paper's and the best rates (lowest median, failures as +inf).
+//! The search is the project's robustness study of the paper's rates, not a figure of the
+//! paper: it runs with `--extended` (and reduced at `--quick`, for CI), and the default job's
+//! section says what it would run ([`Scale::searches`]).
 
 use rnn_experiment::stats::{Summary, best_by_median, fmt_num, quantile};
 use rnn_experiment::{Axis, Grid, GridFile};
@@ -58,9 +61,46 @@ pub fn periods_etas(scale: &Scale) -> (Vec<usize>, Vec<f64>) {
 
 /// One grid per rule (base: the paper's rate at 20τ): axes `task.period`,
 /// `rule.rates`, `task.start` (both conventions), seeds.
+/// None in the default job ([`Scale::searches`]).
 pub fn grids(scale: &Scale) -> Res<GridFile> {
+    if !scale.searches() {
+        return Ok(GridFile { grids: Vec::new() });
+    }
     let (periods, etas) = periods_etas(scale);
     search_grids(scale, &periods, &etas)
+}
+
+/// The default job's section: what `--extended` runs, not evaluated.
+fn not_run(p: &mut PanelRun<'_>) -> Res<()> {
+    let extended = Scale {
+        extended: true,
+        ..p.scale
+    };
+    let (periods, etas) = periods_etas(&extended);
+    let ts: Vec<String> = periods.iter().map(|&t| tau_label(t)).collect();
+    let convs: Vec<&str> = conventions(&extended).iter().map(|c| c.label()).collect();
+    let what = format!(
+        "the paper's learning-rate grid at our budget for {} × {} periods ({}) × {} rates (the \
+         paper's grid with its own rates at these periods: {}) × {} h(0) conventions ({}) × {} networks",
+        RULES.join(" and "),
+        periods.len(),
+        ts.join(", "),
+        etas.len(),
+        etas.iter()
+            .map(|e| fmt_num(*e))
+            .collect::<Vec<_>>()
+            .join(", "),
+        convs.len(),
+        convs.join("; "),
+        extended.seeds(extended.pick(2, 3)).len()
+    );
+    super::not_run(p, &what, &grids(&extended)?)?;
+    p.section.line(
+        "\nThe search is the project's robustness study of the paper's rates, not a figure of the \
+         paper; fig2b decides the claim at the paper's rates. fig2_long's best-rate parts and \
+         zoo_loss read this search and are not evaluated in the default job either.",
+    );
+    Ok(())
 }
 
 /// The search over `etas` at `periods` (both conventions, the first Fig 2
@@ -152,6 +192,9 @@ pub fn search<'r>(
 }
 
 fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
+    if !p.scale.searches() {
+        return not_run(p);
+    }
     let (all, (periods, etas)) = (p.runs(), periods_etas(&p.scale));
     let convs = conventions(&p.scale);
     let cases = convs.iter().flat_map(|&c| {

@@ -7,8 +7,9 @@
 //! networks at the paper's rate (fig2b's very runs) and at the best rate, at
 //! 10,000 trials and at 50,000. The best rate is chosen at 10,000 trials and
 //! kept for the larger budget. The default job runs the paper's settings
-//! only (fixed `h(0)`, the paper's rates, 10,000 trials: runs of fig2b and
-//! fig2b_grid, nothing of its own); `--extended` adds the rest.
+//! only (fixed `h(0)`, the paper's rates, 10,000 trials: fig2b's runs,
+//! nothing of its own; no rate search, so no best rate); `--extended` adds
+//! the rest, the search included ([`Scale::searches`]; reduced at `--quick`).
 
 use rnn_experiment::stats::{Summary, end_trend, mean};
 use rnn_experiment::{Axis, Grid, GridFile};
@@ -90,12 +91,16 @@ fn budgets(scale: &Scale) -> Vec<usize> {
 }
 
 /// Stage 1: fig2b_grid's search at these periods (grids `search RFLO`,
-/// `search BPTT`) and fig2b's nine networks at the paper's rates (`RFLO
-/// paper`, `BPTT paper`): the same specs, so the same runs.
+/// `search BPTT`; only where [`Scale::searches`]) and fig2b's nine networks
+/// at the paper's rates (`RFLO paper`, `BPTT paper`): the same specs, so
+/// the same runs.
 fn grids(scale: &Scale) -> Res<GridFile> {
     let (_, etas) = periods_etas(scale);
     let ts = periods(scale);
-    let mut search = search_grids(scale, &ts, &etas)?;
+    let mut search = GridFile { grids: Vec::new() };
+    if scale.searches() {
+        search = search_grids(scale, &ts, &etas)?;
+    }
     for grid in &mut search.grids {
         grid.name = format!("search {}", grid.name);
     }
@@ -241,9 +246,15 @@ impl Cell<'_> {
 fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     let (stage1, (_, etas), ts) = (p.runs(), periods_etas(&p.scale), periods(&p.scale));
     let budgets = budgets(&p.scale);
-    // The best rate per (rule, T, convention), on the search's three networks.
+    // The best rate per (rule, T, convention), on the search's three networks
+    // (no search in the default job).
     let mut searches: Vec<Search<'_>> = Vec::new();
-    for &conv in conventions(&p.scale) {
+    let convs = if p.scale.searches() {
+        conventions(&p.scale)
+    } else {
+        &[]
+    };
+    for &conv in convs {
         for rule in RULES {
             let runs = super::grid(&stage1, &format!("search {rule}"));
             searches.extend(ts.iter().map(|&t| search(&runs, rule, t, conv, &etas)));
@@ -319,13 +330,17 @@ fn evaluate(p: &mut PanelRun<'_>) -> Res<()> {
     plots(p, &cells, &budgets)?;
     verdicts(p, &cells, &budgets, &ts);
     if !p.scale.extended {
+        // At `--quick` the reduced search runs (for CI), so only its nine networks are missing.
+        let search = match p.scale.searches() {
+            true => "",
+            false => "the rate search (fig2b_grid's) and ",
+        };
         p.section.line(format!(
             "\nThe default job runs the paper's settings only: the nine networks at the paper's rates \
-             (fig2b's runs) with the paper's h(0), and the best rates of fig2b_grid's search. Not in \
-             this run, so not evaluated in the default job: the nine networks at the best rates, the \
-             arms with h(0) {}, and the larger budget ({EXTENDED_TRIALS} trials, about an hour on 2 \
-             cores); `cargo xtask figures --extended=fig2_long --only fig2_long` adds them (the runs \
-             above are read from the store).",
+             (fig2b's runs) with the paper's h(0). Not in this run, so not evaluated in the default \
+             job: {search}the nine networks at the best rates, the arms with h(0) {}, and the larger \
+             budget ({EXTENDED_TRIALS} trials, about an hour on 2 cores); `cargo xtask figures \
+             --extended=fig2_long --only fig2_long` adds them (the runs above are read from the store).",
             Convention::Random.label()
         ));
     }

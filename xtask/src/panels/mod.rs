@@ -87,6 +87,14 @@ impl Scale {
         if self.quick { quick } else { full }
     }
 
+    /// Whether the learning-rate searches run (fig2b_grid, zoo_loss, and
+    /// fig2_long's best rates): they are the project's robustness study of
+    /// the paper's rates, not the paper's figures, so only with `--extended`;
+    /// and at `--quick` (reduced), so that CI exercises them.
+    pub fn searches(&self) -> bool {
+        self.quick || self.extended
+    }
+
     /// Replicate seeds `0..n`: the panel's default `n` unless `--seeds` overrides it.
     pub fn seeds(&self, default: usize) -> Vec<i64> {
         (0..self.seeds.unwrap_or(default).max(1) as i64).collect()
@@ -182,6 +190,30 @@ impl<'a> PanelRun<'a> {
         use rayon::prelude::*;
         self.pool.install(|| jobs.par_iter().map(&f).collect())
     }
+}
+
+/// The section of a panel whose runs the default job leaves out: says that
+/// nothing was run, what `--extended` would run (`what`, then the counts of
+/// `grids`, the panel's grid file at that scale), the command that runs it,
+/// and records the claim as not evaluated in the default job (neither holds
+/// nor fails: [`Section::not_evaluated`](crate::report::Section)).
+pub fn not_run(p: &mut PanelRun<'_>, what: &str, grids: &GridFile) -> Res<()> {
+    let specs: Vec<_> = grids.points()?.into_iter().map(|p| p.spec).collect();
+    let distinct: std::collections::HashSet<_> = specs.iter().map(|s| s.key()).collect();
+    let steps: u64 = specs.iter().map(|s| s.training_steps()).sum();
+    let id = p.section.panel.clone();
+    let command = format!("cargo xtask figures --extended={id} --only {id}");
+    p.section.line(format!(
+        "**Not run in the default job**: this panel trained nothing, so its claim is not evaluated \
+         in the default job. With `--extended` it runs {what}: {} runs ({} distinct, {:.3e} \
+         training time steps). `{command}` runs it (runs other panels trained are read from the \
+         store); `cargo xtask figures --plan --extended={id} --only {id}` estimates its time.",
+        specs.len(),
+        distinct.len(),
+        steps as f64
+    ));
+    p.section.not_evaluated = Some(command);
+    Ok(())
 }
 
 /// The runs of grid `name`, in order.

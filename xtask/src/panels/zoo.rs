@@ -1,6 +1,7 @@
 //! Beyond the paper (docs/spec/FIGURES.md §5): the rule zoo on the periodic
 //! task (docs/spec/TASKS.md §1), N = 30, Fig 2's networks. `zoo_loss`: final
-//! loss with each rule's best rate of the paper's grid. The rate search
+//! loss with each rule's best rate of the paper's grid (its searches run with
+//! `--extended`, and reduced at `--quick`: [`Scale::searches`]). The rate search
 //! ([`rate_grid`], [`best_rate`]) is shared with `zoo_control`; `zoo_alignment`
 //! has its own file.
 
@@ -136,7 +137,11 @@ fn loss_periods(scale: &Scale) -> Vec<usize> {
     }
 }
 
+/// None in the default job ([`Scale::searches`]).
 fn loss_grids(scale: &Scale) -> Res<GridFile> {
+    if !scale.searches() {
+        return Ok(GridFile { grids: Vec::new() });
+    }
     let periods = loss_periods(scale);
     let grids = loss_rules(scale)
         .into_iter()
@@ -146,7 +151,36 @@ fn loss_grids(scale: &Scale) -> Res<GridFile> {
     })
 }
 
+/// The default job's section: what `--extended` runs, not evaluated.
+fn loss_not_run(p: &mut PanelRun<'_>) -> Res<()> {
+    let extended = Scale {
+        extended: true,
+        ..p.scale
+    };
+    let rules: Vec<&str> = loss_rules(&extended).iter().map(|r| r.label()).collect();
+    let periods: Vec<String> = loss_periods(&extended).into_iter().map(tau_label).collect();
+    let etas = etas(&extended);
+    let what = format!(
+        "a rate search per rule on the paper's grid: {} rules ({}) × {} periods ({}) × {} rates ({}) \
+         × {} networks",
+        rules.len(),
+        rules.join(", "),
+        periods.len(),
+        periods.join(", "),
+        etas.len(),
+        etas.iter()
+            .map(|e| fmt_num(*e))
+            .collect::<Vec<_>>()
+            .join(", "),
+        search_seeds(&extended).len()
+    );
+    super::not_run(p, &what, &loss_grids(&extended)?)
+}
+
 fn zoo_loss(p: &mut PanelRun<'_>) -> Res<()> {
+    if !p.scale.searches() {
+        return loss_not_run(p);
+    }
     let (all, etas) = (p.runs(), etas(&p.scale));
     let rules: Vec<&str> = loss_rules(&p.scale).iter().map(|r| r.label()).collect();
     let header = "rule,period_steps,eta,seed,final_loss,initial_loss,failed,best_eta";

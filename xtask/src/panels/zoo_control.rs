@@ -1,7 +1,8 @@
 //! Beyond the paper (docs/spec/FIGURES.md §5): the two alternatives the
 //! paper's Discussion names, on the periodic task at 20τ, N = 30.
 //! `reinforce`: REINFORCE (node perturbation, the paper's Eq 8) against RFLO
-//! and BPTT, each at its best rate of the paper's grid (zoo_loss's runs);
+//! and BPTT, each at its best rate of the paper's grid (zoo_loss's runs, which
+//! it trains itself in the default job, where zoo_loss trains nothing);
 //! `force`: FORCE (RLS on the readout, readout fed back) against RFLO.
 
 use rnn_experiment::stats::{Summary, fmt_num, median};
@@ -157,8 +158,8 @@ fn reinforce(p: &mut PanelRun<'_>) -> Res<()> {
         holds,
     ));
     p.section.line(format!(
-        "Each rule at its best rate of the paper's grid ({}; zoo_loss's runs, the first {} Fig 2 networks, \
-         {budget} trials). The loss per trial is the training trial's: for REINFORCE that of the noisy trial \
+        "Each rule at its best rate of the paper's grid ({}; the runs of zoo_loss's searches at 20τ, \
+         trained by this panel when zoo_loss is not run; the first {} Fig 2 networks, {budget} trials). The loss per trial is the training trial's: for REINFORCE that of the noisy trial \
          (noise sigma = {}). REINFORCE's rate multiplies (R − R̄)/σ² (MODEL.md §14), so its scale differs from \
          the supervised rules'.",
         etas.iter().map(|e| fmt_num(*e)).collect::<Vec<_>>().join(", "),
