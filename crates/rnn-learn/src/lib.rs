@@ -70,7 +70,7 @@ pub use diagnostics::{
 pub use error::{LearnError, Result, TrainError};
 pub use noise::{NormalSource, SignSource};
 pub use registry::{AnyRule, AnyState, RuleSpec};
-pub use rule::{LearningRule, Projection, TrialOutcome, accumulate_each};
+pub use rule::{BATCH_MEMORY, LearningRule, Projection, TrialOutcome, accumulate_each};
 pub use rules::bptt::Bptt;
 pub use rules::eprop::EpropFeedback;
 pub use rules::force::Force;

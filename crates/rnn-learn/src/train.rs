@@ -366,6 +366,11 @@ impl<R: LearningRule> Trainer<R> {
             trials.push(trial);
             starts.push(start);
         }
+        // Only as many as fit the batch memory (`rule::BATCH_MEMORY`); the
+        // rest of the group runs one trial at a time.
+        let chunk = crate::rule::batch_chunk(net, &trials);
+        trials.truncate(chunk);
+        starts.truncate(chunk);
         let count = trials.len();
         if count >= 2
             && self

@@ -400,3 +400,22 @@ fn every_k_trainer_batched_equals_sequential() {
         }
     }
 }
+
+/// A batch larger than `BATCH_MEMORY` runs in chunks (here three trials of
+/// N = 64 and T = 1400 per chunk of at most two) and still equals its
+/// trials one at a time, for RFLO's batched form and BPTT.
+#[test]
+fn batches_over_the_memory_budget_run_in_chunks() {
+    let (n, len) = (64, 1400);
+    let per_trial = 6 * 8 * n * (len + 1);
+    let chunk = rnn_learn::BATCH_MEMORY / per_trial;
+    assert!(
+        (1..5).contains(&chunk),
+        "chunk {chunk}: the test must split the batch"
+    );
+    let net = Network::random(&NetworkConfig::new(n, 1, 1), &mut seeded(31)).unwrap();
+    let trials = trials(n, 1, 1, &[len; 5], 7);
+    let rates = LearningRates::uniform(0.05);
+    check_rule(&Rflo::new(rates).unwrap(), &net, &trials, "RFLO, chunked");
+    check_rule(&Bptt::new(rates).unwrap(), &net, &trials, "BPTT, chunked");
+}
