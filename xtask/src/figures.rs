@@ -129,6 +129,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         threads,
         sections: Vec::new(),
         seconds: 0.0,
+        training_seconds: 0.0,
         pending: selected.iter().map(|p| p.id.to_string()).collect(),
     };
     println!(
@@ -138,6 +139,25 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
         threads,
         if args.quick { ", quick" } else { "" }
     );
+    // Every panel's runs first, as one pool, longest first: panel by panel,
+    // each panel's longest run kept one thread busy while the others idled.
+    // (A panel's second stage, chosen from its first stage's results, is
+    // trained when the panel is evaluated.)
+    let mut all = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for panel in &selected {
+        let scale = Scale {
+            extended: extended_for(panel.id),
+            ..scale
+        };
+        for point in (panel.grids)(&scale)?.points()? {
+            if seen.insert(point.spec.key()) {
+                all.push(point.spec);
+            }
+        }
+    }
+    progress::run(&runner, "all panels", &all)?;
+    report.training_seconds = started.elapsed().as_secs_f64();
     for panel in selected {
         let t0 = Instant::now();
         let mut section = Section::new(panel.id, panel.title, panel.claim);
@@ -182,8 +202,9 @@ pub(crate) fn train_grids(
     let points = grids.points()?;
     let specs: Vec<_> = points.iter().map(|p| p.spec.clone()).collect();
     let distinct: std::collections::HashSet<_> = specs.iter().map(|s| s.key()).collect();
-    let trained = (runner.pending(&specs)?.len(), distinct.len());
     let records = progress::run(runner, name, &specs).map_err(|e| format!("{name}: {e}"))?;
+    // Trained by this job (up front or now) and not yet counted for an earlier panel.
+    let trained = (runner.take_trained(&distinct), distinct.len());
     if !points.is_empty() {
         let table = RunsTable::new(
             &RunsTable::axis_paths(&points),

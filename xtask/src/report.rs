@@ -113,6 +113,8 @@ pub struct Report {
     pub threads: usize,
     pub sections: Vec<Section>,
     pub seconds: f64,
+    /// Of `seconds`, the up-front training of every panel's runs.
+    pub training_seconds: f64,
     pub pending: Vec<String>,
 }
 
@@ -143,11 +145,15 @@ impl Report {
         let trained: usize = self.sections.iter().map(|sec| sec.trained.0).sum();
         let listed: usize = self.sections.iter().map(|sec| sec.trained.1).sum();
         let engine = rnn_experiment::spec::ENGINE_VERSION;
+        let training = self.training_seconds;
         let _ = writeln!(
             s,
-            "Worker threads: {threads} (results do not depend on it). Wall time: {seconds:.1} s, \
-             in which {trained} of the panels' {listed} runs were trained (the others read from \
-             the store). Engine version {engine} (stored results are keyed by it).  "
+            "Worker threads: {threads} (results do not depend on it). Wall time: {seconds:.1} s \
+             ({:.1} min), of which {training:.1} s trained every panel's runs up front, longest \
+             first (a panel's time below is its evaluation and any second stage); {trained} of \
+             the panels' {listed} runs were trained by this job, the others read from the store. \
+             Engine version {engine} (stored results are keyed by it).  ",
+            seconds / 60.0
         );
         let _ = writeln!(
             s,

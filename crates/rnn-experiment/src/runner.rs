@@ -1,7 +1,7 @@
 //! The runner: many run specs on a thread pool, memoised in memory and in a
 //! [`Store`], checkpointed so that a killed job resumes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +22,9 @@ pub struct Runner {
     checkpoint_every: usize,
     trial_budget: Option<usize>,
     memo: Mutex<HashMap<RunKey, Arc<RunRecord>>>,
+    /// Runs trained by this runner (not read from the store) and not yet
+    /// counted by [`Runner::take_trained`].
+    trained: Mutex<HashSet<RunKey>>,
 }
 
 impl Default for Runner {
@@ -39,7 +42,20 @@ impl Runner {
             checkpoint_every: 500,
             trial_budget: None,
             memo: Mutex::new(HashMap::new()),
+            trained: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// How many of the distinct `keys` this runner trained (rather than
+    /// read from the store), each counted once over all calls: a job that
+    /// trains every run up front can still say which of its parts trained
+    /// which runs.
+    pub fn take_trained<'k>(&self, keys: impl IntoIterator<Item = &'k RunKey>) -> usize {
+        let mut trained = self
+            .trained
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        keys.into_iter().filter(|key| trained.remove(key)).count()
     }
 
     /// Keeps results in `store` (and resumes from its checkpoints).
@@ -129,27 +145,47 @@ impl Runner {
             }
             go_on
         };
-        let work = || {
-            pending.par_iter().try_for_each(|spec| {
-                if self
-                    .trial_budget
-                    .is_some_and(|b| trials.load(Ordering::SeqCst) >= b)
-                {
-                    stopped.fetch_add(1, Ordering::SeqCst);
-                    return Ok(());
+        // Longest first, each worker taking the next run when it is free
+        // (greedy LPT): a long run started last would leave the other
+        // threads idle at the end. Results do not depend on the order.
+        let mut pending = pending;
+        pending.sort_by_key(|spec| std::cmp::Reverse(spec.training_steps()));
+        let next = AtomicUsize::new(0);
+        let run_one = |spec: &RunSpec| -> Result<()> {
+            if self
+                .trial_budget
+                .is_some_and(|b| trials.load(Ordering::SeqCst) >= b)
+            {
+                stopped.fetch_add(1, Ordering::SeqCst);
+                return Ok(());
+            }
+            let checkpoint = self.store.as_ref().map(|s| s.checkpoint_path(spec.key()));
+            let control = Control {
+                checkpoint: checkpoint
+                    .as_deref()
+                    .map(|path| (path, self.checkpoint_every)),
+                on_trial: &on_trial,
+            };
+            if let Some(record) = run_controlled(spec, &control)? {
+                if let Some(store) = &self.store {
+                    store.put(spec, &record)?;
                 }
-                let checkpoint = self.store.as_ref().map(|s| s.checkpoint_path(spec.key()));
-                let control = Control {
-                    checkpoint: checkpoint
-                        .as_deref()
-                        .map(|path| (path, self.checkpoint_every)),
-                    on_trial: &on_trial,
-                };
-                if let Some(record) = run_controlled(spec, &control)? {
-                    if let Some(store) = &self.store {
-                        store.put(spec, &record)?;
+                self.memo_lock().insert(spec.key(), Arc::new(record));
+                self.trained
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .insert(spec.key());
+            }
+            Ok(())
+        };
+        let work = || {
+            (0..self.threads.max(1)).into_par_iter().try_for_each(|_| {
+                while let Some(spec) = pending.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if let Err(error) = run_one(spec) {
+                        // The other workers take no new run after this one.
+                        next.store(pending.len(), Ordering::SeqCst);
+                        return Err(error);
                     }
-                    self.memo_lock().insert(spec.key(), Arc::new(record));
                 }
                 Ok::<(), ExperimentError>(())
             })
