@@ -41,7 +41,11 @@ pub fn matvec_t(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
     debug_assert_eq!(w.ncols(), out.len());
     #[cfg(target_arch = "x86_64")]
     if let Some(simd) = faer::traits::pulp::x86::V3::try_new() {
-        simd.vectorize(|| v3::matvec_t(simd, w, v, out));
+        // A struct with an inlined `call`, not a closure: a closure is not
+        // reliably inlined into `vectorize`'s AVX2 context (in the dev
+        // profile's many codegen units each intrinsic became a call, ten
+        // times slower).
+        simd.vectorize(v3::MatVecT { simd, w, v, out });
         return;
     }
     Arch::new().dispatch(MatVecT { w, v, out });
@@ -58,6 +62,23 @@ mod v3 {
     use faer::traits::pulp::{cast, f64x4, x86::V3};
 
     const COLUMNS: usize = 8;
+
+    /// [`matvec_t`]'s arguments, run inside `V3::vectorize`.
+    pub(super) struct MatVecT<'a> {
+        pub simd: V3,
+        pub w: MatRef<'a, f64>,
+        pub v: &'a [f64],
+        pub out: &'a mut [f64],
+    }
+
+    impl faer::traits::pulp::NullaryFnOnce for MatVecT<'_> {
+        type Output = ();
+
+        #[inline(always)]
+        fn call(self) {
+            matvec_t(self.simd, self.w, self.v, self.out);
+        }
+    }
 
     #[inline(always)]
     pub(super) fn matvec_t(simd: V3, w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
