@@ -143,19 +143,7 @@ pub fn run(args: &FiguresArgs) -> Res<()> {
     // each panel's longest run kept one thread busy while the others idled.
     // (A panel's second stage, chosen from its first stage's results, is
     // trained when the panel is evaluated.)
-    let mut all = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for panel in &selected {
-        let scale = Scale {
-            extended: extended_for(panel.id),
-            ..scale
-        };
-        for point in (panel.grids)(&scale)?.points()? {
-            if seen.insert(point.spec.key()) {
-                all.push(point.spec);
-            }
-        }
-    }
+    let all = distinct_specs(&selected, scale, &extended_for)?;
     progress::run(&runner, "all panels", &all)?;
     report.training_seconds = started.elapsed().as_secs_f64();
     for panel in selected {
@@ -224,6 +212,29 @@ pub(crate) fn train_grids(
     Ok((runs, trained))
 }
 
+/// The distinct run specs of `selected`'s grids, in panel order (each
+/// panel at `scale`, extended where `extended_for` says).
+fn distinct_specs(
+    selected: &[&panels::Panel],
+    scale: Scale,
+    extended_for: &dyn Fn(&str) -> bool,
+) -> Res<Vec<rnn_experiment::RunSpec>> {
+    let mut specs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for panel in selected {
+        let scale = Scale {
+            extended: extended_for(panel.id),
+            ..scale
+        };
+        for point in (panel.grids)(&scale)?.points()? {
+            if seen.insert(point.spec.key()) {
+                specs.push(point.spec);
+            }
+        }
+    }
+    Ok(specs)
+}
+
 /// Trains shard `shard` of the distinct runs of `selected` into the store.
 fn run_shard(
     runner: &Runner,
@@ -232,19 +243,8 @@ fn run_shard(
     extended_for: &dyn Fn(&str) -> bool,
     shard: Shard,
 ) -> Res<()> {
-    let mut specs = Vec::new();
-    for panel in selected {
-        let scale = Scale {
-            extended: extended_for(panel.id),
-            ..scale
-        };
-        for point in (panel.grids)(&scale)?.points()? {
-            specs.push(point.spec);
-        }
-    }
     // Shards partition the distinct runs whatever the store already holds.
-    let mut seen = std::collections::HashSet::new();
-    specs.retain(|spec| seen.insert(spec.key()));
+    let specs = distinct_specs(selected, scale, extended_for)?;
     let mine: Vec<_> = specs
         .into_iter()
         .enumerate()
