@@ -81,6 +81,18 @@ fn memory(c: &mut Criterion) {
             black_box(u[0])
         })
     });
+    // `K` vectors per pass over `W` (packed once, as a batch of trials does),
+    // counted as `K` reads of `W`: its rate compares with `matvec`'s per vector.
+    group.throughput(Throughput::Bytes(w_bytes * BATCH_K as u64));
+    let mut packed = rnn_core::gemv::PackedMatrix::new(net.recurrent());
+    let vs = vec![0.1; STREAM_N * BATCH_K];
+    let mut us = vec![0.0; STREAM_N * BATCH_K];
+    group.bench_function(format!("matmat/K={BATCH_K}"), |b| {
+        b.iter(|| {
+            packed.matmat(black_box(&vs), &mut us, false);
+            black_box(us[0])
+        })
+    });
     group.finish();
 }
 

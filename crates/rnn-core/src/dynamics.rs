@@ -8,7 +8,7 @@
 //! L    = 1/(2T) sum_t |e(t)|^2
 //! ```
 
-use crate::gemv::{matmat, matvec};
+use crate::gemv::{PackedMatrix, matvec};
 use faer::{Mat, MatRef};
 
 use crate::error::{CoreError, Result};
@@ -380,7 +380,7 @@ impl Network {
     /// Each trajectory (and slope) is bit-identical to what
     /// [`Network::run_from_into`] ([`Network::run_from_into_with_slope`])
     /// writes for that trial alone: the recurrent currents `W h_k(t-1)` of all
-    /// trials of one length are one [`matmat`] per step (each column summed
+    /// trials of one length are one [`PackedMatrix::matmat`] per step (each column summed
     /// in [`matvec`]'s order), so `W` is read once per step for all of them;
     /// the rest of the step (`W_in x`, `B y`, `tanh`, `W_out h`, the error) is
     /// the single-trial code column by column. Trials of different lengths
@@ -466,6 +466,8 @@ impl Network {
         let mut h_prev = vec![0.0; n * width];
         let mut recurrent = vec![0.0; n * width];
         let mut squared_error = vec![0.0; width];
+        // `W` is fixed for the whole group: packed once, read as one stream per step.
+        let mut recurrent_weights = PackedMatrix::new(self.recurrent());
         for (c, &k) in group.iter().enumerate() {
             h_prev[c * n..(c + 1) * n].copy_from_slice(&starts[k].h);
             let trajectory = &mut trajectories[k];
@@ -477,7 +479,7 @@ impl Network {
         }
         let alpha = self.alpha();
         for step in 0..len {
-            matmat(self.recurrent(), &h_prev, &mut recurrent, false);
+            recurrent_weights.matmat(&h_prev, &mut recurrent, false);
             for (c, &k) in group.iter().enumerate() {
                 let trial = trials[k];
                 let tr = &mut trajectories[k];

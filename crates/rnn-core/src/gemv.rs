@@ -9,29 +9,15 @@
 //!
 //! [`matvec`] streams `W` four columns at a time. [`matmat`] (`K` vectors,
 //! each bit-identical to `matvec`) has its own loop nest, which changes no
-//! element's order: column-major `W` is taken in blocks of [`COLUMN_BLOCK`] columns;
-//! within a block, the rows in chunks of a few SIMD vectors (the last chunk
-//! with a partial vector, loaded zero-filled and stored partially, so that
-//! no row falls back to scalar code), and for each chunk up to
+//! element's order: `W` is packed ([`PackedMatrix`]) into panels of
+//! [`PANEL_ROWS`] rows stored column after column; for each panel, up to
 //! [`GROUP_VECTORS`] vectors `k` keep their partial sums in registers while
-//! the block's columns are added in order. Its SIMD code is explicit
-//! (`pulp`): LLVM does not vectorise that loop nest by itself.
+//! all the columns are added in order, reading the panel as one stream. Its
+//! SIMD code is explicit (`pulp`): LLVM does not vectorise that loop nest by
+//! itself.
 
 use faer::MatRef;
 use faer::traits::pulp::{Arch, Simd, WithSimd};
-
-/// Columns of `W` per block: a chunk's accumulators are loaded and stored
-/// once per block. 64 measured fastest of 16, 64 and 256 at N = 100–1024 on
-/// the bench machine.
-pub const COLUMN_BLOCK: usize = 64;
-
-/// Vectors `k` whose partial sums are held in registers at once.
-pub const GROUP_VECTORS: usize = 4;
-
-/// SIMD vectors of rows per chunk in [`matmat`]: with four vectors, eight
-/// accumulators, the loads of `W` and a broadcast fit the sixteen AVX2
-/// registers.
-const MATMAT_CHUNK: usize = 2;
 
 /// `out = W v` (replace) or `out += W v` (`accumulate`), in the fixed order
 /// described in the module docs. `W` must have unit row stride.
@@ -125,166 +111,218 @@ impl WithSimd for MatVec<'_> {
 /// value, with `accumulate`) and `W_ij v_jk` is added for `j = 0, 1, ...`
 /// in that order, each product rounded before its addition (no fused
 /// multiply-add). So vector `k` of the result equals `matvec(W, v_k)` bit
-/// for bit. Each element of `W` is loaded from memory once per product (then
-/// from L1 for the other vectors of its chunk), so `W` is read once per
-/// product instead of `K` times.
+/// for bit.
+///
+/// This packs `W` on every call; a caller that multiplies by the same `W`
+/// many times (one product per time step of a batch of trials) packs it
+/// once with [`PackedMatrix::new`] and calls [`PackedMatrix::matmat`].
 pub fn matmat(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64], accumulate: bool) {
-    let (n, m) = (w.nrows(), w.ncols());
-    debug_assert_eq!(v.len() % m.max(1), 0);
-    debug_assert!(m == 0 || out.len() == v.len() / m * n);
-    Arch::new().dispatch(Product::<MATMAT_CHUNK> {
-        w,
-        v,
-        out,
-        accumulate,
-    });
+    PackedMatrix::new(w).matmat(v, out, accumulate);
 }
 
-/// The product of the module docs, with chunks of `R` SIMD vectors of rows.
-struct Product<'a, const R: usize> {
-    w: MatRef<'a, f64>,
-    v: &'a [f64],
-    out: &'a mut [f64],
-    accumulate: bool,
+/// Rows of `W` per panel of a [`PackedMatrix`]: two AVX2 vectors (one
+/// AVX-512 vector) of `f64`.
+pub const PANEL_ROWS: usize = 8;
+
+/// Vectors `k` whose partial sums are held in registers at once: with two
+/// AVX2 vectors of rows, ten accumulators, two loads of `W` and a broadcast
+/// fit the sixteen registers.
+pub const GROUP_VECTORS: usize = 5;
+
+/// A matrix `W` laid out for [`PackedMatrix::matmat`]: its rows in panels of
+/// [`PANEL_ROWS`] (the last zero-padded), each panel stored column after
+/// column, so that the product reads `W` as one sequential stream.
+///
+/// Packing costs one pass over `W`; a product of `W` with `K` vectors then
+/// keeps `PANEL_ROWS × GROUP_VECTORS` partial sums in registers for the whole
+/// row of columns, loading each element of `W` once per group of vectors
+/// (from the last-level cache once per product) instead of once per vector.
+#[derive(Debug, Clone)]
+pub struct PackedMatrix {
+    nrows: usize,
+    ncols: usize,
+    /// Panel `p`, column `j`, row `r` at `(p·ncols + j)·PANEL_ROWS + r`.
+    panels: Vec<f64>,
+    /// The vectors of the current product, transposed (`K×N_cols`
+    /// column-major: `v_jk` at `j·K + k`), so that one step of `j` reads the
+    /// group's `v_jk` from one place.
+    transposed: Vec<f64>,
 }
 
-impl<const R: usize> WithSimd for Product<'_, R> {
-    type Output = ();
+impl PackedMatrix {
+    /// Packs `W` (any strides).
+    pub fn new(w: MatRef<'_, f64>) -> Self {
+        let (nrows, ncols) = (w.nrows(), w.ncols());
+        let n_panels = nrows.div_ceil(PANEL_ROWS);
+        let mut panels = vec![0.0; n_panels * ncols * PANEL_ROWS];
+        for (p, panel) in panels.chunks_exact_mut(ncols * PANEL_ROWS).enumerate() {
+            let rows = (nrows - p * PANEL_ROWS).min(PANEL_ROWS);
+            for (j, column) in panel.chunks_exact_mut(PANEL_ROWS).enumerate() {
+                for (r, x) in column[..rows].iter_mut().enumerate() {
+                    *x = w[(p * PANEL_ROWS + r, j)];
+                }
+            }
+        }
+        Self {
+            nrows,
+            ncols,
+            panels,
+            transposed: Vec::new(),
+        }
+    }
 
-    #[inline(always)]
-    fn with_simd<S: Simd>(self, simd: S) {
-        let Self {
-            w,
-            v,
-            out,
-            accumulate,
-        } = self;
-        let (n, m) = (w.nrows(), w.ncols());
+    /// Rows of `W`.
+    pub fn nrows(&self) -> usize {
+        self.nrows
+    }
+
+    /// Columns of `W`.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+
+    /// [`matmat`] with this `W`: `out = W V` or `out += W V` (`accumulate`),
+    /// `v` column-major `N_cols×K`, `out` column-major `N_rows×K`; each
+    /// column bit-identical to [`matvec`].
+    pub fn matmat(&mut self, v: &[f64], out: &mut [f64], accumulate: bool) {
+        let (n, m) = (self.nrows, self.ncols);
         if !accumulate {
             out.fill(0.0);
         }
         if n == 0 || m == 0 {
             return;
         }
-        let k_total = out.len() / n;
-        let lanes = size_of::<S::f64s>() / size_of::<f64>();
-        let mut j0 = 0;
-        while j0 < m {
-            let width = (m - j0).min(COLUMN_BLOCK);
-            let col = |j: usize| -> &[f64] {
-                &w.col(j0 + j)
-                    .try_as_col_major()
-                    .expect("contiguous column")
-                    .as_slice()[..n]
-            };
-            let block = Block {
-                cols: std::array::from_fn(|j| if j < width { col(j) } else { &[] }),
-                v,
-                j0,
-                width,
-                n,
-                m,
-            };
-            let mut i = 0;
-            while i + R * lanes <= n {
-                block.rows::<S, R, false>(simd, out, k_total, i);
-                i += R * lanes;
+        debug_assert_eq!(v.len() % m, 0);
+        let k_total = v.len() / m;
+        debug_assert_eq!(out.len(), k_total * n);
+        self.transposed.resize(v.len(), 0.0);
+        for (j, row) in self.transposed.chunks_exact_mut(k_total).enumerate() {
+            for (k, x) in row.iter_mut().enumerate() {
+                *x = v[k * m + j];
             }
-            // The rest (fewer than R vectors' rows), its last vector partial.
-            match (n - i).div_ceil(lanes) {
-                0 => {}
-                1 => block.rows::<S, 1, true>(simd, out, k_total, i),
-                2 => block.rows::<S, 2, true>(simd, out, k_total, i),
-                3 => block.rows::<S, 3, true>(simd, out, k_total, i),
-                _ => block.rows::<S, 4, true>(simd, out, k_total, i),
-            }
-            j0 += COLUMN_BLOCK;
         }
+        Arch::new().dispatch(Panels {
+            panels: &self.panels,
+            transposed: &self.transposed,
+            out,
+            n,
+            m,
+            k_total,
+        });
     }
 }
 
-/// Columns `j0 .. j0 + width` of `W` (`n×m`) and the vectors `v`.
-struct Block<'a> {
-    /// The block's columns of `W` (the first `width`), each of length `n`.
-    cols: [&'a [f64]; COLUMN_BLOCK],
-    v: &'a [f64],
-    j0: usize,
-    width: usize,
+/// The product of [`PackedMatrix::matmat`] over all panels and vectors.
+struct Panels<'a> {
+    panels: &'a [f64],
+    transposed: &'a [f64],
+    out: &'a mut [f64],
     n: usize,
     m: usize,
+    k_total: usize,
 }
 
-impl Block<'_> {
-    /// Rows from `i` (`V` vectors' worth; with `PARTIAL`, up to row `n`,
-    /// the last vector partial) of every output: `out_ik += W_ij v_jk` for
-    /// the block's columns in order, [`GROUP_VECTORS`] vectors at a time.
+impl WithSimd for Panels<'_> {
+    type Output = ();
+
     #[inline(always)]
-    fn rows<S: Simd, const V: usize, const PARTIAL: bool>(
-        &self,
-        simd: S,
-        out: &mut [f64],
-        k_total: usize,
-        i: usize,
-    ) {
-        let mut k0 = 0;
-        while k0 < k_total {
-            match (k_total - k0).min(GROUP_VECTORS) {
-                4 => self.group::<S, V, 4, PARTIAL>(simd, out, k0, i),
-                3 => self.group::<S, V, 3, PARTIAL>(simd, out, k0, i),
-                2 => self.group::<S, V, 2, PARTIAL>(simd, out, k0, i),
-                _ => self.group::<S, V, 1, PARTIAL>(simd, out, k0, i),
-            }
-            k0 += GROUP_VECTORS;
+    fn with_simd<S: Simd>(self, simd: S) {
+        // SIMD vectors per panel: the register tile's height.
+        match PANEL_ROWS / (size_of::<S::f64s>() / size_of::<f64>()) {
+            1 => self.tiles::<S, 1>(simd),
+            2 => self.tiles::<S, 2>(simd),
+            4 => self.tiles::<S, 4>(simd),
+            _ => self.tiles::<S, 8>(simd),
         }
     }
+}
 
-    /// [`Block::rows`] for vectors `k0 .. k0 + C`: their `C·V` partial sums
-    /// in registers across the block's columns.
+impl Panels<'_> {
+    /// Every panel and every group of vectors, `R` SIMD vectors per panel.
     #[inline(always)]
-    fn group<S: Simd, const V: usize, const C: usize, const PARTIAL: bool>(
-        &self,
-        simd: S,
-        out: &mut [f64],
-        k0: usize,
-        i: usize,
-    ) {
-        let (n, m) = (self.n, self.m);
-        let lanes = size_of::<S::f64s>() / size_of::<f64>();
-        // Rows i .. i + full are whole vectors; with PARTIAL the last of the
-        // V vectors covers rows i + full .. n.
-        let full = if PARTIAL { (V - 1) * lanes } else { V * lanes };
-        let load = |x: &[f64]| -> [S::f64s; V] {
-            let (head, _) = S::as_simd_f64s(&x[i..i + full]);
-            std::array::from_fn(|r| {
-                if PARTIAL && r == V - 1 {
-                    simd.partial_load_f64s(&x[i + full..])
-                } else {
-                    head[r]
+    fn tiles<S: Simd, const R: usize>(self, simd: S) {
+        let Self {
+            panels,
+            transposed,
+            out,
+            n,
+            m,
+            k_total,
+        } = self;
+        for (p, panel) in panels.chunks_exact(m * PANEL_ROWS).enumerate() {
+            let tile = Tile {
+                panel,
+                transposed,
+                k_total,
+                row0: p * PANEL_ROWS,
+                rows: (n - p * PANEL_ROWS).min(PANEL_ROWS),
+                n,
+            };
+            let mut k0 = 0;
+            while k0 < k_total {
+                match (k_total - k0).min(GROUP_VECTORS) {
+                    5 => tile.group::<S, R, 5>(simd, out, k0),
+                    4 => tile.group::<S, R, 4>(simd, out, k0),
+                    3 => tile.group::<S, R, 3>(simd, out, k0),
+                    2 => tile.group::<S, R, 2>(simd, out, k0),
+                    _ => tile.group::<S, R, 1>(simd, out, k0),
                 }
-            })
-        };
-        let end = if PARTIAL { n } else { i + full };
-        let mut acc: [[S::f64s; V]; C] =
-            std::array::from_fn(|c| load(&out[(k0 + c) * n..(k0 + c) * n + end]));
-        let (j0, width) = (self.j0, self.width);
-        let xs: [&[f64]; C] = std::array::from_fn(|c| &self.v[(k0 + c) * m + j0..][..width]);
-        for (jj, col) in self.cols[..width].iter().enumerate() {
-            let wj = load(&col[..end]);
-            for (acc, xs) in acc.iter_mut().zip(&xs) {
-                let x = simd.splat_f64s(xs[jj]);
-                for r in 0..V {
-                    acc[r] = simd.add_f64s(acc[r], simd.mul_f64s(wj[r], x));
+                k0 += GROUP_VECTORS;
+            }
+        }
+    }
+}
+
+/// One panel of rows (`row0 .. row0 + rows`) against the vectors.
+struct Tile<'a> {
+    panel: &'a [f64],
+    transposed: &'a [f64],
+    k_total: usize,
+    row0: usize,
+    rows: usize,
+    n: usize,
+}
+
+impl Tile<'_> {
+    /// `out_ik += W_ij v_jk` for the panel's rows, vectors `k0 .. k0 + C`,
+    /// and `j = 0, 1, ...` in order, the `C·R` partial sums in registers.
+    #[inline(always)]
+    fn group<S: Simd, const R: usize, const C: usize>(&self, simd: S, out: &mut [f64], k0: usize) {
+        let Self {
+            panel,
+            transposed,
+            k_total,
+            row0,
+            rows,
+            n,
+        } = *self;
+        // Through a padded copy: a partial last panel needs no other code.
+        let mut buffer = [0.0; PANEL_ROWS];
+        let mut acc: [[S::f64s; R]; C] = std::array::from_fn(|c| {
+            let start = (k0 + c) * n + row0;
+            buffer[..rows].copy_from_slice(&out[start..start + rows]);
+            let (vectors, _) = S::as_simd_f64s(&buffer);
+            std::array::from_fn(|r| vectors[r])
+        });
+        for (column, xs) in panel
+            .chunks_exact(PANEL_ROWS)
+            .zip(transposed.chunks_exact(k_total))
+        {
+            let (w, _) = S::as_simd_f64s(column);
+            let w: [S::f64s; R] = std::array::from_fn(|r| w[r]);
+            let xs = &xs[k0..k0 + C];
+            for (acc, &x) in acc.iter_mut().zip(xs) {
+                let x = simd.splat_f64s(x);
+                for r in 0..R {
+                    acc[r] = simd.add_f64s(acc[r], simd.mul_f64s(w[r], x));
                 }
             }
         }
         for (c, acc) in acc.iter().enumerate() {
-            let out = &mut out[(k0 + c) * n..(k0 + c) * n + end];
-            let (head, _) = S::as_mut_simd_f64s(&mut out[i..i + full]);
-            let whole = if PARTIAL { V - 1 } else { V };
-            head[..whole].copy_from_slice(&acc[..whole]);
-            if PARTIAL {
-                simd.partial_store_f64s(&mut out[i + full..], acc[V - 1]);
-            }
+            let (vectors, _) = S::as_mut_simd_f64s(&mut buffer);
+            vectors[..R].copy_from_slice(acc);
+            let start = (k0 + c) * n + row0;
+            out[start..start + rows].copy_from_slice(&buffer[..rows]);
         }
     }
 }

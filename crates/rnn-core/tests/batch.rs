@@ -4,7 +4,7 @@
 
 use faer::Mat;
 use rand::RngExt;
-use rnn_core::gemv::{matmat, matvec};
+use rnn_core::gemv::{PackedMatrix, matmat, matvec};
 use rnn_core::{InitialState, Network, NetworkConfig, SeededRng, State, Trajectory, Trial, seeded};
 
 fn bits(values: &[f64]) -> Vec<u64> {
@@ -22,8 +22,9 @@ fn random_mat(rows: usize, cols: usize, rng: &mut SeededRng) -> Mat<f64> {
 }
 
 /// Every column of `W V` equals `matvec(W, v_k)` bit for bit, replace and
-/// accumulate, including the row tails of the 8-row tiles and the vector
-/// tails of the 4-vector tiles; and on a non-square `W`.
+/// accumulate, including partial last panels (rows not a multiple of
+/// `PANEL_ROWS`) and partial last groups of vectors (`K` not a multiple of
+/// `GROUP_VECTORS`); and on non-square `W`.
 #[test]
 fn matmat_columns_equal_matvec() {
     let mut rng = seeded(11);
@@ -35,9 +36,7 @@ fn matmat_columns_equal_matvec() {
         (8, 3),
         (17, 40),
         (64, 64),
-        // Past matmat's 256-row block, with a tail that is not a whole vector.
         (263, 6),
-        // Past its 64-column block, with a row count that is no whole chunk.
         (37, 150),
     ] {
         let w = random_mat(rows, cols, &mut rng);
@@ -60,6 +59,32 @@ fn matmat_columns_equal_matvec() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// One packed `W` serves products with different numbers of vectors (its
+/// transposed-vector buffer is resized), each equal to `matvec` bit for bit.
+#[test]
+fn packed_matrix_is_reusable_across_batch_sizes() {
+    let mut rng = seeded(12);
+    let (rows, cols) = (21, 19);
+    let w = random_mat(rows, cols, &mut rng);
+    let mut packed = PackedMatrix::new(w.as_ref());
+    assert_eq!((packed.nrows(), packed.ncols()), (rows, cols));
+    for k in [10, 3, 1, 7, 10] {
+        let v = random_mat(cols, k, &mut rng);
+        let vs: Vec<f64> = (0..k).flat_map(|c| v.col_as_slice(c).to_vec()).collect();
+        let mut out = vec![f64::NAN; rows * k];
+        packed.matmat(&vs, &mut out, false);
+        for c in 0..k {
+            let mut want = vec![0.0; rows];
+            matvec(w.as_ref(), v.col_as_slice(c), &mut want, false);
+            assert_eq!(
+                bits(&out[c * rows..(c + 1) * rows]),
+                bits(&want),
+                "K = {k}, column {c}"
+            );
         }
     }
 }

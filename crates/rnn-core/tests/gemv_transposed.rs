@@ -160,9 +160,11 @@ fn matvec_t_follows_the_order_under_cancellation() {
 }
 
 /// Every vector of `matmat_t` equals `matvec_t` of that vector bit for bit,
-/// for `K = 1..=17` (groups of 8 and every tail), on square and non-square `W`.
-/// A group of one vector (`K = 1, 9, 17`) runs `matvec_t`'s portable code,
-/// so on an AVX2 machine this also holds its explicit-vector path to it.
+/// for `K = 1..=17` (every partial group of vectors), on square and
+/// non-square `W`. Below 256 rows `matmat_t` runs `matvec_t` per vector; from
+/// 256 rows its shared passes (on an AVX2 machine, tiles of two columns by
+/// five vectors), here with odd column counts (a last single column) and
+/// every row tail past the 4-lane blocks.
 #[test]
 fn matmat_t_equals_matvec_t() {
     let mut rng = seeded(7);
@@ -171,7 +173,7 @@ fn matmat_t_equals_matvec_t() {
         .flat_map(|&n| [(n, n), (n, 3), (n, 9)])
         .chain([(0, 5), (100, 31), (31, 100)])
         // From 256 rows matmat_t shares its passes over W.
-        .chain([(256, 9), (301, 13)]);
+        .chain([(256, 9), (257, 4), (258, 7), (259, 6), (301, 13)]);
     for (n, m) in shapes {
         let w = random_mat(n, m, &mut rng);
         for k in 1..=17 {

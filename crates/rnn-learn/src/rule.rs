@@ -79,7 +79,7 @@ pub trait LearningRule {
         update: &mut WeightUpdate,
     ) -> Result<Vec<TrialOutcome>> {
         check_batch(trials, starts)?;
-        let chunk = batch_chunk(net, trials);
+        let chunk = batch_chunk(net, trials, BATCH_MEMORY);
         let mut outcomes = Vec::with_capacity(trials.len());
         for (trials, starts) in trials.chunks(chunk).zip(starts.chunks(chunk)) {
             let batched = trials.len() > 1 && self.prepare_batch(net, trials, starts, state);
@@ -356,22 +356,24 @@ impl TryFrom<ProjectionRepr> for Projection {
 }
 
 /// Bytes of stored trajectories a batch of [`LearningRule::accumulate_many`]
-/// may hold: a quarter of the bench machine's 32 MiB L3. Above it a batch
-/// spills to DRAM and runs slower than its trials one at a time (measured:
-/// K = 10 BPTT trials at N = 1024, about 100 MB, 0.77× sequential), so
-/// larger batches are run in chunks that fit (one trial: not batched).
-/// Results do not depend on it: a batch equals its trials one at a time.
-pub const BATCH_MEMORY: usize = 8 << 20;
+/// (and, by default, of the every-K trainer) may hold; larger batches run in
+/// chunks that fit (a chunk of one trial is not batched). It bounds the
+/// memory a batch takes (`K` trials keep `K` trajectories), it is not a
+/// speed setting: on the bench machine (32 MiB L3) batches of ten trials at
+/// N = 1024 (about 100 MB) ran faster than their trials one at a time, and
+/// chunks of six no slower than whole batches. Results do not depend on it:
+/// a batch equals its trials one at a time.
+pub const BATCH_MEMORY: usize = 64 << 20;
 
 /// `N×(T+1)` arrays a batched trial keeps (`u`, `h`, `y`, the error,
 /// `phi'(u)`, BPTT's signal), at most.
 const BATCH_ARRAYS: usize = 6;
 
-/// Trials per chunk of [`LearningRule::accumulate_many`] (at least one).
-pub(crate) fn batch_chunk(net: &Network, trials: &[&Trial]) -> usize {
+/// Trials per chunk of a batch within `budget` bytes (at least one).
+pub(crate) fn batch_chunk(net: &Network, trials: &[&Trial], budget: usize) -> usize {
     let steps = trials.iter().map(|t| t.len() + 1).max().unwrap_or(1);
     let per_trial = BATCH_ARRAYS * size_of::<f64>() * net.n_units().max(1) * steps;
-    (BATCH_MEMORY / per_trial).clamp(1, trials.len().max(1))
+    (budget / per_trial).clamp(1, trials.len().max(1))
 }
 
 #[cfg(test)]

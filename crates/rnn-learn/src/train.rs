@@ -265,6 +265,8 @@ pub struct Trainer<R: LearningRule> {
     pub(crate) queue: VecDeque<Queued>,
     /// Whether every-K groups run batched (see [`Trainer::set_trial_batching`]).
     pub(crate) batching: bool,
+    /// Bytes of trajectories a batch may hold (see [`Trainer::set_batch_memory`]).
+    pub(crate) batch_memory: usize,
 }
 
 /// A trial drawn ahead of its turn: the draw's result, the generator as it
@@ -299,6 +301,7 @@ impl<R: LearningRule> Trainer<R> {
             alignment_state: config.gradient_alignment_every.map(|_| rule.new_state(net)),
             queue: VecDeque::new(),
             batching: true,
+            batch_memory: crate::BATCH_MEMORY,
             rule,
             config,
         })
@@ -312,7 +315,8 @@ impl<R: LearningRule> Trainer<R> {
     /// rules that batch ([`LearningRule::prepare_batch`]: RFLO's trial-batched
     /// form, BPTT), runs the forward passes of the first trial and the
     /// following ones that do not carry over their predecessor's state
-    /// together. Each trial's update is still added when its turn comes, in
+    /// together, in chunks of at most [`Trainer::set_batch_memory`] bytes of
+    /// trajectories (a trial that carries over starts the next chunk). Each trial's update is still added when its turn comes, in
     /// order, so the history, the weights, the pending sum, checkpoints and
     /// errors are bit-identical to the one-at-a-time path that `false`
     /// selects (the reference, kept for tests). The source passed at a
@@ -322,22 +326,43 @@ impl<R: LearningRule> Trainer<R> {
         self.batching = on;
     }
 
+    /// Bytes of stored trajectories one batch of an every-K group may hold
+    /// (default [`crate::BATCH_MEMORY`]); a group over it runs in chunks
+    /// that fit (a chunk of one trial is not batched). Results do not depend
+    /// on it.
+    pub fn set_batch_memory(&mut self, bytes: usize) {
+        self.batch_memory = bytes;
+    }
+
     /// At the start of an every-K group (nothing pending, nothing queued),
-    /// draws the group's trials ahead and prepares the batchable ones.
+    /// draws the group's trials ahead; then, whenever the next queued trial
+    /// is not prepared, prepares the batchable ones from it on.
     fn prepare_group(&mut self, net: &Network, source: &mut dyn TrialSource) {
         let Schedule::EveryK(k) = self.config.schedule else {
             return;
         };
-        let group = k.min(self.config.n_trials.saturating_sub(self.trials_done));
-        // An empty batch is prepared only by rules that batch at all.
-        if !self.batching
-            || group < 2
-            || self.pending_trials != 0
-            || !self.queue.is_empty()
-            || !self.rule.prepare_batch(net, &[], &[], &mut self.rule_state)
-        {
+        if !self.batching {
             return;
         }
+        if self.queue.is_empty() {
+            let group = k.min(self.config.n_trials.saturating_sub(self.trials_done));
+            // An empty batch is prepared only by rules that batch at all.
+            if group < 2
+                || self.pending_trials != 0
+                || !self.rule.prepare_batch(net, &[], &[], &mut self.rule_state)
+            {
+                return;
+            }
+            self.draw_group(group, source);
+        }
+        if self.queue.front().is_some_and(|q| q.prepared.is_none()) {
+            self.prepare_chunk(net);
+        }
+    }
+
+    /// Draws the next `group` trials into the queue, in the order and with
+    /// the generator one-at-a-time training would use (up to a failed draw).
+    fn draw_group(&mut self, group: usize, source: &mut dyn TrialSource) {
         let mut rng = self.rng.clone();
         for _ in 0..group {
             let trial = source.next_trial(&mut rng);
@@ -351,10 +376,17 @@ impl<R: LearningRule> Trainer<R> {
                 break;
             }
         }
+    }
+
+    /// Runs the forward passes of the queued trials from the front on
+    /// together, as many as fit the batch memory: the previous chunk
+    /// has been used (prepared trials are a prefix of the queue).
+    fn prepare_chunk(&mut self, net: &Network) {
         // The first trial starts from the carried state, known now; a later
-        // trial that carries over needs its predecessor's end, and ends the batch.
-        let mut trials = Vec::with_capacity(group);
-        let mut starts = Vec::with_capacity(group);
+        // trial that carries over needs its predecessor's end, and ends the
+        // chunk (it starts the next one).
+        let mut trials = Vec::with_capacity(self.queue.len());
+        let mut starts = Vec::with_capacity(self.queue.len());
         for queued in &self.queue {
             let Ok(trial) = &queued.trial else { break };
             if !trials.is_empty() && matches!(trial.initial_state(), InitialState::CarryOver) {
@@ -366,9 +398,7 @@ impl<R: LearningRule> Trainer<R> {
             trials.push(trial);
             starts.push(start);
         }
-        // Only as many as fit the batch memory (`rule::BATCH_MEMORY`); the
-        // rest of the group runs one trial at a time.
-        let chunk = crate::rule::batch_chunk(net, &trials);
+        let chunk = crate::rule::batch_chunk(net, &trials, self.batch_memory);
         trials.truncate(chunk);
         starts.truncate(chunk);
         let count = trials.len();

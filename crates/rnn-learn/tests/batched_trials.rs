@@ -317,17 +317,20 @@ impl rnn_core::TrialSource for RandomSource {
     }
 }
 
-/// Trains with `Trainer::train_trial`, checkpointing after every trial.
+/// Trains with `Trainer::train_trial`, checkpointing after every trial;
+/// batches hold at most `batch_memory` bytes of trajectories.
 fn train_steps(
     spec: &RuleSpec,
     config: &rnn_learn::TrainingConfig,
     mut source: RandomSource,
     batching: bool,
+    batch_memory: usize,
 ) -> (Vec<rnn_learn::Checkpoint>, Vec<String>) {
     let mut net = Network::random(&NetworkConfig::new(source.n, 2, 1), &mut seeded(17)).unwrap();
     let mut trainer =
         rnn_learn::Trainer::new(spec.build().unwrap(), &mut net, config.clone()).unwrap();
     trainer.set_trial_batching(batching);
+    trainer.set_batch_memory(batch_memory);
     let (mut checkpoints, mut results) = (Vec::new(), Vec::new());
     while !trainer.is_done() {
         let result = trainer.train_trial(&mut net, &mut source);
@@ -348,8 +351,9 @@ fn train_steps(
 /// position, carried state (all in the checkpoint), and every trial's
 /// result, for RFLO's batched form, BPTT and (not batching) the trace form;
 /// with gradient alignment measured inside groups, trials that carry over
-/// (the batch stops there), a group cut short by `n_trials`, and trials
-/// that diverge or exceed the loss bound inside a group.
+/// (the batch stops there and the next starts from them), a group cut
+/// short by `n_trials`, trials that diverge or exceed the loss bound inside
+/// a group, and a batch memory that splits each group into chunks of three.
 #[test]
 fn every_k_trainer_batched_equals_sequential() {
     let rates = LearningRates::uniform(0.05);
@@ -375,17 +379,24 @@ fn every_k_trainer_batched_equals_sequential() {
         (None, Some((13, false))),
         (Some(5), Some((14, true))),
     ];
+    // Bytes of three trials' trajectories (`N = 20`, 12 steps): see
+    // `rule::batch_chunk`.
+    let three_trials = 3 * 6 * 8 * 20 * (12 + 1);
     for spec in &specs {
-        for &(carry_every, huge) in &sources {
+        for (&(carry_every, huge), memory) in sources
+            .iter()
+            .flat_map(|s| [(s, rnn_learn::BATCH_MEMORY), (s, three_trials)])
+        {
             let source = || RandomSource {
                 n: 20,
                 count: 0,
                 carry_every,
                 huge,
             };
-            let (got, got_results) = train_steps(spec, &config, source(), true);
-            let (want, want_results) = train_steps(spec, &config, source(), false);
-            let what = format!("{spec:?}, carry every {carry_every:?}, huge {huge:?}");
+            let (got, got_results) = train_steps(spec, &config, source(), true, memory);
+            let (want, want_results) = train_steps(spec, &config, source(), false, memory);
+            let what =
+                format!("{spec:?}, carry every {carry_every:?}, huge {huge:?}, memory {memory}");
             assert_eq!(got_results, want_results, "{what}");
             assert_eq!(got.len(), want.len(), "{what}");
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -401,16 +412,16 @@ fn every_k_trainer_batched_equals_sequential() {
     }
 }
 
-/// A batch larger than `BATCH_MEMORY` runs in chunks (here three trials of
-/// N = 64 and T = 1400 per chunk of at most two) and still equals its
+/// A batch larger than `BATCH_MEMORY` runs in chunks (here five trials of
+/// N = 128 and T = 4000, chunks of at most two) and still equals its
 /// trials one at a time, for RFLO's batched form and BPTT.
 #[test]
 fn batches_over_the_memory_budget_run_in_chunks() {
-    let (n, len) = (64, 1400);
+    let (n, len) = (128, 4000);
     let per_trial = 6 * 8 * n * (len + 1);
     let chunk = rnn_learn::BATCH_MEMORY / per_trial;
     assert!(
-        (1..5).contains(&chunk),
+        (2..5).contains(&chunk),
         "chunk {chunk}: the test must split the batch"
     );
     let net = Network::random(&NetworkConfig::new(n, 1, 1), &mut seeded(31)).unwrap();
