@@ -3,7 +3,8 @@
 //! threads), all in one criterion run so that their ratios compare like
 //! with like; `batch_rflo` and `batch_bptt` compare `K = 10` trials batched
 //! at fixed weights with the same trials one at a time. `cargo run --release -p rnn-bench --bin bench-report` turns
-//! the results into slopes and the performance ratios.
+//! the results into slopes and the performance ratios, written to
+//! `target/bench-report/` (`report.md`, `scaling-{min,median}.svg`).
 //!
 //! In criterion's test mode (`-- --test`, the smoke run) sizes `N >= 512`
 //! are skipped so that the run takes seconds.

@@ -10,7 +10,7 @@
 //! cargo bench -p rnn-bench                      # everything (~10 minutes)
 //! cargo bench -p rnn-bench -- rflo_online       # groups matching a name
 //! cargo bench -p rnn-bench -- --test            # smoke: each bench once
-//! cargo run --release -p rnn-bench --bin bench-report
+//! cargo run --release -p rnn-bench --bin bench-report   # report.md + SVGs in target/bench-report/
 //! ```
 //!
 //! **The workloads come from the rule registry.** [`Workload::all`] is
@@ -609,7 +609,9 @@ pub fn pool(threads: usize) -> rayon::ThreadPool {
 mod tests {
     use super::*;
 
-    /// The groups of the committed `docs/bench/` data, all still derived.
+    /// The groups the scaling report tabulates, all still derived from the
+    /// registry (`cargo run --release -p rnn-bench --bin bench-report` writes
+    /// that report to `target/bench-report/` when run, from criterion's results).
     #[test]
     fn todays_groups_are_derived() {
         let all = Workload::all();
