@@ -209,13 +209,17 @@ mod v3 {
                 s[c] = simd.add_f64x4(s[c], simd.mul_f64x4(w, x));
             }
         }
-        std::array::from_fn(|c| {
-            let mut total = reduce(cast(s[c]));
+        // By value, as in `dot_tile`.
+        let sums: [[f64; LANES]; COLUMNS] = s.map(cast);
+        let mut out = [0.0; COLUMNS];
+        for (c, (out, sum)) in out.iter_mut().zip(sums).enumerate() {
+            let mut total = reduce(sum);
             for i in q..n {
                 total += cols[c][i] * v[i];
             }
-            total
-        })
+            *out = total;
+        }
+        out
     }
 }
 
