@@ -59,11 +59,19 @@ pub fn matvec_t(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
 /// form from the portable code.
 #[cfg(target_arch = "x86_64")]
 mod v3 {
-    use super::{LANES, column, lanes, reduce};
+    use super::{LANES, column, reduce};
     use faer::MatRef;
     use faer::traits::pulp::{cast, f64x4, x86::V3};
 
     const COLUMNS: usize = 8;
+
+    /// The first `blocks` whole 4-lane vectors of `s`, as vectors (a view,
+    /// no copy: loads straight into the arithmetic, also in the dev profile),
+    /// with a length the compiler knows.
+    #[inline(always)]
+    fn vectors(s: &[f64], blocks: usize) -> &[f64x4] {
+        &<V3 as faer::traits::pulp::Simd>::as_simd_f64s(s).0[..blocks]
+    }
 
     /// [`matvec_t`]'s arguments, run inside `V3::vectorize`.
     pub(super) struct MatVecT<'a> {
@@ -166,15 +174,14 @@ mod v3 {
         vs: [&[f64]; K],
     ) -> [[f64; K]; C] {
         let n = cols[0].len();
-        let q = n - n % LANES;
-        let heads: [&[f64]; C] = std::array::from_fn(|c| &cols[c][..q]);
-        let v_heads: [&[f64]; K] = std::array::from_fn(|k| &vs[k][..q]);
+        let (q, blocks) = (n - n % LANES, n / LANES);
+        let heads: [&[f64x4]; C] = std::array::from_fn(|c| vectors(cols[c], blocks));
+        let v_heads: [&[f64x4]; K] = std::array::from_fn(|k| vectors(vs[k], blocks));
         let mut s = [[simd.splat_f64x4(0.0); K]; C];
-        for b in 0..q / LANES {
-            let i = b * LANES;
-            let w: [f64x4; C] = std::array::from_fn(|c| cast(lanes(heads[c], i)));
+        for b in 0..blocks {
+            let w: [f64x4; C] = std::array::from_fn(|c| heads[c][b]);
             for k in 0..K {
-                let x: f64x4 = cast(lanes(v_heads[k], i));
+                let x = v_heads[k][b];
                 for c in 0..C {
                     s[c][k] = simd.add_f64x4(s[c][k], simd.mul_f64x4(w[c], x));
                 }
@@ -199,13 +206,13 @@ mod v3 {
     #[inline(always)]
     fn dot_columns(simd: V3, cols: [&[f64]; COLUMNS], v: &[f64]) -> [f64; COLUMNS] {
         let n = v.len();
-        let q = n - n % LANES;
+        let (q, blocks) = (n - n % LANES, n / LANES);
+        let heads: [&[f64x4]; COLUMNS] = std::array::from_fn(|c| vectors(cols[c], blocks));
+        let v_head = vectors(v, blocks);
         let mut s = [simd.splat_f64x4(0.0); COLUMNS];
-        for b in 0..q / LANES {
-            let i = b * LANES;
-            let x: f64x4 = cast(lanes(v, i));
+        for (b, &x) in v_head.iter().enumerate() {
             for c in 0..COLUMNS {
-                let w: f64x4 = cast(lanes(cols[c], i));
+                let w = heads[c][b];
                 s[c] = simd.add_f64x4(s[c], simd.mul_f64x4(w, x));
             }
         }
@@ -233,8 +240,8 @@ pub fn matmat_t(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
     let (n, m) = (w.nrows(), w.ncols());
     debug_assert!(
         (n == 0 && m == 0)
-            || (n > 0 && v.len() % n == 0 && out.len() == v.len() / n * m)
-            || (m > 0 && out.len() % m == 0 && v.len() == out.len() / m * n)
+            || (n > 0 && v.len().is_multiple_of(n) && out.len() == v.len() / n * m)
+            || (m > 0 && out.len().is_multiple_of(m) && v.len() == out.len() / m * n)
     );
     // Below this size, with `W` in L2, one `matvec_t` per vector (its
     // explicit-SIMD path) is as fast as the shared pass or faster: with AVX2
@@ -297,15 +304,13 @@ fn column<'a>(w: MatRef<'a, f64>, j: usize) -> &'a [f64] {
 #[inline(always)]
 fn dot_columns<const C: usize>(cols: [&[f64]; C], v: &[f64]) -> [f64; C] {
     let n = v.len();
-    let q = n - n % LANES;
-    let head: [&[f64]; C] = std::array::from_fn(|c| &cols[c][..q]);
-    let v_head = &v[..q];
+    let (q, blocks) = (n - n % LANES, n / LANES);
+    let head: [&[[f64; LANES]]; C] = std::array::from_fn(|c| lanes(cols[c], blocks));
+    let v_head = lanes(v, blocks);
     let mut s = [[0.0f64; LANES]; C];
-    for b in 0..q / LANES {
-        let i = b * LANES;
-        let x = lanes(v_head, i);
+    for (b, x) in v_head.iter().enumerate() {
         for c in 0..C {
-            let w = lanes(head[c], i);
+            let w = head[c][b];
             for r in 0..LANES {
                 s[c][r] += w[r] * x[r];
             }
@@ -320,12 +325,12 @@ fn dot_columns<const C: usize>(cols: [&[f64]; C], v: &[f64]) -> [f64; C] {
     })
 }
 
-/// `s[i..i + 4]` as one array: one bounds check, then four adjacent loads
-/// the compiler turns into one vector load.
+/// The first `blocks` whole blocks of four of `s`: indexed by block, with
+/// no index arithmetic (nothing for the dev profile's overflow checks) and
+/// a length the compiler knows, so the loops' bounds checks fold away.
 #[inline(always)]
-fn lanes(s: &[f64], i: usize) -> [f64; LANES] {
-    let chunk: &[f64; LANES] = s[i..i + LANES].try_into().expect("four lanes");
-    *chunk
+fn lanes(s: &[f64], blocks: usize) -> &[[f64; LANES]] {
+    &s.as_chunks::<LANES>().0[..blocks]
 }
 
 /// `(s_0 + s_1) + (s_2 + s_3)`.
@@ -389,15 +394,13 @@ fn group<const K: usize>(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
 #[inline(always)]
 fn dot_vectors<const K: usize>(col: &[f64], vs: [&[f64]; K]) -> [f64; K] {
     let n = col.len();
-    let q = n - n % LANES;
-    let head = &col[..q];
-    let v_head: [&[f64]; K] = std::array::from_fn(|k| &vs[k][..q]);
+    let (q, blocks) = (n - n % LANES, n / LANES);
+    let head = lanes(col, blocks);
+    let v_head: [&[[f64; LANES]]; K] = std::array::from_fn(|k| lanes(vs[k], blocks));
     let mut s = [[0.0f64; LANES]; K];
-    for b in 0..q / LANES {
-        let i = b * LANES;
-        let w = lanes(head, i);
+    for (b, w) in head.iter().enumerate() {
         for k in 0..K {
-            let x = lanes(v_head[k], i);
+            let x = v_head[k][b];
             for r in 0..LANES {
                 s[k][r] += w[r] * x[r];
             }

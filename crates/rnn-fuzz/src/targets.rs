@@ -645,10 +645,10 @@ pub fn trial_values(data: &[u8]) -> Outcome {
         "trial write/read through .npy is not bit-exact"
     );
     // Run it on a network it fits.
-    if let InitialState::Given(h0) = trial.initial_state() {
-        if h0.len() != n {
-            return Outcome::Accepted;
-        }
+    if let InitialState::Given(h0) = trial.initial_state()
+        && h0.len() != n
+    {
+        return Outcome::Accepted;
     }
     let net = must!(
         Network::random(&NetworkConfig::new(n, nx, ny.max(1)), &mut seeded(2)),

@@ -434,7 +434,7 @@ impl<R: LearningRule> Trainer<R> {
         let alignment_at_start = feedback_alignment(net);
         if let (Some(every), Some(alignment)) =
             (self.config.gradient_alignment_every, &mut self.alignment)
-            && index % every == 0
+            && index.is_multiple_of(every)
         {
             let state = self
                 .alignment_state

@@ -310,7 +310,7 @@ impl rnn_core::TrialSource for RandomSource {
         }
         let start = match self.carry_every {
             Some(every) if index % every == every - 1 => InitialState::CarryOver,
-            _ if index % 2 == 0 => InitialState::Constant(0.1),
+            _ if index.is_multiple_of(2) => InitialState::Constant(0.1),
             _ => InitialState::Given((0..self.n).map(|i| 0.01 * i as f64).collect()),
         };
         Trial::new(x.as_ref(), y.as_ref(), None, start)
