@@ -198,7 +198,8 @@ BARS = [
 
 
 def batching_bound(results, n):
-    """What batching can give at most (Amdahl), from this sitting's medians.
+    """What batching can give (Amdahl), estimated from this sitting's medians
+    (of different benches, so not a strict bound).
     A trial of the RFLO batched form is a forward pass plus work batching
     does not shrink (the backward filter and the (N×T)(T×N) product, whose
     N²T multiply-adds every trial needs). Batching makes the forward pass's
@@ -217,10 +218,10 @@ def batching_bound(results, n):
     out = [f"matmat is {speedup:.2f}× matvec per vector (N = 1024)"]
     if rflo and rflo > fwd:
         floor = rflo - fwd + fwd / speedup
-        out.append(f"RFLO batched form ≤ {rflo / floor:.2f}× ({rflo:.3g} / ({rflo:.3g} − {fwd:.3g} + {fwd:.3g} / {speedup:.2f}))")
+        out.append(f"RFLO batched form ≈ {rflo / floor:.2f}× ({rflo:.3g} / ({rflo:.3g} − {fwd:.3g} + {fwd:.3g} / {speedup:.2f}))")
     if bptt and bptt > 2 * fwd:
         floor = bptt - 2 * fwd + 2 * fwd / speedup
-        out.append(f"BPTT ≤ ~{bptt / floor:.2f}× (estimate: {bptt:.3g} / ({bptt:.3g} − 2 × {fwd:.3g} + 2 × {fwd:.3g} / {speedup:.2f}))")
+        out.append(f"BPTT ≈ {bptt / floor:.2f}× (estimate: {bptt:.3g} / ({bptt:.3g} − 2 × {fwd:.3g} + 2 × {fwd:.3g} / {speedup:.2f}))")
     return "; ".join(out)
 
 
@@ -235,7 +236,7 @@ def bars(results):
             continue
         met = "yes" if r[0] >= need else "no"
         print(f"| {what} | {n} | {need:g} | {r[0]:.2f} [{r[1]:.2f}–{r[2]:.2f}] | {met} |")
-    print("\nupper bounds on the batched speed-up per trial, from this sitting's medians (µs per step):\n")
+    print("\nestimates of the batched speed-up per trial (Amdahl, from this sitting's medians of different benches, µs per step):\n")
     for n in [256, 1024]:
         bound = batching_bound(results, n)
         if bound:
