@@ -158,7 +158,8 @@ pub const GROUP_VECTORS: usize = 5;
 /// Packing costs one pass over `W`; a product of `W` with `K` vectors then
 /// keeps `PANEL_ROWS × GROUP_VECTORS` partial sums in registers for the whole
 /// row of columns, loading each element of `W` once per group of vectors
-/// (from the last-level cache once per product) instead of once per vector.
+/// instead of once per vector (from beyond L2 once per product: a panel,
+/// `8·N_cols` values, stays in L2 for the next groups).
 #[derive(Debug, Clone)]
 pub struct PackedMatrix {
     nrows: usize,
