@@ -327,8 +327,13 @@ def test_a_real_ctrl_c_during_rust_training_returns_the_partial_history():
     """SIGINT's Python-level effect (`_thread.interrupt_main`) while Rust trains a
     built-in task: the run stops within a chunk and keeps what it did."""
     import _thread
+    import signal
     import threading
 
+    # A process started in the background by a non-interactive shell inherits
+    # SIGINT ignored, and then `interrupt_main` does nothing (the run would
+    # train all 10**7 trials): Python's own handler for the test's duration.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     net = rflo.Network(30, 0, 1, seed=0)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
@@ -337,6 +342,7 @@ def test_a_real_ctrl_c_during_rust_training_returns_the_partial_history():
             history = rflo.train(net, rflo.rules.RFLO(0.01), rflo.tasks.Periodic(period=200), trials=10**7, progress=False)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert history.interrupted and 0 < len(history) < 10**7
     assert np.all(np.isfinite(history.loss))
 
