@@ -99,7 +99,7 @@ mod v3 {
             j += COLUMNS;
         }
         while j < out.len() {
-            out[j] = super::dot_columns::<1>([column(w, j)], v)[0];
+            out[j] = super::dot_tile::<1, 1>([column(w, j)], [v])[0][0];
             j += 1;
         }
     }
@@ -234,8 +234,9 @@ mod v3 {
 /// length `W.nrows()` one after the other (column-major `N_rows×K`), `out`
 /// the `K` results of length `W.ncols()`. Vector `k` of the result equals
 /// [`matvec_t`]`(W, v_k)` bit for bit (every output is the same sequence of
-/// operations, see the module docs); `W` is read once per group of up to
-/// eight vectors instead of once per vector.
+/// operations, see the module docs); from 256 rows `W` is read once per
+/// group of vectors (five with AVX2, up to eight in the portable code)
+/// instead of once per vector.
 pub fn matmat_t(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
     let (n, m) = (w.nrows(), w.ncols());
     debug_assert!(
@@ -281,11 +282,12 @@ impl WithSimd for MatVecT<'_> {
         let mut j = 0;
         while j + PASS_COLUMNS <= out.len() {
             let cols = std::array::from_fn(|c| column(w, j + c));
-            out[j..j + PASS_COLUMNS].copy_from_slice(&dot_columns::<PASS_COLUMNS>(cols, v));
+            let sums = dot_tile::<PASS_COLUMNS, 1>(cols, [v]);
+            out[j..j + PASS_COLUMNS].copy_from_slice(&sums.map(|[sum]| sum));
             j += PASS_COLUMNS;
         }
         while j < out.len() {
-            out[j] = dot_columns::<1>([column(w, j)], v)[0];
+            out[j] = dot_tile::<1, 1>([column(w, j)], [v])[0][0];
             j += 1;
         }
     }
@@ -300,28 +302,35 @@ fn column<'a>(w: MatRef<'a, f64>, j: usize) -> &'a [f64] {
         .as_slice()
 }
 
-/// `C` outputs `sum_i col_c[i] v[i]` in the documented order.
+/// `sum_i col_c[i] v_k[i]` for `C` columns and `K` vectors, each in the
+/// documented order (the portable code's one kernel: `C` columns of one
+/// vector in [`matvec_t`], one column of `K` vectors in [`matmat_t`]).
 #[inline(always)]
-fn dot_columns<const C: usize>(cols: [&[f64]; C], v: &[f64]) -> [f64; C] {
-    let n = v.len();
+fn dot_tile<const C: usize, const K: usize>(cols: [&[f64]; C], vs: [&[f64]; K]) -> [[f64; K]; C] {
+    let n = cols.first().map_or(0, |c| c.len());
     let (q, blocks) = (n - n % LANES, n / LANES);
-    let head: [&[[f64; LANES]]; C] = std::array::from_fn(|c| lanes(cols[c], blocks));
-    let v_head = lanes(v, blocks);
-    let mut s = [[0.0f64; LANES]; C];
-    for (b, x) in v_head.iter().enumerate() {
-        for c in 0..C {
-            let w = head[c][b];
-            for r in 0..LANES {
-                s[c][r] += w[r] * x[r];
+    let heads: [&[[f64; LANES]]; C] = std::array::from_fn(|c| lanes(cols[c], blocks));
+    let v_heads: [&[[f64; LANES]]; K] = std::array::from_fn(|k| lanes(vs[k], blocks));
+    let mut s = [[[0.0f64; LANES]; K]; C];
+    for b in 0..blocks {
+        for (s, head) in s.iter_mut().zip(&heads) {
+            let w = head[b];
+            for (s, v_head) in s.iter_mut().zip(&v_heads) {
+                let x = v_head[b];
+                for r in 0..LANES {
+                    s[r] += w[r] * x[r];
+                }
             }
         }
     }
     std::array::from_fn(|c| {
-        let mut total = reduce(s[c]);
-        for i in q..n {
-            total += cols[c][i] * v[i];
-        }
-        total
+        std::array::from_fn(|k| {
+            let mut total = reduce(s[c][k]);
+            for i in q..n {
+                total += cols[c][i] * vs[k][i];
+            }
+            total
+        })
     })
 }
 
@@ -383,34 +392,50 @@ fn group<const K: usize>(w: MatRef<'_, f64>, v: &[f64], out: &mut [f64]) {
     let (n, m) = (w.nrows(), w.ncols());
     let vs: [&[f64]; K] = std::array::from_fn(|k| &v[k * n..(k + 1) * n]);
     for j in 0..m {
-        let sums = dot_vectors::<K>(column(w, j), vs);
+        let [sums] = dot_tile::<1, K>([column(w, j)], vs);
         for (k, sum) in sums.into_iter().enumerate() {
             out[k * m + j] = sum;
         }
     }
 }
 
-/// `K` outputs `sum_i col[i] v_k[i]`, each in the documented order.
-#[inline(always)]
-fn dot_vectors<const K: usize>(col: &[f64], vs: [&[f64]; K]) -> [f64; K] {
-    let n = col.len();
-    let (q, blocks) = (n - n % LANES, n / LANES);
-    let head = lanes(col, blocks);
-    let v_head: [&[[f64; LANES]]; K] = std::array::from_fn(|k| lanes(vs[k], blocks));
-    let mut s = [[0.0f64; LANES]; K];
-    for (b, w) in head.iter().enumerate() {
-        for k in 0..K {
-            let x = v_head[k][b];
-            for r in 0..LANES {
-                s[k][r] += w[r] * x[r];
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faer::Mat;
+
+    /// The portable code (all of the work on CPUs without AVX2; on AVX2
+    /// machines `matvec_t` runs it only for its last columns) gives
+    /// `matvec_t`'s bits, which `tests/gemv_transposed.rs` holds to the
+    /// documented order: row tails, column tails and every group width.
+    #[test]
+    fn portable_code_equals_matvec_t() {
+        for (n, m) in [(1, 1), (7, 5), (30, 30), (259, 9), (256, 7)] {
+            let w = Mat::from_fn(n, m, |i, j| ((i * 31 + j * 17) % 23) as f64 / 7.0 - 1.5);
+            for k in [1, 2, 5, 8, 9, 10] {
+                let v: Vec<f64> = (0..n * k)
+                    .map(|i| ((i * 13) % 19) as f64 / 5.0 - 1.7)
+                    .collect();
+                let mut want = vec![0.0; m * k];
+                for (v, out) in v.chunks_exact(n).zip(want.chunks_exact_mut(m)) {
+                    matvec_t(w.as_ref(), v, out);
+                }
+                let mut portable = vec![f64::NAN; m * k];
+                Arch::new().dispatch(MatMatT {
+                    w: w.as_ref(),
+                    v: &v,
+                    out: &mut portable,
+                });
+                let bits = |x: &[f64]| x.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&portable), bits(&want), "matmat_t, {n}x{m}, K = {k}");
+                let mut single = vec![f64::NAN; m];
+                Arch::new().dispatch(MatVecT {
+                    w: w.as_ref(),
+                    v: &v[..n],
+                    out: &mut single,
+                });
+                assert_eq!(bits(&single), bits(&want[..m]), "matvec_t, {n}x{m}");
             }
         }
     }
-    std::array::from_fn(|k| {
-        let mut total = reduce(s[k]);
-        for i in q..n {
-            total += col[i] * vs[k][i];
-        }
-        total
-    })
 }
